@@ -1,0 +1,109 @@
+/** What the engine tells the world. The UI, the text printer and the reports consume these; nothing else. */
+import type { FieldChange } from './resource.js';
+
+export type Mode = 'plan' | 'check' | 'apply';
+
+/**
+ * - `unchanged`: in sync.
+ * - `drifted`: differs; plan/check only (nothing was changed).
+ * - `changed`: differed, was changed, and a re-read confirmed it.
+ * - `pending`: cannot be known until the resources in `pendingOn` change (plan/check only).
+ * - `failed`: could not be read, could not be changed, or still differs after the change.
+ * - `skipped`: not attempted, because an earlier resource on the host failed or the run was interrupted.
+ */
+export type ResourceOutcome = 'unchanged' | 'drifted' | 'changed' | 'pending' | 'failed' | 'skipped';
+
+export interface ResourceError {
+  /** Which step failed. `read` failures make the exit code 4 in every mode. */
+  phase: 'read' | 'apply' | 'verify' | 'handler';
+  message: string;
+  command?: string;
+  exitCode?: number;
+  stderr?: string;
+}
+
+export interface ResourceResult {
+  host: string;
+  id: string;
+  type: string;
+  outcome: ResourceOutcome;
+  changes: FieldChange[];
+  desired: unknown;
+  actual: unknown;
+  pendingOn?: string[];
+  notified?: string[];
+  error?: ResourceError;
+  durationMs: number;
+}
+
+export interface HandlerResult {
+  host: string;
+  id: string;
+  action: string;
+  outcome: 'ran' | 'would-run' | 'failed';
+  error?: ResourceError;
+  durationMs: number;
+}
+
+export type HostOutcome = 'ok' | 'failed' | 'unreachable';
+
+export interface HostCounts {
+  unchanged: number;
+  drifted: number;
+  changed: number;
+  pending: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface HostSummary {
+  host: string;
+  outcome: HostOutcome;
+  counts: HostCounts;
+  resources: ResourceResult[];
+  handlers: HandlerResult[];
+  error?: string;
+  /** Exec round trips to the host, in total and in the read phase. */
+  execs: { total: number; read: number };
+  durationMs: number;
+}
+
+export interface RunSummary {
+  mode: Mode;
+  recipes: string[];
+  startedAt: string;
+  durationMs: number;
+  hosts: HostSummary[];
+  interrupted: boolean;
+  exitCode: number;
+}
+
+export type EngineEvent =
+  | { type: 'run-start'; mode: Mode; recipes: string[]; hosts: string[]; at: number }
+  | { type: 'host-start'; host: string; at: number }
+  | { type: 'host-phase'; host: string; phase: 'connect' | 'read' | 'handlers' }
+  | { type: 'resource-start'; host: string; id: string; phase: 'apply' }
+  | { type: 'resource-result'; result: ResourceResult }
+  | { type: 'handler-result'; result: HandlerResult }
+  | { type: 'host-end'; summary: HostSummary }
+  | { type: 'run-end'; summary: RunSummary };
+
+export type EventSink = (event: EngineEvent) => void;
+
+export const EXIT = { ok: 0, usage: 1, drift: 2, failed: 4, unreachable: 8, interrupted: 130 } as const;
+
+export function emptyCounts(): HostCounts {
+  return { unchanged: 0, drifted: 0, changed: 0, pending: 0, failed: 0, skipped: 0 };
+}
+
+/** Exit codes OR-ed together: 2 drift or pending change, 4 a resource failed, 8 a host unreachable. */
+export function exitCodeOf(hosts: readonly HostSummary[], interrupted: boolean): number {
+  if (interrupted) return EXIT.interrupted;
+  let code = 0;
+  for (const host of hosts) {
+    if (host.outcome === 'unreachable') code |= EXIT.unreachable;
+    if (host.counts.failed > 0 || host.handlers.some((h) => h.outcome === 'failed')) code |= EXIT.failed;
+    if (host.counts.drifted > 0 || host.counts.pending > 0) code |= EXIT.drift;
+  }
+  return code;
+}

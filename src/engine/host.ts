@@ -1,0 +1,139 @@
+/** What observing and converging share: the host target, batched reads, and turning outputs into states. */
+import { createHash } from 'node:crypto';
+import { batchScript, type Section, type SectionResult } from './batch.js';
+import type { ResourceError, ResourceResult } from './events.js';
+import { Unknowable, type HandlerRef, type ResourceInstance } from './resource.js';
+import { redact, type Secret } from './secret.js';
+import { sh } from './shell.js';
+import { ConnectionError, type Transport } from '../transport/types.js';
+
+export interface HostTarget {
+  name: string;
+  resources: ResourceInstance[];
+  connect(): Promise<Transport>;
+  /** Values to scrub from every message about this host. */
+  secrets?: Secret[];
+}
+
+export interface Timeouts {
+  readMs: number;
+  applyMs: number;
+}
+
+export type ReadState =
+  | { kind: 'known'; state: unknown }
+  | { kind: 'unknowable'; reason: string }
+  | { kind: 'error'; error: ResourceError };
+
+const STDERR_TAIL = 600;
+
+export function tail(text: string, length = STDERR_TAIL): string {
+  const trimmed = text.trim();
+  return trimmed.length <= length ? trimmed : `…${trimmed.slice(-length)}`;
+}
+
+/** Runs sections as one remote invocation; a transport failure surfaces as ConnectionError. */
+export async function runSections(
+  transport: Transport,
+  sections: readonly Section[],
+  timeoutMs: number,
+): Promise<Map<string, SectionResult>> {
+  const batch = batchScript(sections);
+  const result = await transport.exec('sh -s', { stdin: batch.script, sudo: true, timeoutMs });
+  const results = batch.parse(result.stdout);
+  if (result.code !== 0 && results.size < sections.length) {
+    const ran = results.size;
+    const reason = result.code === 124 ? `timed out after ${Math.round(timeoutMs / 1000)} s` : `exited ${result.code}`;
+    const last = sections[Math.max(0, ran - 1)];
+    const stderr = tail(result.stderr.toString());
+    throw new BatchError(
+      `remote script ${reason}${ran > 0 && last ? ` during ${last.name}` : ''}${stderr ? `: ${stderr}` : ''}`,
+      result.code,
+      stderr,
+      ran < sections.length ? sections[ran]?.name : undefined,
+    );
+  }
+  return results;
+}
+
+/** The remote script as a whole failed (timeout, sudo refused, shell killed). */
+export class BatchError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    readonly stderr: string,
+    readonly section?: string,
+  ) {
+    super(message);
+    this.name = 'BatchError';
+  }
+}
+
+export function readSection(instance: ResourceInstance): Section {
+  return { name: `read ${instance.id}`, command: instance.definition.read(instance.params).command };
+}
+
+export function interpretRead(instance: ResourceInstance, output: SectionResult | undefined): ReadState {
+  const spec = instance.definition.read(instance.params);
+  if (!output) {
+    return { kind: 'error', error: { phase: 'read', message: 'the read produced no output', command: spec.command.text } };
+  }
+  try {
+    const parsed = spec.parse(output);
+    if (parsed instanceof Unknowable) return { kind: 'unknowable', reason: parsed.reason };
+    return { kind: 'known', state: parsed };
+  } catch (error) {
+    return {
+      kind: 'error',
+      error: {
+        phase: 'read',
+        message: `cannot read: ${(error as Error).message}`,
+        command: spec.command.text,
+        exitCode: output.code,
+        stderr: tail(output.stderr),
+      },
+    };
+  }
+}
+
+export const OWED_DIRECTORY = '/var/lib/keel/owed';
+
+/** A notification owed to a handler is kept on the host until the handler has run, so no failure loses it. */
+export function owedMarker(ref: HandlerRef): string {
+  return createHash('sha256').update(`${ref.resource.id}\0${ref.action}`).digest('hex').slice(0, 32);
+}
+
+export function owedSection(): Section {
+  return { name: 'owed handlers', command: sh`ls -1 ${OWED_DIRECTORY} 2>/dev/null || true` };
+}
+
+export function handlerRefs(resources: readonly ResourceInstance[]): HandlerRef[] {
+  const seen = new Map<string, HandlerRef>();
+  for (const resource of resources) {
+    for (const ref of resource.notify) seen.set(owedMarker(ref), ref);
+  }
+  return [...seen.values()];
+}
+
+export function owedFromListing(listing: string | undefined, refs: readonly HandlerRef[]): HandlerRef[] {
+  const names = new Set((listing ?? '').split('\n').map((line) => line.trim()));
+  return refs.filter((ref) => names.has(owedMarker(ref)));
+}
+
+export function desiredOf(instance: ResourceInstance): unknown {
+  return instance.definition.desired ? instance.definition.desired(instance.params) : instance.params;
+}
+
+export function scrub(result: ResourceResult, secrets: readonly Secret[] | undefined): ResourceResult {
+  if (!secrets?.length || !result.error) return result;
+  const error = { ...result.error };
+  error.message = redact(error.message, secrets);
+  if (error.stderr) error.stderr = redact(error.stderr, secrets);
+  if (error.command) error.command = redact(error.command, secrets);
+  return { ...result, error };
+}
+
+export function connectionLost(host: string, error: unknown): ConnectionError {
+  if (error instanceof ConnectionError) return error;
+  return new ConnectionError(host, (error as Error).message);
+}

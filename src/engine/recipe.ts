@@ -1,0 +1,93 @@
+/** Recipes: typed TypeScript modules that turn a host's vars into an ordered list of resources. */
+import type { Static, TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { ResourceInstance } from './resource.js';
+import { formatPath, validate, type ValidationIssue } from './validate.js';
+
+/** What a recipe may know about any host in the inventory. */
+export interface HostInfo {
+  name: string;
+  address: string;
+  groups: readonly string[];
+}
+
+export interface HostContext<Vars> extends HostInfo {
+  vars: Vars;
+  /** Hosts of the inventory matching a name, group or glob, in inventory order (e.g. the real servers). */
+  hostsOf(pattern: string): HostInfo[];
+}
+
+export type ResourceList = readonly (ResourceInstance | readonly ResourceInstance[] | false | null | undefined)[];
+
+export interface RecipeDefinition<VarsSchema extends TSchema> {
+  name: string;
+  /** Which hosts it applies to: a group, a host name or a glob. Default: every host. */
+  hosts?: string;
+  vars: VarsSchema;
+  resources(host: HostContext<Static<VarsSchema>>): ResourceList;
+}
+
+export interface Recipe<VarsSchema extends TSchema = TSchema> extends RecipeDefinition<VarsSchema> {
+  readonly kind: 'keel.recipe';
+}
+
+export function recipe<VarsSchema extends TSchema>(definition: RecipeDefinition<VarsSchema>): Recipe<VarsSchema> {
+  return { ...definition, kind: 'keel.recipe' };
+}
+
+export function isRecipe(value: unknown): value is Recipe {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'keel.recipe';
+}
+
+/** Vars of a recipe that fail its schema, with a locator for where each value came from. */
+export class RecipeVarsError extends Error {
+  constructor(
+    readonly recipe: string,
+    readonly host: string,
+    readonly issues: ValidationIssue[],
+    locate: (path: (string | number)[]) => string | undefined,
+  ) {
+    super(
+      issues
+        .map((issue) => {
+          const where = locate(issue.path);
+          const field = `vars${issue.path.length ? '.' : ''}${formatPath(issue.path)}`;
+          return `${where ? `${where}: ` : ''}${field}: ${issue.message} (recipe ${recipe}, host ${host})`;
+        })
+        .join('\n'),
+    );
+    this.name = 'RecipeVarsError';
+  }
+}
+
+/** Validates vars against a recipe's schema; defaults from the schema are filled into a copy. */
+export function checkVars<VarsSchema extends TSchema>(
+  target: Recipe<VarsSchema>,
+  host: string,
+  vars: Record<string, unknown>,
+  locate: (path: (string | number)[]) => string | undefined = () => undefined,
+): Static<VarsSchema> {
+  const copy = structuredClone(vars);
+  const issues = validate(target.vars, copy);
+  if (issues.length > 0) throw new RecipeVarsError(target.name, host, issues, locate);
+  return copy as Static<VarsSchema>;
+}
+
+export function flattenResources(list: ResourceList): ResourceInstance[] {
+  return list.flatMap((item) => (item ? (Array.isArray(item) ? item : [item as ResourceInstance]) : []));
+}
+
+/** Uses another recipe inside this one, with typed vars (by default the host's own). */
+export function include<VarsSchema extends TSchema>(
+  included: Recipe<VarsSchema>,
+  host: HostContext<unknown>,
+  vars: Static<VarsSchema> = host.vars as Static<VarsSchema>,
+): ResourceInstance[] {
+  const checked = checkVars(included, host.name, vars as Record<string, unknown>);
+  return flattenResources(included.resources({ ...host, vars: checked }));
+}
+
+/** Recipe vars that are open to other keys: several recipes read the same inventory vars. */
+export function Vars<Properties extends Parameters<typeof Type.Object>[0]>(properties: Properties) {
+  return Type.Object(properties, { additionalProperties: true });
+}

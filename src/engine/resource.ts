@@ -1,0 +1,184 @@
+/**
+ * The resource contract: identity, schema, read (command + pure parser), diff and apply.
+ * A resource type is one call to `defineResource`; the engine treats every type alike.
+ */
+import type { Static, TSchema } from '@sinclair/typebox';
+import { createTwoFilesPatch } from 'diff';
+import { isDeepStrictEqual } from 'node:util';
+import type { ShellCommand } from './shell.js';
+import { formatPath, validate } from './validate.js';
+
+export interface ReadOutput {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** A current state that cannot be known yet (a unit that appears only once its package is installed). */
+export class Unknowable {
+  constructor(readonly reason: string) {}
+}
+
+export interface ReadSpec<State> {
+  /** Read-only shell command. Several resources' commands are batched into one remote invocation. */
+  command: ShellCommand;
+  /** Pure function of the command's output. Throws when the output makes no sense. */
+  parse(output: ReadOutput): State | Unknowable;
+}
+
+export interface FieldChange {
+  field: string;
+  from: unknown;
+  to: unknown;
+  /** A unified diff, for text content. */
+  patch?: string;
+}
+
+export interface ResourceDefinition<Schema extends TSchema, State> {
+  /** Type name, the first half of every id: `sysctl[net.ipv4.ip_forward]`. */
+  type: string;
+  schema: Schema;
+  /** The second half of the id: what makes this instance unique on a host. */
+  key(params: Static<Schema>): string;
+  read(params: Static<Schema>): ReadSpec<State>;
+  /**
+   * The fields the parameters pin down. With it, diff comes for free: every listed field whose current
+   * value differs becomes a change. Supply `diff` instead for richer comparisons.
+   */
+  desired?(params: Static<Schema>): Partial<State>;
+  diff?(params: Static<Schema>, current: State): FieldChange[];
+  /** Commands that remove exactly the given difference; run as one script that stops at the first error. */
+  apply(params: Static<Schema>, current: State, changes: readonly FieldChange[]): ShellCommand[];
+  /** Named actions other resources can notify, such as `restart`. */
+  actions?: Record<string, (params: Static<Schema>) => ShellCommand[]>;
+}
+
+export type AnyResourceDefinition = ResourceDefinition<TSchema, any>;
+
+export interface HandlerRef {
+  resource: ResourceInstance;
+  action: string;
+}
+
+export interface ResourceOptions {
+  /** Actions to run once at the end of the host's run when this resource changes. */
+  notify?: HandlerRef | HandlerRef[];
+  /** Resources whose changes this one's state depends on; the plan reports it as pending on them. */
+  requires?: ResourceInstance | ResourceInstance[];
+}
+
+export interface ResourceInstance<Params = unknown> {
+  readonly id: string;
+  readonly definition: AnyResourceDefinition;
+  readonly params: Params;
+  readonly notify: readonly HandlerRef[];
+  readonly requires: readonly ResourceInstance[];
+  /** Where the recipe declared it, for error messages. */
+  readonly declaredAt?: string;
+  /** A handler reference to one of this resource's actions: `notify: nginx.on('reload')`. */
+  on(action: string): HandlerRef;
+}
+
+export interface ResourceFactory<Schema extends TSchema, State> {
+  (params: Static<Schema>, options?: ResourceOptions): ResourceInstance<Static<Schema>>;
+  readonly type: string;
+  readonly definition: ResourceDefinition<Schema, State>;
+}
+
+export class ResourceParamsError extends Error {
+  constructor(
+    readonly type: string,
+    readonly issues: { path: string; message: string }[],
+    readonly declaredAt?: string,
+  ) {
+    super(
+      `${declaredAt ? `${declaredAt}: ` : ''}invalid ${type} parameters: ${issues.map((i) => `${i.path || '(root)'} ${i.message}`).join('; ')}`,
+    );
+    this.name = 'ResourceParamsError';
+  }
+}
+
+const ENGINE_FRAME = /[\\/]src[\\/](engine|resources)[\\/]/;
+
+function callerLocation(): string | undefined {
+  const frames = (new Error().stack ?? '').split('\n').slice(1);
+  for (const frame of frames) {
+    const match = /\(?((?:file:\/\/)?\/[^():]+):(\d+):\d+\)?$/.exec(frame.trim());
+    if (match && !ENGINE_FRAME.test(match[1]!) && !match[1]!.includes('node_modules')) {
+      const file = match[1]!.replace(/^file:\/\//, '');
+      const relative = file.startsWith(process.cwd() + '/') ? file.slice(process.cwd().length + 1) : file;
+      return `${relative}:${match[2]}`;
+    }
+  }
+  return undefined;
+}
+
+function toList<T>(value: T | T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+export function defineResource<Schema extends TSchema, State>(
+  definition: ResourceDefinition<Schema, State>,
+): ResourceFactory<Schema, State> {
+  if (!definition.desired && !definition.diff) {
+    throw new Error(`resource type ${definition.type} needs either desired() or diff()`);
+  }
+  const factory = (params: Static<Schema>, options: ResourceOptions = {}): ResourceInstance<Static<Schema>> => {
+    const declaredAt = callerLocation();
+    const issues = validate(definition.schema, params);
+    if (issues.length > 0) {
+      throw new ResourceParamsError(
+        definition.type,
+        issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+        declaredAt,
+      );
+    }
+    const instance: ResourceInstance<Static<Schema>> = {
+      id: `${definition.type}[${definition.key(params)}]`,
+      definition: definition as AnyResourceDefinition,
+      params,
+      notify: toList(options.notify),
+      requires: toList(options.requires),
+      declaredAt,
+      on(action: string): HandlerRef {
+        if (!definition.actions?.[action]) {
+          throw new Error(`${instance.id} has no action "${action}" (it has: ${Object.keys(definition.actions ?? {}).join(', ') || 'none'})`);
+        }
+        return { resource: instance as ResourceInstance, action };
+      },
+    };
+    return instance;
+  };
+  return Object.assign(factory, { type: definition.type, definition });
+}
+
+function isMultiline(value: unknown): value is string {
+  return typeof value === 'string' && value.includes('\n');
+}
+
+/** A field change; multi-line text also carries a unified diff. */
+export function fieldChange(field: string, from: unknown, to: unknown): FieldChange {
+  const change: FieldChange = { field, from, to };
+  if ((isMultiline(from) || isMultiline(to)) && (typeof from === 'string' || from === null) && typeof to === 'string') {
+    change.patch = createTwoFilesPatch(`${field} (current)`, `${field} (desired)`, from ?? '', to, undefined, undefined, { context: 3 });
+  }
+  return change;
+}
+
+/** The generic diff: every desired field whose current value differs. */
+export function diffFields<State>(desired: Partial<State>, current: State): FieldChange[] {
+  const changes: FieldChange[] = [];
+  for (const [field, want] of Object.entries(desired) as [string, unknown][]) {
+    if (want === undefined) continue;
+    const have = (current as Record<string, unknown>)[field];
+    if (!isDeepStrictEqual(have, want)) changes.push(fieldChange(field, have ?? null, want));
+  }
+  return changes;
+}
+
+export function diffResource(instance: ResourceInstance, current: unknown): FieldChange[] {
+  const { definition, params } = instance;
+  if (definition.diff) return definition.diff(params, current);
+  return diffFields(definition.desired!(params), current);
+}

@@ -1,0 +1,135 @@
+/** Runs a mode over a fleet: hosts in parallel up to `forks`, resources in recipe order within each host. */
+import pLimit from 'p-limit';
+import { convergeHost } from './converge.js';
+import {
+  emptyCounts,
+  exitCodeOf,
+  type EventSink,
+  type HandlerResult,
+  type HostSummary,
+  type Mode,
+  type ResourceResult,
+  type RunSummary,
+} from './events.js';
+import { BatchError, desiredOf, type HostTarget, type Timeouts } from './host.js';
+import { observeHost, readerFor } from './observe.js';
+import { redact } from './secret.js';
+import type { Transport } from '../transport/types.js';
+
+export interface RunOptions {
+  mode: Mode;
+  recipes: string[];
+  hosts: HostTarget[];
+  forks: number;
+  timeouts: Timeouts;
+  emit: EventSink;
+  /** Once aborted, no new change starts; in-flight ones finish, and the run ends with exit code 130. */
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = { readMs: 120_000, applyMs: 900_000 };
+
+function summarize(
+  host: string,
+  resources: ResourceResult[],
+  handlers: HandlerResult[],
+  started: number,
+  execs: HostSummary['execs'],
+  error?: { outcome: 'failed' | 'unreachable'; message: string },
+): HostSummary {
+  const counts = emptyCounts();
+  for (const result of resources) counts[result.outcome] += 1;
+  const failed = counts.failed > 0 || handlers.some((h) => h.outcome === 'failed');
+  return {
+    host,
+    outcome: error?.outcome ?? (failed ? 'failed' : 'ok'),
+    counts,
+    resources,
+    handlers,
+    ...(error ? { error: error.message } : {}),
+    execs,
+    durationMs: Date.now() - started,
+  };
+}
+
+async function runHost(target: HostTarget, options: RunOptions): Promise<HostSummary> {
+  const { emit } = options;
+  const started = Date.now();
+  const clean = (text: string): string => redact(text, target.secrets ?? []);
+  emit({ type: 'host-start', host: target.name, at: started });
+  emit({ type: 'host-phase', host: target.name, phase: 'connect' });
+  let transport: Transport;
+  try {
+    transport = await target.connect();
+  } catch (error) {
+    return summarize(target.name, [], [], started, { total: 0, read: 0 }, { outcome: 'unreachable', message: clean((error as Error).message) });
+  }
+  let readExecs = 0;
+  try {
+    emit({ type: 'host-phase', host: target.name, phase: 'read' });
+    if (options.mode === 'apply') {
+      const outcome = await convergeHost(target, transport, emit, {
+        timeouts: options.timeouts,
+        stopRequested: () => options.signal?.aborted ?? false,
+      });
+      readExecs = 1;
+      const lost = outcome.connectionError === undefined ? undefined : { outcome: 'unreachable' as const, message: clean(`connection lost: ${outcome.connectionError}`) };
+      return summarize(target.name, outcome.resources, outcome.handlers, started, { total: transport.execCount, read: readExecs }, lost);
+    }
+    const outcome = await observeHost(target, readerFor(transport, options.timeouts.readMs), emit);
+    readExecs = transport.execCount;
+    return summarize(target.name, outcome.resources, outcome.handlers, started, { total: transport.execCount, read: readExecs });
+  } catch (error) {
+    if (error instanceof BatchError) {
+      const message = clean(`reading the host failed: ${error.message}`);
+      const resources: ResourceResult[] = target.resources.map((instance) => ({
+        host: target.name,
+        id: instance.id,
+        type: instance.definition.type,
+        outcome: 'failed',
+        changes: [],
+        desired: desiredOf(instance),
+        actual: null,
+        error: { phase: 'read', message, exitCode: error.exitCode, stderr: clean(error.stderr) },
+        durationMs: Date.now() - started,
+      }));
+      for (const result of resources) emit({ type: 'resource-result', result });
+      return summarize(target.name, resources, [], started, { total: transport.execCount, read: transport.execCount }, { outcome: 'failed', message });
+    }
+    return summarize(target.name, [], [], started, { total: transport.execCount, read: readExecs }, { outcome: 'unreachable', message: clean(`connection lost: ${(error as Error).message}`) });
+  } finally {
+    await transport.close().catch(() => undefined);
+  }
+}
+
+export async function run(options: RunOptions): Promise<RunSummary> {
+  const started = Date.now();
+  options.emit({ type: 'run-start', mode: options.mode, recipes: options.recipes, hosts: options.hosts.map((h) => h.name), at: started });
+  const limit = pLimit(Math.max(1, options.forks));
+  const hosts = await Promise.all(
+    options.hosts.map((target) =>
+      limit(async () => {
+        if (options.signal?.aborted) {
+          const skipped = summarize(target.name, [], [], Date.now(), { total: 0, read: 0 }, { outcome: 'failed', message: 'interrupted before this host started' });
+          options.emit({ type: 'host-end', summary: skipped });
+          return skipped;
+        }
+        const summary = await runHost(target, options);
+        options.emit({ type: 'host-end', summary });
+        return summary;
+      }),
+    ),
+  );
+  const interrupted = options.signal?.aborted ?? false;
+  const summary: RunSummary = {
+    mode: options.mode,
+    recipes: options.recipes,
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    hosts,
+    interrupted,
+    exitCode: exitCodeOf(hosts, interrupted),
+  };
+  options.emit({ type: 'run-end', summary });
+  return summary;
+}

@@ -1,0 +1,36 @@
+import { inspect } from 'node:util';
+
+const REDACTED = '[redacted]';
+
+/**
+ * A value that must never be printed: sudo passwords and secret vars. Its text is reachable only
+ * through `reveal()`, and every way of turning it into a string yields "[redacted]".
+ */
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toString(): string {
+    return REDACTED;
+  }
+  toJSON(): string {
+    return REDACTED;
+  }
+  [inspect.custom](): string {
+    return REDACTED;
+  }
+}
+
+/** Replaces every occurrence of the given secrets in a text (error messages, stderr tails). */
+export function redact(text: string, secrets: readonly Secret[]): string {
+  let result = text;
+  for (const secret of secrets) {
+    const value = secret.reveal();
+    if (value.length > 0) result = result.split(value).join(REDACTED);
+  }
+  return result;
+}

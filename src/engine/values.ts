@@ -1,0 +1,23 @@
+/**
+ * Schema fragments for the values configuration is made of. Strict patterns keep hostile strings out long
+ * before any command is built; the `title` doubles as the error message ("must be an interface name").
+ */
+import { Type, type TUnsafe } from '@sinclair/typebox';
+
+export const Ipv4 = Type.String({ format: 'ipv4', title: 'an IPv4 address' });
+export const IpAddress = Type.Union([Type.String({ format: 'ipv4' }), Type.String({ format: 'ipv6' })], { title: 'an IP address' });
+export const Port = Type.Integer({ minimum: 1, maximum: 65535, title: 'a port number (1-65535)' });
+export const InterfaceName = Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$', title: 'an interface name' });
+/** An address label: the interface name, a colon and a suffix, at most 15 characters (`lo:8`, `eth0:0`). */
+export const AddressLabel = Type.String({ pattern: '^(?=.{1,15}$)[A-Za-z0-9_][A-Za-z0-9_.-]*:[A-Za-z0-9_.-]+$', title: 'an address label such as eth0:0' });
+export const AbsolutePath = Type.String({ pattern: '^/(?!.*(^|/)\\.\\.(/|$))[^\\0\\n]*$', maxLength: 4096, title: 'an absolute path without ".." or newlines' });
+export const PackageName = Type.String({ pattern: '^[a-z0-9][a-z0-9+.-]+$', maxLength: 200, title: 'a package name' });
+export const PackageVersion = Type.String({ pattern: '^[A-Za-z0-9.+~:_-]+$', maxLength: 200, title: 'a package version' });
+export const UnitName = Type.String({ pattern: '^[A-Za-z0-9:_.@\\\\-]+$', maxLength: 256, title: 'a service name' });
+export const UserOrGroup = Type.String({ pattern: '^[a-z_][a-z0-9_-]*\\$?$|^[0-9]+$', maxLength: 32, title: 'a user or group name' });
+export const FileMode = Type.String({ pattern: '^0?[0-7]{3,4}$', title: 'an octal file mode such as 0644' });
+
+/** A string enum that validates as `enum` (clear error messages) and types as a union of literals. */
+export function StringEnum<const Values extends readonly string[]>(values: Values, options: { default?: Values[number] } = {}): TUnsafe<Values[number]> {
+  return Type.Unsafe<Values[number]>({ type: 'string', enum: [...values], ...options });
+}
