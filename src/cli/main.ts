@@ -1,0 +1,173 @@
+/** The `keel` command line. It parses options and hands over to the engine; nothing else lives here. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { EXIT } from '../engine/events.js';
+import { loadRecipe } from '../engine/loadRecipe.js';
+import { DEFAULT_TIMEOUTS, run } from '../engine/run.js';
+import type { Mode } from '../engine/events.js';
+import { loadInventory } from '../inventory/load.js';
+import { hostTargets, planHosts } from '../inventory/targets.js';
+import { toReport } from '../report/json.js';
+import { textReporter } from '../report/text.js';
+import { connector, type ConnectionKind } from '../transport/connect.js';
+
+const EXIT_CODES = `
+Exit codes (OR-ed together when several apply):
+  0    ok: applied, or in sync
+  1    usage, inventory or recipe error (no host was contacted)
+  2    drift found / changes pending (plan, check)
+  4    a resource failed (could not be read, changed or verified)
+  8    a host was unreachable
+  130  interrupted (Ctrl-C): no new change started after it`;
+
+const EXAMPLES = `
+Examples:
+  keel plan  recipes/director.ts recipes/realserver.ts -i inventory/lab.yaml
+  keel apply recipes/realserver.ts -i inventory/lab.yaml --limit rs1,rs2
+  keel check recipes/*.ts -i inventory/prod.yaml --json report.json
+  keel check recipes/realserver.ts -i inventory/site.yaml --connection local --limit "$(hostname)"`;
+
+interface RunFlags {
+  inventory: string;
+  limit?: string;
+  forks: number;
+  connection: ConnectionKind;
+  json?: string | true;
+  acceptNew?: boolean;
+  timeout?: number;
+  diff: boolean;
+}
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('must be a positive integer');
+  return parsed;
+}
+
+function positiveNumber(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
+  return parsed;
+}
+
+/** Errors that mean "nothing was contacted": configuration, not hosts. */
+const CONFIG_ERRORS = new Set(['InventoryError', 'RecipeLoadError', 'RecipeVarsError', 'ResourceParamsError']);
+
+async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Promise<number> {
+  const inventory = loadInventory(flags.inventory);
+  const recipes = [];
+  for (const file of recipeFiles) recipes.push(await loadRecipe(file));
+  const planned = planHosts(inventory, recipes, flags.limit);
+  if (planned.length === 0) {
+    process.stderr.write(`keel: no selected host of ${flags.inventory} has anything to do for ${recipeFiles.join(', ')}\n`);
+    return EXIT.usage;
+  }
+  if (flags.connection === 'local' && planned.length > 1) {
+    process.stderr.write(`keel: --connection local runs on this machine, so it takes exactly one host; ${planned.length} are selected (${planned.map((p) => p.host.name).join(', ')}). Use --limit.\n`);
+    return EXIT.usage;
+  }
+  const jsonToStdout = flags.json === true || flags.json === '-';
+  const write = (line: string): void => void (jsonToStdout ? process.stderr : process.stdout).write(`${line}\n`);
+  const controller = new AbortController();
+  const onInterrupt = (): void => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    process.stderr.write('keel: interrupted; finishing changes in flight, starting no new ones (Ctrl-C again to quit now)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  try {
+    const summary = await run({
+      mode,
+      recipes: recipeFiles,
+      hosts: hostTargets(planned, connector({ kind: flags.connection, acceptNew: flags.acceptNew })),
+      forks: flags.forks,
+      timeouts: flags.timeout ? { readMs: flags.timeout * 1000, applyMs: flags.timeout * 1000 } : DEFAULT_TIMEOUTS,
+      emit: textReporter({ write, diffs: flags.diff }),
+      signal: controller.signal,
+    });
+    if (flags.json !== undefined) {
+      const document = `${JSON.stringify(toReport(summary), null, 2)}\n`;
+      if (jsonToStdout) process.stdout.write(document);
+      else writeFileSync(flags.json as string, document);
+    }
+    return summary.exitCode;
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+}
+
+function addRunOptions(command: Command): Command {
+  return command
+    .argument('<recipes...>', 'recipe files (.ts)')
+    .requiredOption('-i, --inventory <file>', 'inventory file (YAML or JSON)')
+    .option('-l, --limit <patterns>', 'only these hosts: names, groups or globs, comma-separated; !pattern excludes')
+    .option('-f, --forks <n>', 'hosts worked on in parallel', positiveInteger, 20)
+    .addOption(new Option('-c, --connection <kind>', 'how to reach hosts').choices(['ssh', 'local']).default('ssh'))
+    .option('--json [file]', 'write the JSON report (schema/report.v1.json) to a file, or to stdout')
+    .option('--accept-new', 'record the host keys of hosts not yet in known_hosts (trust on first use)')
+    .option('--timeout <seconds>', 'per remote command', positiveNumber)
+    .option('--no-diff', 'do not print unified diffs of file content');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('keel')
+    .description('Agentless configuration management: typed recipes, check-then-change resources, over SSH.')
+    .showHelpAfterError()
+    .addHelpText('after', `${EXAMPLES}\n${EXIT_CODES}`);
+  program.exitOverride();
+
+  const modes: [Mode, string][] = [
+    ['plan', 'show what apply would change; changes nothing'],
+    ['apply', 'change hosts to match the recipes, then verify'],
+    ['check', 'drift check for cron: silent when in sync, exit code says what is wrong'],
+  ];
+  for (const [mode, description] of modes) {
+    addRunOptions(program.command(mode).description(description))
+      .addHelpText('after', `${EXAMPLES}\n${EXIT_CODES}`)
+      .action(async (recipes: string[], flags: RunFlags) => {
+        process.exitCode = await runMode(mode, recipes, flags);
+      });
+  }
+
+  const inventory = program.command('inventory').description('inspect an inventory');
+  inventory
+    .command('validate')
+    .description('validate an inventory against inventory/schema.json')
+    .requiredOption('-i, --inventory <file>', 'inventory file')
+    .action((flags: { inventory: string }) => {
+      const loaded = loadInventory(flags.inventory);
+      process.stdout.write(`${flags.inventory}: ok (${loaded.hosts.length} hosts, ${loaded.groups.size} groups)\n`);
+    });
+  inventory
+    .command('list')
+    .description('list hosts with their address and groups')
+    .requiredOption('-i, --inventory <file>', 'inventory file')
+    .option('-l, --limit <patterns>', 'only these hosts')
+    .action(async (flags: { inventory: string; limit?: string }) => {
+      const { selectHosts } = await import('../inventory/select.js');
+      const loaded = loadInventory(flags.inventory);
+      for (const host of flags.limit ? selectHosts(loaded, flags.limit) : loaded.hosts) {
+        process.stdout.write(`${host.name}\t${host.address}\t${host.groups.join(',')}\n`);
+      }
+    });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name === 'CommanderError') {
+      const code = (error as { exitCode?: number }).exitCode ?? 1;
+      return code === 0 ? 0 : EXIT.usage;
+    }
+    if (CONFIG_ERRORS.has(name)) {
+      process.stderr.write(`${(error as Error).message}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}

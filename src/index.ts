@@ -1,0 +1,23 @@
+/** keel's public API: what recipes and custom resources import from 'keel'. */
+export { Type, type Static, type TSchema } from '@sinclair/typebox';
+export { recipe, include, Vars, type Recipe, type HostContext, type HostInfo } from './engine/recipe.js';
+export {
+  defineResource,
+  diffFields,
+  fieldChange,
+  Unknowable,
+  type FieldChange,
+  type ReadOutput,
+  type ReadSpec,
+  type ResourceDefinition,
+  type ResourceFactory,
+  type ResourceInstance,
+  type ResourceOptions,
+  type HandlerRef,
+} from './engine/resource.js';
+export { sh, quote, script, ShellCommand } from './engine/shell.js';
+export { Secret } from './engine/secret.js';
+export * from './engine/values.js';
+export type * from './engine/events.js';
+export { atomicWriteScript as writeFileScript } from './transport/scripts.js';
+export { sysctl } from './resources/sysctl.js';

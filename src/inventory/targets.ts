@@ -1,0 +1,56 @@
+/**
+ * Joins recipes with the inventory: which recipes apply to which selected host, with vars validated
+ * against each recipe's schema before any host is contacted.
+ */
+import type { HostTarget } from '../engine/host.js';
+import { checkVars, flattenResources, type HostInfo, type Recipe } from '../engine/recipe.js';
+import type { ResourceInstance } from '../engine/resource.js';
+import type { Transport } from '../transport/types.js';
+import { InventoryError, type Inventory, type InventoryHost } from './load.js';
+import { selectHosts, unmatchedPatterns } from './select.js';
+
+export interface PlannedHost {
+  host: InventoryHost;
+  recipes: string[];
+  resources: ResourceInstance[];
+}
+
+function info(host: InventoryHost): HostInfo {
+  return { name: host.name, address: host.address, groups: host.groups };
+}
+
+/** Throws InventoryError (for --limit) or the recipe's own errors (vars, resource parameters, duplicate ids). */
+export function planHosts(inventory: Inventory, recipes: readonly Recipe[], limit?: string): PlannedHost[] {
+  if (limit) {
+    const unmatched = unmatchedPatterns(inventory, limit);
+    if (unmatched.length > 0) throw new InventoryError(`--limit ${limit}: ${unmatched.map((p) => `"${p}"`).join(', ')} matches no host or group of ${inventory.file}`);
+  }
+  const selected = new Set((limit ? selectHosts(inventory, limit) : inventory.hosts).map((h) => h.name));
+  const planned: PlannedHost[] = [];
+  for (const host of inventory.hosts) {
+    if (!selected.has(host.name)) continue;
+    const resources: ResourceInstance[] = [];
+    const names: string[] = [];
+    for (const recipe of recipes) {
+      const targets = selectHosts(inventory, recipe.hosts ?? 'all');
+      if (!targets.some((t) => t.name === host.name)) continue;
+      const vars = checkVars(recipe, host.name, host.vars, (path) => host.locateVar(path));
+      const list = flattenResources(
+        recipe.resources({ ...info(host), vars, hostsOf: (pattern) => selectHosts(inventory, pattern).map(info) }),
+      );
+      resources.push(...list);
+      names.push(recipe.name);
+    }
+    const seen = new Set<string>();
+    for (const resource of resources) {
+      if (seen.has(resource.id)) throw new InventoryError(`host ${host.name}: ${resource.id} is declared twice${resource.declaredAt ? ` (again at ${resource.declaredAt})` : ''}`);
+      seen.add(resource.id);
+    }
+    if (resources.length > 0) planned.push({ host, recipes: names, resources });
+  }
+  return planned;
+}
+
+export function hostTargets(planned: readonly PlannedHost[], connect: (host: InventoryHost) => Promise<Transport>): HostTarget[] {
+  return planned.map(({ host, resources }) => ({ name: host.name, resources, connect: () => connect(host) }));
+}

@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { $ } from 'zx';
+
+export interface ProcessRef {
+  pid: number;
+  /** Kernel start time of the process, so a recycled pid is never mistaken for ours. */
+  startTime: string;
+}
+
+export function processRef(pid: number): ProcessRef {
+  return { pid, startTime: procStat(pid)?.startTime ?? '' };
+}
+
+function procStat(pid: number): { state: string; startTime: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0] ?? '', startTime: fields[19] ?? '' };
+  } catch {
+    return undefined;
+  }
+}
+
+export function isRunning(ref: ProcessRef): boolean {
+  const stat = procStat(ref.pid);
+  return stat !== undefined && stat.startTime === ref.startTime && stat.state !== 'Z';
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function signal(ref: ProcessRef, name: NodeJS.Signals): void {
+  if (!isRunning(ref)) return;
+  try {
+    process.kill(ref.pid, name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+export async function waitForExit(refs: ProcessRef[], timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (refs.some(isRunning)) {
+    if (Date.now() > deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Mount points at or below `path` in this mount namespace, deepest first. */
+export async function mountsUnder(path: string): Promise<string[]> {
+  const prefix = path.replace(/\/+$/, '');
+  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
+  return mountinfo
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((point): point is string => point !== undefined)
+    .map((point) => point.replace(/\\(\d{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))))
+    .filter((point) => point === prefix || point.startsWith(`${prefix}/`))
+    .sort((a, b) => b.length - a.length);
+}
+
+export async function unmountUnder(path: string): Promise<void> {
+  for (const point of await mountsUnder(path)) {
+    const result = await $`umount ${point}`.nothrow().quiet();
+    if (result.exitCode !== 0) await $`umount --lazy ${point}`.nothrow().quiet();
+  }
+  const left = await mountsUnder(path);
+  if (left.length > 0) throw new Error(`still mounted: ${left.join(', ')}`);
+}

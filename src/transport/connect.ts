@@ -1,0 +1,20 @@
+/** Chooses how to reach an inventory host: over SSH (the default) or on this machine (pull mode). */
+import type { InventoryHost } from '../inventory/load.js';
+import { LocalTransport } from './local.js';
+import type { Transport } from './types.js';
+
+export type ConnectionKind = 'ssh' | 'local';
+
+export interface ConnectOptions {
+  kind: ConnectionKind;
+  /** Record keys of hosts not yet in known_hosts (trust on first use). */
+  acceptNew?: boolean;
+}
+
+export function connector(options: ConnectOptions): (host: InventoryHost) => Promise<Transport> {
+  if (options.kind === 'local') return async (host) => new LocalTransport(host.name);
+  return async (host) => {
+    const { connectSsh } = await import('./ssh.js');
+    return connectSsh(host, options);
+  };
+}
