@@ -54,7 +54,7 @@ export const InventorySchema = Type.Object(
     groups: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), GroupEntry)),
     hosts: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), HostEntry),
   },
-  { additionalProperties: false, $id: 'https://keel.dev/schema/inventory.json', title: 'keel inventory' },
+  { additionalProperties: false, title: 'keel inventory' },
 );
 
 export type InventoryFile = Static<typeof InventorySchema>;

@@ -1,0 +1,80 @@
+/** Configuration errors stop the run before any host is contacted, and say exactly where they are. */
+import { createServer, type Server } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keel, recipeProject } from '../support/cli.js';
+
+let server: Server;
+let port: number;
+let connections = 0;
+let project: string;
+
+beforeAll(async () => {
+  server = createServer((socket) => {
+    connections += 1;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as { port: number }).port;
+  project = recipeProject({
+    'web.ts': `
+import { recipe, sysctl, Vars, Ipv4 } from 'keel';
+export default recipe({
+  name: 'web',
+  vars: Vars({ vip: Ipv4 }),
+  resources: () => [sysctl({ key: 'net.ipv4.conf.all.arp_ignore', value: 1 })],
+});
+`,
+  });
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+function inventory(name: string, body: string): string {
+  const file = join(project, name);
+  writeFileSync(file, body);
+  return name;
+}
+
+describe('configuration errors', () => {
+  it('a var that violates the recipe schema gives file:line:col, exit 1, and no connection', () => {
+    const file = inventory(
+      'bad-vars.yaml',
+      `defaults:\n  port: ${port}\nhosts:\n  rs1:\n    address: 127.0.0.1\n    vars:\n      vip: 192.168.9.300\n`,
+    );
+    const result = keel(['check', 'web.ts', '-i', file], { cwd: project });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe('bad-vars.yaml:7:12: vars.vip: must be an IPv4 address (recipe web, host rs1)');
+    expect(connections).toBe(0);
+  });
+
+  it('an unknown key in the inventory is named with its position', () => {
+    const file = inventory('bad-key.yaml', `hosts:\n  rs1:\n    address: 127.0.0.1\n    port: ${port}\n    adress: 127.0.0.2\n`);
+    const result = keel(['plan', 'web.ts', '-i', file], { cwd: project });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe('bad-key.yaml:5:5: hosts.rs1.adress: is not a known key');
+    expect(connections).toBe(0);
+  });
+
+  it('a YAML syntax error is located', () => {
+    const file = inventory('broken.yaml', 'hosts:\n  rs1: {address: [\n');
+    const result = keel(['apply', 'web.ts', '-i', file], { cwd: project });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^broken\.yaml:\d+:\d+: /);
+  });
+
+  it('a missing recipe file and a --limit that matches nothing are usage errors', () => {
+    const file = inventory('ok.yaml', `hosts:\n  rs1:\n    address: 127.0.0.1\n    port: ${port}\n    vars: { vip: 192.168.9.100 }\n`);
+    expect(keel(['check', 'nope.ts', '-i', file], { cwd: project })).toMatchObject({ code: 1, stderr: 'nope.ts: no such recipe file\n' });
+    const limited = keel(['check', 'web.ts', '-i', file, '--limit', 'rs9'], { cwd: project });
+    expect(limited.code).toBe(1);
+    expect(limited.stderr).toContain('"rs9" matches no host or group');
+    expect(connections).toBe(0);
+  });
+
+  it('inventory validate accepts a good inventory', () => {
+    const file = inventory('good.yaml', `groups:\n  web:\n    hosts: [rs1]\nhosts:\n  rs1:\n    address: 127.0.0.1\n`);
+    expect(keel(['inventory', 'validate', '-i', file], { cwd: project })).toMatchObject({ code: 0, stdout: `${file}: ok (1 hosts, 1 groups)\n` });
+  });
+});

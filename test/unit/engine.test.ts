@@ -1,0 +1,207 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { EngineEvent } from '../../src/engine/events.js';
+import { DEFAULT_TIMEOUTS, run } from '../../src/engine/run.js';
+import type { ResourceInstance } from '../../src/engine/resource.js';
+import { LocalTransport } from '../../src/transport/local.js';
+import type { Transport } from '../../src/transport/types.js';
+import { runOnce } from '../../src/testing.js';
+import { valueFile } from '../support/valueFile.js';
+import { sh } from '../../src/engine/shell.js';
+
+let directory: string;
+let transport: LocalTransport;
+const path = (name: string): string => join(directory, name);
+
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), 'keel-engine-'));
+  transport = new LocalTransport('box');
+});
+
+/** A transport that records every command, and refuses any that is not a batch of reads once frozen. */
+function recording(inner: Transport): Transport & { scripts: string[] } {
+  const scripts: string[] = [];
+  return {
+    host: inner.host,
+    scripts,
+    get execCount() {
+      return inner.execCount;
+    },
+    exec: (command, options) => {
+      scripts.push(String(options?.stdin ?? command));
+      return inner.exec(command, options);
+    },
+    put: (p, c, o) => inner.put(p, c, o),
+    close: async () => undefined,
+  };
+}
+
+describe('plan and check', () => {
+  it('read every resource of a host in one invocation and change nothing', async () => {
+    const resources = [valueFile({ path: path('a'), value: 'one' }), valueFile({ path: path('b'), value: 'two' })];
+    const host = await runOnce('plan', resources, transport);
+    expect(host.execs.read).toBe(1);
+    expect(transport.execCount).toBe(1);
+    expect(host.resources.map((r) => [r.id, r.outcome])).toEqual([
+      [`valueFile[${path('a')}]`, 'drifted'],
+      [`valueFile[${path('b')}]`, 'drifted'],
+    ]);
+    expect(host.resources[0]!.changes).toEqual([{ field: 'value', from: null, to: 'one' }]);
+    expect(existsSync(path('a'))).toBe(false);
+  });
+
+  it('never reach an apply command, even for resources whose apply would fail', async () => {
+    const spy = recording(transport);
+    const resources = [valueFile({ path: path('a'), value: 'x', behaviour: 'fail' }), valueFile({ path: path('b'), value: 'y' })];
+    await runOnce('check', resources, spy);
+    expect(spy.scripts).toHaveLength(1);
+    expect(spy.scripts[0]).not.toContain('disk full on purpose');
+    expect(spy.scripts[0]).not.toContain("printf '%s' y >");
+  });
+
+  it('report a resource that cannot be known yet as pending on the earlier change', async () => {
+    const installer = valueFile({ path: path('package'), value: 'installed' });
+    const unit = valueFile({ path: path('unit'), value: 'running', needs: path('package') });
+    const host = await runOnce('plan', [installer, unit], transport);
+    expect(host.resources[1]).toMatchObject({ outcome: 'pending', pendingOn: [installer.id] });
+    expect(host.outcome).toBe('ok');
+  });
+
+  it('fail a resource that cannot be known when nothing before it changes', async () => {
+    const unit = valueFile({ path: path('unit'), value: 'running', needs: path('missing') });
+    const host = await runOnce('plan', [unit], transport);
+    expect(host.resources[0]).toMatchObject({ outcome: 'failed', error: { phase: 'read' } });
+    expect(host.resources[0]!.error!.message).toContain('does not exist');
+  });
+});
+
+describe('apply', () => {
+  it('changes only what differs, verifies, and is idempotent', async () => {
+    writeFileSync(path('b'), 'two');
+    const resources = [valueFile({ path: path('a'), value: 'one' }), valueFile({ path: path('b'), value: 'two' })];
+    const first = await runOnce('apply', resources, transport);
+    expect(first.resources.map((r) => r.outcome)).toEqual(['changed', 'unchanged']);
+    expect(readFileSync(path('a'), 'utf8')).toBe('one');
+    const again = await runOnce('plan', resources, transport);
+    expect(again.resources.map((r) => r.outcome)).toEqual(['unchanged', 'unchanged']);
+  });
+
+  it('fails a resource whose apply "succeeds" without changing the host', async () => {
+    const liar = valueFile({ path: path('a'), value: 'one', behaviour: 'noop' });
+    const host = await runOnce('apply', [liar], transport);
+    expect(host.resources[0]).toMatchObject({ outcome: 'failed', error: { phase: 'verify' } });
+    expect(host.resources[0]!.error!.message).toMatch(/still differs: value: null → "one"/);
+    expect(host.outcome).toBe('failed');
+  });
+
+  it('names the failing command, its exit code and stderr, and skips what follows on that host', async () => {
+    const resources = [valueFile({ path: path('a'), value: 'x', behaviour: 'fail' }), valueFile({ path: path('b'), value: 'y' })];
+    const host = await runOnce('apply', resources, transport);
+    expect(host.resources[0]).toMatchObject({ outcome: 'failed', error: { phase: 'apply', exitCode: 3, stderr: 'disk full on purpose' } });
+    expect(host.resources[0]!.error!.command).toContain('disk full on purpose');
+    expect(host.resources[1]!.outcome).toBe('skipped');
+    expect(existsSync(path('b'))).toBe(false);
+  });
+
+  it('applies a pending resource once the resource it waited on has changed', async () => {
+    const installer = valueFile({ path: path('package'), value: 'installed' });
+    const unit = valueFile({ path: path('unit'), value: 'running', needs: path('package') });
+    const host = await runOnce('apply', [installer, unit], transport);
+    expect(host.resources.map((r) => r.outcome)).toEqual(['changed', 'changed']);
+  });
+});
+
+describe('handlers', () => {
+  it('run once at the end of the host, however many resources notify them', async () => {
+    const service = valueFile({ path: path('svc'), value: 'on' });
+    const resources: ResourceInstance[] = [
+      valueFile({ path: path('c1'), value: '1' }, { notify: service.on('restart') }),
+      valueFile({ path: path('c2'), value: '2' }, { notify: service.on('restart') }),
+      service,
+    ];
+    const host = await runOnce('apply', resources, transport);
+    expect(host.handlers).toMatchObject([{ id: service.id, action: 'restart', outcome: 'ran' }]);
+    expect(readFileSync(path('svc.restarts'), 'utf8')).toBe('restarted\n');
+    const quiet = await runOnce('apply', resources, transport);
+    expect(quiet.handlers).toEqual([]);
+  });
+
+  it('still run when a later resource fails, and a plan shows them as would-run', async () => {
+    const service = valueFile({ path: path('svc'), value: 'on' });
+    const resources: ResourceInstance[] = [
+      valueFile({ path: path('conf'), value: 'v2' }, { notify: service.on('restart') }),
+      valueFile({ path: path('broken'), value: 'x', behaviour: 'fail' }),
+      service,
+    ];
+    const plan = await runOnce('plan', resources, transport);
+    expect(plan.handlers).toMatchObject([{ outcome: 'would-run' }]);
+    const host = await runOnce('apply', resources, transport);
+    expect(host.resources.map((r) => r.outcome)).toEqual(['changed', 'failed', 'skipped']);
+    expect(host.handlers).toMatchObject([{ id: service.id, outcome: 'ran' }]);
+  });
+
+  it('keep a notification owed across runs until the handler has run', async () => {
+    const flaky = path('flaky');
+    const service = valueFile({ path: path('svc'), value: 'on' });
+    const restartable = { ...service, definition: { ...service.definition, actions: { restart: () => [sh`test -e ${flaky}`] } } };
+    const conf = valueFile({ path: path('conf'), value: 'v2' }, { notify: { resource: restartable, action: 'restart' } });
+    const first = await runOnce('apply', [conf, restartable], transport);
+    expect(first.handlers).toMatchObject([{ outcome: 'failed' }]);
+    const plan = await runOnce('plan', [conf, restartable], transport);
+    expect(plan.resources.every((r) => r.outcome === 'unchanged')).toBe(true);
+    expect(plan.handlers).toMatchObject([{ outcome: 'would-run' }]);
+    writeFileSync(flaky, '');
+    const second = await runOnce('apply', [conf, restartable], transport);
+    expect(second.handlers).toMatchObject([{ outcome: 'ran' }]);
+    const third = await runOnce('plan', [conf, restartable], transport);
+    expect(third.handlers).toEqual([]);
+  });
+});
+
+describe('the fleet', () => {
+  it('emits events in order and ORs exit codes: drift (2) on one host, unreachable (8) on another', async () => {
+    const events: EngineEvent[] = [];
+    const summary = await run({
+      mode: 'check',
+      recipes: ['t'],
+      forks: 4,
+      timeouts: DEFAULT_TIMEOUTS,
+      emit: (event) => events.push(event),
+      hosts: [
+        { name: 'good', resources: [valueFile({ path: path('g'), value: '1' })], connect: async () => new LocalTransport('good') },
+        {
+          name: 'gone',
+          resources: [valueFile({ path: path('h'), value: '1' })],
+          connect: async () => {
+            throw new Error('gone (10.0.0.9:22): connect timed out after 10 s');
+          },
+        },
+      ],
+    });
+    expect(summary.exitCode).toBe(2 | 8);
+    expect(summary.hosts.map((h) => h.outcome)).toEqual(['ok', 'unreachable']);
+    expect(summary.hosts[1]!.error).toContain('connect timed out');
+    expect(events[0]!.type).toBe('run-start');
+    expect(events.at(-1)!.type).toBe('run-end');
+    expect(events.filter((e) => e.type === 'host-end')).toHaveLength(2);
+  });
+
+  it('starts no new change once interrupted and exits 130', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const summary = await run({
+      mode: 'apply',
+      recipes: ['t'],
+      forks: 1,
+      timeouts: DEFAULT_TIMEOUTS,
+      emit: () => undefined,
+      signal: controller.signal,
+      hosts: [{ name: 'box', resources: [valueFile({ path: path('a'), value: '1' })], connect: async () => transport }],
+    });
+    expect(summary.exitCode).toBe(130);
+    expect(existsSync(path('a'))).toBe(false);
+  });
+});
+
