@@ -1,7 +1,24 @@
 #!/usr/bin/env node
-// Recipes are TypeScript loaded at run time, so the TypeScript loader is registered before anything else.
-import { register } from 'tsx/esm/api';
+// Runs the bundled CLI. In a source checkout the bundle is rebuilt first whenever src/ is newer than it,
+// so a `git pull` never leaves a stale keel behind.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bundle = `${root}/dist/cli/main.js`;
+
+function newestSource(directory) {
+  let newest = 0;
+  for (const entry of readdirSync(directory, { withFileTypes: true })) {
+    const path = `${directory}/${entry.name}`;
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+if (existsSync(`${root}/src`) && (!existsSync(bundle) || newestSource(`${root}/src`) > statSync(bundle).mtimeMs)) {
+  const { buildKeel } = await import('../scripts/build.mjs');
+  await buildKeel();
+}
+const { main } = await import(bundle);
 process.exitCode = await main(process.argv.slice(2));

@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { isRecipe, type Recipe } from './recipe.js';
 
 export class RecipeLoadError extends Error {
@@ -9,17 +8,22 @@ export class RecipeLoadError extends Error {
   }
 }
 
-/** Imports a recipe module straight from its .ts source (the CLI registers the TypeScript loader). */
+/**
+ * Imports a recipe module straight from its .ts source. jiti compiles it in-process (cached on disk);
+ * 'keel' itself is imported natively so the recipe and the engine share one copy of every class.
+ */
 export async function loadRecipe(file: string): Promise<Recipe> {
+  const { createJiti } = await import('jiti');
+  const jiti = createJiti(import.meta.url, { nativeModules: ['keel'] });
   let module: { default?: unknown };
   try {
-    module = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown };
+    module = await jiti.import<{ default?: unknown }>(resolve(file));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(resolve(file))) {
+    const message = (error as Error).message;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || /Cannot find module '[^']*'/.test(message) && message.includes(resolve(file))) {
       throw new RecipeLoadError(`${file}: no such recipe file`);
     }
-    throw new RecipeLoadError(`${file}: cannot load the recipe: ${(error as Error).message}`);
+    throw new RecipeLoadError(`${file}: cannot load the recipe: ${message}`);
   }
   if (!isRecipe(module.default)) {
     throw new RecipeLoadError(`${file}: the default export is not a recipe (write \`export default recipe({ ... })\`)`);
