@@ -8,13 +8,15 @@ import type { Mode } from '../engine/events.js';
 import { loadInventory } from '../inventory/load.js';
 import { hostTargets, planHosts } from '../inventory/targets.js';
 import { toReport } from '../report/json.js';
+import { writePrometheusFile } from '../report/prometheus.js';
 import { textReporter } from '../report/text.js';
 import { connector, type ConnectionKind } from '../transport/connect.js';
+import { acquireLocalLock } from './localLock.js';
 
 const EXIT_CODES = `
 Exit codes (OR-ed together when several apply):
   0    ok: applied, or in sync
-  1    usage, inventory or recipe error (no host was contacted)
+  1    usage, inventory or recipe error, or another run holds the lock (no host was contacted)
   2    drift found / changes pending (plan, check)
   4    a resource failed (could not be read, changed or verified)
   8    a host was unreachable
@@ -36,6 +38,8 @@ interface RunFlags {
   acceptNew?: boolean;
   timeout?: number;
   diff: boolean;
+  prometheus?: string;
+  lockWait: number;
 }
 
 function positiveInteger(value: string): number {
@@ -51,7 +55,7 @@ function positiveNumber(value: string): number {
 }
 
 /** Errors that mean "nothing was contacted": configuration, not hosts. */
-const CONFIG_ERRORS = new Set(['InventoryError', 'RecipeLoadError', 'RecipeVarsError', 'ResourceParamsError']);
+const CONFIG_ERRORS = new Set(['InventoryError', 'RecipeLoadError', 'RecipeVarsError', 'ResourceParamsError', 'LockBusyError']);
 
 async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Promise<number> {
   const inventory = loadInventory(flags.inventory);
@@ -75,6 +79,7 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
     controller.abort();
   };
   process.on('SIGINT', onInterrupt);
+  const releaseLock = await acquireLocalLock(flags.inventory, flags.lockWait * 1000);
   try {
     const summary = await run({
       mode,
@@ -90,8 +95,10 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
       if (jsonToStdout) process.stdout.write(document);
       else writeFileSync(flags.json as string, document);
     }
+    if (flags.prometheus !== undefined) writePrometheusFile(flags.prometheus, summary);
     return summary.exitCode;
   } finally {
+    releaseLock();
     process.off('SIGINT', onInterrupt);
   }
 }
@@ -106,7 +113,9 @@ function addRunOptions(command: Command): Command {
     .option('--json [file]', 'write the JSON report (schema/report.v1.json) to a file, or to stdout')
     .option('--accept-new', 'record the host keys of hosts not yet in known_hosts (trust on first use)')
     .option('--timeout <seconds>', 'per remote command', positiveNumber)
-    .option('--no-diff', 'do not print unified diffs of file content');
+    .option('--no-diff', 'do not print unified diffs of file content')
+    .option('--prometheus <file>', 'write node_exporter textfile metrics (drifted resources, reachability, timing)')
+    .option('--lock-wait <seconds>', 'wait this long for another keel run on the same inventory to finish', Number, 0);
 }
 
 export function buildProgram(): Command {
