@@ -21,3 +21,4 @@ export * from './engine/values.js';
 export type * from './engine/events.js';
 export { atomicWriteScript as writeFileScript } from './transport/scripts.js';
 export { sysctl } from './resources/sysctl.js';
+export { file, template } from './resources/file.js';
