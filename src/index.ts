@@ -22,3 +22,4 @@ export type * from './engine/events.js';
 export { atomicWriteScript as writeFileScript } from './transport/scripts.js';
 export { sysctl } from './resources/sysctl.js';
 export { file, template } from './resources/file.js';
+export { ifaceAlias } from './resources/ifaceAlias.js';

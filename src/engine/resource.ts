@@ -6,7 +6,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { createTwoFilesPatch } from 'diff';
 import { isDeepStrictEqual } from 'node:util';
 import type { ShellCommand } from './shell.js';
-import { formatPath, validate } from './validate.js';
+import { formatPath, validate, type ValidationIssue } from './validate.js';
 
 export interface ReadOutput {
   stdout: string;
@@ -38,6 +38,8 @@ export interface ResourceDefinition<Schema extends TSchema, State> {
   /** Type name, the first half of every id: `sysctl[net.ipv4.ip_forward]`. */
   type: string;
   schema: Schema;
+  /** Rules that span several parameters (a label that must start with its device's name), which JSON Schema cannot state. */
+  check?(params: Static<Schema>): ValidationIssue[];
   /** The second half of the id: what makes this instance unique on a host. */
   key(params: Static<Schema>): string;
   read(params: Static<Schema>): ReadSpec<State>;
@@ -127,6 +129,7 @@ export function defineResource<Schema extends TSchema, State>(
   const factory = (params: Static<Schema>, options: ResourceOptions = {}): ResourceInstance<Static<Schema>> => {
     const declaredAt = callerLocation();
     const issues = validate(definition.schema, params);
+    if (issues.length === 0 && definition.check) issues.push(...definition.check(params));
     if (issues.length > 0) {
       throw new ResourceParamsError(
         definition.type,

@@ -6,6 +6,10 @@ import { Type, type TUnsafe } from '@sinclair/typebox';
 
 export const Ipv4 = Type.String({ format: 'ipv4', title: 'an IPv4 address' });
 export const IpAddress = Type.Union([Type.String({ format: 'ipv4' }), Type.String({ format: 'ipv6' })], { title: 'an IP address' });
+/** An IP address as the kernel's tools print it (`inet_ntop`): IPv6 lower-case and compressed, IPv4 unchanged. */
+export function canonicalIp(address: string): string {
+  return address.includes(':') ? new URL(`http://[${address}]/`).hostname.slice(1, -1) : address;
+}
 export const Port = Type.Integer({ minimum: 1, maximum: 65535, title: 'a port number (1-65535)' });
 export const InterfaceName = Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$', title: 'an interface name' });
 /** An address label: the interface name, a colon and a suffix, at most 15 characters (`lo:8`, `eth0:0`). */
