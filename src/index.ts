@@ -23,3 +23,4 @@ export { atomicWriteScript as writeFileScript } from './transport/scripts.js';
 export { sysctl } from './resources/sysctl.js';
 export { file, template } from './resources/file.js';
 export { ifaceAlias } from './resources/ifaceAlias.js';
+export { command } from './resources/command.js';
