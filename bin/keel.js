@@ -16,7 +16,8 @@ function newestSource(directory) {
   return newest;
 }
 
-if (existsSync(`${root}/src`) && (!existsSync(bundle) || newestSource(`${root}/src`) > statSync(bundle).mtimeMs)) {
+const sourceTime = () => Math.max(newestSource(`${root}/src`), statSync(`${root}/scripts/build.mjs`).mtimeMs);
+if (existsSync(`${root}/src`) && (!existsSync(bundle) || sourceTime() > statSync(bundle).mtimeMs)) {
   const { buildKeel } = await import('../scripts/build.mjs');
   await buildKeel();
 }
