@@ -24,3 +24,4 @@ export { sysctl } from './resources/sysctl.js';
 export { file, template } from './resources/file.js';
 export { ifaceAlias } from './resources/ifaceAlias.js';
 export { command } from './resources/command.js';
+export { pkg } from './resources/package.js';

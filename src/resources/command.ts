@@ -94,7 +94,6 @@ export const command = defineResource({
       parse: ({ stdout }) => decide(params, parseCommandRead(stdout)),
     };
   },
-  desired: () => ({ needsToRun: false }),
   diff(params, current): FieldChange[] {
     return current.needsToRun ? [{ field: 'run', from: current.because, to: params.run }] : [];
   },

@@ -1,0 +1,193 @@
+/**
+ * Packages through the host's own manager: apt/dpkg on Debian-like hosts, dnf/rpm where they are found instead.
+ * Several names install or remove in one transaction. Each name is one field of the diff: `nginx: absent → "1.22.1-9"`.
+ *
+ * apt keeps two things in mind:
+ * - `apt-get update` runs before an install only when the host's package lists do not know a wanted package or
+ *   pinned version; `latest` means the newest version those lists know, so a plan never needs the network.
+ * - a dpkg lock held by another process (unattended-upgrades, a person) is waited for up to `lockWaitSeconds`;
+ *   after that apt-get fails, naming the process that holds it.
+ */
+import { Type } from '@sinclair/typebox';
+import { defineResource, type FieldChange } from '../engine/resource.js';
+import { sh, type ShellCommand } from '../engine/shell.js';
+import { PackageName, PackageVersion, StringEnum } from '../engine/values.js';
+
+const PackageParams = Type.Object(
+  {
+    name: Type.Union([PackageName, Type.Array(PackageName, { minItems: 1, uniqueItems: true })], { title: 'a package name or a list of package names' }),
+    state: Type.Optional(StringEnum(['present', 'absent', 'latest'], { default: 'present' })),
+    /** An exact version (apt: `1.22.1-9`, dnf: `1.20.1-14.el9`); only with a single name and state present. */
+    version: Type.Optional(PackageVersion),
+    /** How long to wait for a package-manager lock held by another process. */
+    lockWaitSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600, default: 60 })),
+  },
+  { additionalProperties: false },
+);
+
+type PackageParamsType = (typeof PackageParams)['static'];
+
+export interface PackageInfo {
+  /** The installed version; null when not installed (including removed with its configuration files left). */
+  installed: string | null;
+  /** The version an install would pick from the package lists; null when they do not know the package (apt only). */
+  candidate: string | null;
+  /** Every version the package lists know (apt only). */
+  available: string[];
+}
+
+export interface PackageState {
+  manager: 'apt' | 'dnf';
+  packages: Record<string, PackageInfo>;
+}
+
+const DPKG_FORMAT = '${Package}\\t${Status}\\t${Version}\\n';
+const RPM_FORMAT = '%{NAME}\\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\\n';
+const SECTION = /^--(installed|lists)--$/;
+
+export function namesOf(params: Pick<PackageParamsType, 'name'>): string[] {
+  return typeof params.name === 'string' ? [params.name] : params.name;
+}
+
+/** `dpkg-query -W -f '${Package}\t${Status}\t${Version}\n'`: installed only when the status ends in `installed`. */
+export function parseDpkgQuery(output: string): Map<string, string> {
+  const installed = new Map<string, string>();
+  for (const line of output.split('\n')) {
+    if (line === '') continue;
+    const [name, status, version] = line.split('\t');
+    if (name === undefined || status === undefined || version === undefined) throw new Error(`unexpected dpkg-query line: ${JSON.stringify(line)}`);
+    if (status.split(' ')[2] === 'installed') installed.set(name, version);
+  }
+  return installed;
+}
+
+/** `LC_ALL=C apt-cache policy NAMES`: each name's candidate and the versions of its version table. */
+export function parseAptPolicy(output: string): Map<string, { candidate: string | null; available: string[] }> {
+  const packages = new Map<string, { candidate: string | null; available: string[] }>();
+  let current: { candidate: string | null; available: string[] } | undefined;
+  for (const line of output.split('\n')) {
+    const header = /^(\S+):$/.exec(line);
+    if (header) {
+      current = { candidate: null, available: [] };
+      packages.set(header[1]!, current);
+      continue;
+    }
+    if (!current) {
+      if (line.trim() === '') continue;
+      throw new Error(`unexpected apt-cache policy line: ${JSON.stringify(line)}`);
+    }
+    const candidate = /^ {2}Candidate: (\S+)$/.exec(line);
+    if (candidate) current.candidate = candidate[1] === '(none)' ? null : candidate[1]!;
+    const version = /^ (?:\*\*\*| {3}) (\S+) -?\d+$/.exec(line);
+    if (version) current.available.push(version[1]!);
+  }
+  return packages;
+}
+
+/** `rpm -q --qf '%{NAME}\t[EPOCH:]VERSION-RELEASE\n' NAMES`; names that are not installed print a sentence instead. */
+export function parseRpmQuery(output: string): Map<string, string> {
+  const installed = new Map<string, string>();
+  for (const line of output.split('\n')) {
+    if (line === '' || /^package \S+ is not installed$/.test(line)) continue;
+    const [name, version] = line.split('\t');
+    if (name === undefined || version === undefined) throw new Error(`unexpected rpm line: ${JSON.stringify(line)}`);
+    installed.set(name, version);
+  }
+  return installed;
+}
+
+/** The read output: a `manager` line, then the `--installed--` section and, for apt, the `--lists--` section. */
+export function parsePackageRead(stdout: string, names: readonly string[]): PackageState {
+  const lines = stdout.split('\n');
+  const manager = /^manager (apt|dnf|none)$/.exec(lines[0] ?? '')?.[1] as PackageState['manager'] | 'none' | undefined;
+  if (manager === undefined) throw new Error(`unexpected output: ${JSON.stringify(stdout.slice(0, 80))}`);
+  if (manager === 'none') throw new Error('neither apt (dpkg-query, apt-get) nor dnf (rpm, dnf) was found on the host');
+  const sections: Record<string, string[]> = { installed: [], lists: [] };
+  let section: string[] | undefined;
+  for (const line of lines.slice(1)) {
+    const marker = SECTION.exec(line);
+    if (marker) section = sections[marker[1]!];
+    else if (section) section.push(line);
+    else if (line !== '') throw new Error(`unexpected output before the first section: ${JSON.stringify(line)}`);
+  }
+  const installed = manager === 'apt' ? parseDpkgQuery(sections.installed!.join('\n')) : parseRpmQuery(sections.installed!.join('\n'));
+  const lists = manager === 'apt' ? parseAptPolicy(sections.lists!.join('\n')) : new Map();
+  const packages: Record<string, PackageInfo> = {};
+  for (const name of names) {
+    packages[name] = { installed: installed.get(name) ?? null, candidate: lists.get(name)?.candidate ?? null, available: lists.get(name)?.available ?? [] };
+  }
+  return { manager, packages };
+}
+
+/** What one package should become: a version, `present` (any version) or null (absent). */
+function target(params: PackageParamsType, info: PackageInfo, manager: PackageState['manager']): string | null {
+  if (params.state === 'absent') return null;
+  if (params.version !== undefined) return params.version;
+  if (params.state === 'latest') {
+    if (manager !== 'apt') throw new Error('state "latest" is supported with apt only; pin a version or use "present"');
+    return info.candidate ?? 'latest';
+  }
+  return 'present';
+}
+
+function isSatisfied(wanted: string | null, installed: string | null): boolean {
+  return wanted === 'present' ? installed !== null : wanted === installed;
+}
+
+/** An apt-get or dnf invocation that never asks a question. */
+function managerCommand(manager: PackageState['manager'], verb: 'install' | 'remove', specs: string[], params: PackageParamsType): ShellCommand {
+  const lockWait = params.lockWaitSeconds ?? 60;
+  if (manager === 'dnf') return sh`dnf ${verb} -y -q -- ${specs}`;
+  const options = sh`-y -q -o DPkg::Lock::Timeout=${lockWait}`;
+  if (verb === 'remove') return sh`DEBIAN_FRONTEND=noninteractive apt-get remove ${options} -- ${specs}`;
+  const install = sh`DEBIAN_FRONTEND=noninteractive apt-get install ${options} --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold`;
+  return params.version === undefined ? sh`${install} -- ${specs}` : sh`${install} --allow-downgrades -- ${specs}`;
+}
+
+export const pkg = defineResource({
+  type: 'package',
+  schema: PackageParams,
+  key: (params) => namesOf(params).join(','),
+  read(params) {
+    const names = namesOf(params);
+    return {
+      command: sh`if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  echo 'manager apt'; echo '--installed--'
+  dpkg-query -W -f ${DPKG_FORMAT} ${names} 2>/dev/null
+  echo '--lists--'
+  LC_ALL=C apt-cache policy ${names} 2>/dev/null
+elif command -v rpm >/dev/null 2>&1 && command -v dnf >/dev/null 2>&1; then
+  echo 'manager dnf'; echo '--installed--'
+  rpm -q --qf ${RPM_FORMAT} ${names}
+else
+  echo 'manager none'
+fi
+exit 0`,
+      parse: ({ stdout }) => parsePackageRead(stdout, names),
+    };
+  },
+  diff(params, current): FieldChange[] {
+    const names = namesOf(params);
+    if (params.version !== undefined && (names.length !== 1 || params.state === 'absent')) {
+      throw new Error('version pins a single package that is present: give one name and no state "absent"');
+    }
+    const changes: FieldChange[] = [];
+    for (const name of names) {
+      const info = current.packages[name]!;
+      const wanted = target(params, info, current.manager);
+      if (!isSatisfied(wanted, info.installed)) changes.push({ field: name, from: info.installed, to: wanted === 'present' ? (info.candidate ?? 'present') : wanted });
+    }
+    return changes;
+  },
+  apply(params, current, changes) {
+    const changed = changes.map((change) => change.field);
+    if (params.state === 'absent') return [managerCommand(current.manager, 'remove', changed, params)];
+    const specs = changed.map((name) => (params.version === undefined ? name : current.manager === 'apt' ? `${name}=${params.version}` : `${name}-${params.version}`));
+    const listsMissSome = changed.some((name) => {
+      const info = current.packages[name]!;
+      return params.version === undefined ? info.candidate === null : !info.available.includes(params.version);
+    });
+    const refresh = current.manager === 'apt' && listsMissSome ? [sh`apt-get update -q -o DPkg::Lock::Timeout=${params.lockWaitSeconds ?? 60}`] : [];
+    return [...refresh, managerCommand(current.manager, 'install', specs, params)];
+  },
+});
