@@ -11,6 +11,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     exclude: ['test/e2e/**', 'node_modules/**'],
+    globalSetup: ['test/setup/image.ts'],
     testTimeout: 120_000,
     hookTimeout: 600_000,
     fileParallelism: false,

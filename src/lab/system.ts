@@ -55,12 +55,56 @@ export async function waitForExit(refs: ProcessRef[], timeoutMs: number): Promis
   return true;
 }
 
-export function childPids(pid: number): number[] {
+function childPids(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {
     return [];
   }
+}
+
+/**
+ * Waits for the child of `parent` that is pid 1 of a new pid namespace: the init of a container
+ * or of a light host. Exec'ing does not change a pid, so it stays valid as that process execs on.
+ */
+export async function waitForNamespaceInit(parent: ProcessRef, timeoutMs: number): Promise<ProcessRef> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isRunning(parent)) throw new Error(`process ${parent.pid} exited`);
+    for (const pid of childPids(parent.pid)) {
+      if (namespacePids(pid).at(-1) === 1) return processRef(pid);
+    }
+    await sleep(20);
+  }
+  throw new Error(`no namespace init below process ${parent.pid} after ${timeoutMs} ms`);
+}
+
+function namespacePids(pid: number): number[] {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('NSpid:'));
+    return line === undefined ? [] : line.split(/\s+/).slice(1).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Waits until some socket in the network namespace of `process` listens on TCP `port`. Reading the
+ * namespace's socket table costs no process and no connection (each connection makes sshd fork and
+ * re-exec itself, which adds up over hundreds of hosts).
+ */
+export async function waitForListener(process: ProcessRef, port: number, timeoutMs: number): Promise<void> {
+  const local = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isRunning(process)) throw new Error(`process ${process.pid} exited`);
+    for (const table of ['tcp', 'tcp6']) {
+      const lines = await readFile(`/proc/${process.pid}/net/${table}`, 'utf8').catch(() => '');
+      if (lines.split('\n').some((line) => line.trim().split(/\s+/)[1]?.endsWith(local) && line.trim().split(/\s+/)[3] === '0A')) return;
+    }
+    await sleep(50);
+  }
+  throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
 }
 
 /** Mount points at or below `path` in this mount namespace, deepest first. */

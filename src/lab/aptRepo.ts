@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { $ } from 'zx';
+import { buildOnce, cacheRoot, shortHash } from './cache.js';
+import { DEFAULT_IMAGE } from './image.js';
+import { processRef, isRunning, type ProcessRef } from './system.js';
+
+/** Packages the tool itself installs on lab hosts; they are deliberately absent from the image. */
+export const DEFAULT_REPO_PACKAGES = ['ipvsadm', 'nginx'];
+
+/** Bump whenever the way the repository is built changes, so cached repositories are rebuilt. */
+const APT_REPO_RECIPE_VERSION = 1;
+
+export interface AptRepoSpec {
+  suite: string;
+  mirror: string;
+  packages: string[];
+}
+
+export function aptRepoDir(spec: AptRepoSpec): string {
+  const key = shortHash({ recipe: APT_REPO_RECIPE_VERSION, suite: spec.suite, mirror: spec.mirror, packages: [...spec.packages].sort() });
+  return join(cacheRoot(), 'apt-repo', key);
+}
+
+/**
+ * Downloads the packages with their whole dependency closure (no recommends) and indexes them
+ * as a flat repository (Packages.xz too, so that apt finds the index at its first try). apt runs against private state with an empty dpkg status, so it neither
+ * reads nor touches this machine's package database and fetches every dependency.
+ */
+export async function ensureAptRepo(packages: string[] = DEFAULT_REPO_PACKAGES): Promise<string> {
+  const spec: AptRepoSpec = { suite: DEFAULT_IMAGE.suite, mirror: DEFAULT_IMAGE.mirror, packages };
+  return buildOnce(aptRepoDir(spec), async (scratch) => {
+    const state = await mkdtemp(join(tmpdir(), 'keel-apt-'));
+    try {
+      await mkdir(join(state, 'lists', 'partial'), { recursive: true });
+      await mkdir(join(state, 'parts'));
+      await mkdir(join(scratch, 'partial'));
+      await writeFile(join(state, 'status'), '');
+      await writeFile(
+        join(state, 'sources.list'),
+        `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${spec.mirror} ${spec.suite} main\n`,
+      );
+      const options = [
+        `Dir::Etc::SourceList=${join(state, 'sources.list')}`,
+        `Dir::Etc::SourceParts=${join(state, 'parts')}`,
+        `Dir::State::Lists=${join(state, 'lists')}`,
+        `Dir::State::status=${join(state, 'status')}`,
+        `Dir::Cache=${state}`,
+        `Dir::Cache::archives=${scratch}`,
+      ].flatMap((option) => ['-o', option]);
+      await $`apt-get ${options} -q update`.quiet();
+      await $`apt-get ${options} -q -y --download-only --no-install-recommends install ${spec.packages}`.quiet();
+    } finally {
+      await rm(state, { recursive: true, force: true });
+    }
+    for (const entry of await readdir(scratch)) {
+      if (!entry.endsWith('.deb')) await rm(join(scratch, entry), { recursive: true, force: true });
+    }
+    await $({ cwd: scratch })`dpkg-scanpackages --multiversion . /dev/null > Packages`.quiet();
+    await $({ cwd: scratch })`gzip -9 --keep Packages`;
+    await $({ cwd: scratch })`xz --keep Packages`;
+  });
+}
+
+const STATIC_SERVER = `
+const http = require('node:http'), fs = require('node:fs'), path = require('node:path');
+const [root, host, port] = process.argv.slice(1);
+http.createServer((req, res) => {
+  const file = path.join(root, path.normalize(decodeURIComponent(new URL(req.url, 'http://repo').pathname)));
+  if ((req.method !== 'GET' && req.method !== 'HEAD') || !file.startsWith(root + '/')) return res.writeHead(404).end();
+  fs.stat(file, (error, stat) => {
+    if (error || !stat.isFile()) return res.writeHead(404).end();
+    res.writeHead(200, { 'content-length': stat.size });
+    if (req.method === 'HEAD') return res.end();
+    fs.createReadStream(file).pipe(res);
+  });
+}).listen(Number(port), host);
+`;
+
+/** Serves `dir` over HTTP from inside the namespace `netns`; the server outlives this process. */
+export async function serveAptRepo(netns: string, address: string, port: number, dir: string, logPath: string): Promise<ProcessRef> {
+  const log = openSync(logPath, 'a');
+  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '-e', STATIC_SERVER, dir, address, String(port)], {
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  child.unref();
+  if (child.pid === undefined) throw new Error('could not start the apt repository server');
+  const server = processRef(child.pid);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (!isRunning(server)) throw new Error(`apt repository server exited, see ${logPath}`);
+    const probe = await $`ip netns exec ${netns} nc -z -w 1 ${address} ${port}`.nothrow().quiet();
+    if (probe.exitCode === 0) return server;
+    await sleep(100);
+  }
+  throw new Error(`apt repository server did not listen on ${address}:${port}, see ${logPath}`);
+}
