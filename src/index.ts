@@ -25,5 +25,5 @@ export { file, template } from './resources/file.js';
 export { ifaceAlias } from './resources/ifaceAlias.js';
 export { command } from './resources/command.js';
 export { pkg } from './resources/package.js';
-export { ipvsRule } from './resources/ipvsRule.js';
+export { ipvsRule, IpvsScheduler } from './resources/ipvsRule.js';
 export { kernelModule } from './resources/kernelModule.js';

@@ -18,6 +18,9 @@ import { atomicWriteScript } from '../transport/scripts.js';
 
 const Forwarding = StringEnum(['route', 'masq', 'tunnel']);
 
+/** The kernel's IPVS schedulers (ipvsadm 1.31's list, and twos from Linux 5.5). */
+export const IpvsScheduler = StringEnum(['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos']);
+
 const RealServer = Type.Object(
   {
     address: IpAddress,
@@ -41,7 +44,8 @@ const IpvsRuleParams = Type.Object(
     port: Type.Optional(Port),
     /** The firewall mark (fwmark services, IPv4). */
     fwmark: Type.Optional(Type.Integer({ minimum: 1, maximum: 4294967295, title: 'a firewall mark (1-4294967295)' })),
-    scheduler: Type.Optional(Type.String({ pattern: '^[a-z]{1,15}$', default: 'wlc', title: 'a scheduler name such as rr or wlc' })),
+    /** Default: wlc, ipvsadm's own default. */
+    scheduler: Type.Optional(IpvsScheduler),
     /** Persistent connections: seconds a client stays with its real server. Unset: not persistent. */
     persistence: Type.Optional(Type.Integer({ minimum: 1, maximum: 2678400, title: 'a timeout in seconds' })),
     realServers: Type.Array(RealServer),

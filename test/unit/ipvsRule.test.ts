@@ -269,7 +269,7 @@ describe('ipvsRule: parameters', () => {
     expect(problems({ name: 'm', protocol: 'fwmark', realServers: [] })).toMatch(/fwmark is required/);
     expect(problems({ ...lab, realServers: [{ address: 'fd00::11' }] })).toMatch(/realServers\[0\]\.address must be IPv4/);
     expect(problems({ ...lab, realServers: [{ address: '192.168.9.11' }, { address: '192.168.9.11', port: 80 }] })).toMatch(/realServers\[1\] appears twice/);
-    expect(problems({ ...lab, scheduler: 'rr; ipvsadm -C' })).toMatch(/scheduler must be a scheduler name/);
+    expect(problems({ ...lab, scheduler: 'rr; ipvsadm -C' })).toMatch(/scheduler must be one of: "rr", "wrr"/);
     expect(problems({ ...lab, name: '../../etc/passwd' })).toMatch(/name must be a name of letters/);
   });
 });
