@@ -27,3 +27,4 @@ export { command } from './resources/command.js';
 export { pkg } from './resources/package.js';
 export { ipvsRule, IpvsScheduler } from './resources/ipvsRule.js';
 export { kernelModule } from './resources/kernelModule.js';
+export { service } from './resources/service.js';

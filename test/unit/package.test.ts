@@ -88,6 +88,24 @@ describe('package: apply', () => {
     ]);
   });
 
+  it('refreshes the empty package lists of a fresh host before installing, and not once they know the packages', () => {
+    const names = ['nginx', 'ipvsadm'];
+    const fresh = parsePackageRead(fixture('package', 'apt-lists-empty'), names);
+    expect(plan({ name: names }, fresh)).toEqual({
+      changes: [
+        { field: 'nginx', from: null, to: 'present' },
+        { field: 'ipvsadm', from: null, to: 'present' },
+      ],
+      steps: ['apt-get update -q -o DPkg::Lock::Timeout=60', `${APT_INSTALL} -- nginx ipvsadm`],
+    });
+    const refreshed = parsePackageRead(fixture('package', 'apt-lab-repo'), names);
+    expect(refreshed.packages.ipvsadm).toEqual({ installed: null, candidate: '1:1.31-1+b1', available: ['1:1.31-1+b1'] });
+    expect(plan({ name: names }, refreshed).steps).toEqual([`${APT_INSTALL} -- nginx ipvsadm`]);
+    const installed = parsePackageRead(fixture('package', 'apt-lab-installed'), names);
+    expect(plan({ name: names }, installed).changes).toEqual([{ field: 'ipvsadm', from: null, to: '1:1.31-1+b1' }]);
+    expect(plan({ name: 'nginx', state: 'latest' }, installed).changes).toEqual([]);
+  });
+
   it('refreshes the package lists only when they do not know a package or the pinned version', () => {
     expect(plan({ name: 'nginx' }, aptState()).steps).toEqual([`${APT_INSTALL} -- nginx`]);
     expect(plan({ name: 'nginx', version: '1.22.1-9+deb12u9' }, aptState()).steps).toEqual([`${APT_INSTALL} --allow-downgrades -- nginx=1.22.1-9+deb12u9`]);
