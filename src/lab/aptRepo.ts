@@ -1,13 +1,10 @@
-import { spawn } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { $ } from 'zx';
 import { buildOnce, cacheRoot, shortHash } from './cache.js';
 import { DEFAULT_IMAGE } from './image.js';
-import { processRef, isRunning, type ProcessRef } from './system.js';
+import { launchDetached, waitForListener, type ProcessRef } from './system.js';
 
 /** Packages the tool itself installs on lab hosts; they are deliberately absent from the image. */
 export const DEFAULT_REPO_PACKAGES = ['ipvsadm', 'nginx'];
@@ -83,20 +80,11 @@ http.createServer((req, res) => {
 
 /** Serves `dir` over HTTP from inside the namespace `netns`; the server outlives this process. */
 export async function serveAptRepo(netns: string, address: string, port: number, dir: string, logPath: string): Promise<ProcessRef> {
-  const log = openSync(logPath, 'a');
-  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '-e', STATIC_SERVER, dir, address, String(port)], {
-    detached: true,
-    stdio: ['ignore', log, log],
-  });
-  closeSync(log);
-  child.unref();
-  if (child.pid === undefined) throw new Error('could not start the apt repository server');
-  const server = processRef(child.pid);
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if (!isRunning(server)) throw new Error(`apt repository server exited, see ${logPath}`);
-    const probe = await $`ip netns exec ${netns} nc -z -w 1 ${address} ${port}`.nothrow().quiet();
-    if (probe.exitCode === 0) return server;
-    await sleep(100);
+  const server = launchDetached('ip', ['netns', 'exec', netns, process.execPath, '-e', STATIC_SERVER, dir, address, String(port)], logPath);
+  try {
+    await waitForListener(server, port, 10_000);
+  } catch (error) {
+    throw new Error(`apt repository server did not listen on ${address}:${port}, see ${logPath}`, { cause: error });
   }
-  throw new Error(`apt repository server did not listen on ${address}:${port}, see ${logPath}`);
+  return server;
 }

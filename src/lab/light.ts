@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { netnsPath } from './netns.js';
-import { launchDetached, type HostLaunch, type HostProcesses } from './nspawn.js';
-import { signal, waitForExit, waitForNamespaceInit } from './system.js';
+import type { HostLaunch, HostProcesses } from './nspawn.js';
+import { launchDetached, signal, waitForExit, waitForNamespaceInit } from './system.js';
 
 /**
  * Runs as pid 1 of the light host's fresh mount/pid/uts/ipc namespaces: mounts the host's fstab

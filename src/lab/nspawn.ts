@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
 import { $ } from 'zx';
 import type { HostDirs } from './hostRoot.js';
 import { netnsPath } from './netns.js';
-import { processRef, signal, unmountUnder, waitForExit, waitForNamespaceInit, type ProcessRef } from './system.js';
+import { launchDetached, signal, unmountUnder, waitForExit, waitForNamespaceInit, type ProcessRef } from './system.js';
+
+/** Re-exported for the VM host kind, which imports it from here. */
+export { launchDetached };
 
 /** The processes behind a running host: the one this side started, and the host's own pid 1. */
 export interface HostProcesses {
@@ -21,19 +22,6 @@ export interface HostLaunch {
 
 export async function mountOverlay(lower: string, dirs: HostDirs): Promise<void> {
   await $`mount -t overlay overlay -o ${`lowerdir=${lower},upperdir=${dirs.upper},workdir=${dirs.work}`} ${dirs.merged}`;
-}
-
-/** Detached, so that a lab started by a short-lived CLI outlives it. */
-export function launchDetached(command: string, args: string[], logPath: string, env: NodeJS.ProcessEnv = process.env): ProcessRef {
-  const log = openSync(logPath, 'a');
-  try {
-    const child = spawn(command, args, { detached: true, stdio: ['ignore', log, log], env });
-    child.unref();
-    if (child.pid === undefined) throw new Error(`could not start ${command}`);
-    return processRef(child.pid);
-  } finally {
-    closeSync(log);
-  }
 }
 
 /**

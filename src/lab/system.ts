@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { $ } from 'zx';
@@ -26,6 +27,19 @@ function procStat(pid: number): { state: string; startTime: string } | undefined
 export function isRunning(ref: ProcessRef): boolean {
   const stat = procStat(ref.pid);
   return stat !== undefined && stat.startTime === ref.startTime && stat.state !== 'Z';
+}
+
+/** Detached, so that a lab started by a short-lived CLI outlives it. */
+export function launchDetached(command: string, args: string[], logPath: string, env: NodeJS.ProcessEnv = process.env): ProcessRef {
+  const log = openSync(logPath, 'a');
+  try {
+    const child = spawn(command, args, { detached: true, stdio: ['ignore', log, log], env });
+    child.unref();
+    if (child.pid === undefined) throw new Error(`could not start ${command}`);
+    return processRef(child.pid);
+  } finally {
+    closeSync(log);
+  }
 }
 
 export function isAlive(pid: number): boolean {
