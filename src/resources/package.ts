@@ -10,7 +10,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineResource, type FieldChange } from '../engine/resource.js';
-import { sh, type ShellCommand } from '../engine/shell.js';
+import { sh, ShellCommand } from '../engine/shell.js';
 import { PackageName, PackageVersion, StringEnum } from '../engine/values.js';
 
 const PackageParams = Type.Object(
@@ -134,14 +134,26 @@ function isSatisfied(wanted: string | null, installed: string | null): boolean {
   return wanted === 'present' ? installed !== null : wanted === installed;
 }
 
+/**
+ * After apt-get failed: the processes holding dpkg's locks, found in /proc/locks by the lock files' inodes.
+ * apt itself names the holder only in its progress output, and older versions not at all.
+ */
+const REPORT_DPKG_LOCK_HOLDERS = `for lock in /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock; do
+  inode=$(stat -c %i "$lock" 2>/dev/null) || continue
+  for pid in $(awk -v inode="$inode" '$2 != "->" && $5 > 0 && $6 ~ (":" inode "$") { print $5 }' /proc/locks); do
+    echo "keel: the dpkg lock $lock is held by process $pid ($(cat /proc/$pid/comm 2>/dev/null || echo gone))" >&2
+  done
+done`;
+
 /** An apt-get or dnf invocation that never asks a question. */
 function managerCommand(manager: PackageState['manager'], verb: 'install' | 'remove', specs: string[], params: PackageParamsType): ShellCommand {
-  const lockWait = params.lockWaitSeconds ?? 60;
   if (manager === 'dnf') return sh`dnf ${verb} -y -q -- ${specs}`;
-  const options = sh`-y -q -o DPkg::Lock::Timeout=${lockWait}`;
-  if (verb === 'remove') return sh`DEBIAN_FRONTEND=noninteractive apt-get remove ${options} -- ${specs}`;
-  const install = sh`DEBIAN_FRONTEND=noninteractive apt-get install ${options} --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold`;
-  return params.version === undefined ? sh`${install} -- ${specs}` : sh`${install} --allow-downgrades -- ${specs}`;
+  const options = sh`-y -q -o DPkg::Lock::Timeout=${params.lockWaitSeconds ?? 60}`;
+  const aptGet =
+    verb === 'remove'
+      ? sh`DEBIAN_FRONTEND=noninteractive apt-get remove ${options} -- ${specs}`
+      : sh`DEBIAN_FRONTEND=noninteractive apt-get install ${options} --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold${new ShellCommand(params.version === undefined ? '' : ' --allow-downgrades')} -- ${specs}`;
+  return new ShellCommand(`${aptGet.text} || { status=$?\n${REPORT_DPKG_LOCK_HOLDERS}\nexit $status\n}`);
 }
 
 export const pkg = defineResource({

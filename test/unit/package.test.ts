@@ -12,11 +12,14 @@ function aptState(): PackageState {
 function plan(params: Parameters<typeof pkg>[0], current: PackageState) {
   const instance = pkg(params);
   const changes = diffResource(instance, current);
-  return { changes, steps: changes.length ? instance.definition.apply(instance.params, current, changes).map((step) => step.text) : [] };
+  const steps = changes.length ? instance.definition.apply(instance.params, current, changes) : [];
+  return { changes, steps: steps.map((step) => step.text.split('\n')[0]) };
 }
 
 const APT_INSTALL =
   'DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=60 --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold';
+/** The first line of an apt-get step; the rest reports the dpkg lock's holders when it fails. */
+const ON_FAILURE = ' || { status=$?';
 
 describe('package: parsing dpkg-query, apt-cache policy and rpm output', () => {
   it('reads installed versions, candidates and the version table', () => {
@@ -84,7 +87,7 @@ describe('package: apply', () => {
   it('installs every missing package in one non-interactive transaction', () => {
     expect(plan({ name: ['curl', 'nginx', 'mail-transport-agent'] }, aptState()).steps).toEqual([
       'apt-get update -q -o DPkg::Lock::Timeout=60',
-      `${APT_INSTALL} -- nginx mail-transport-agent`,
+      `${APT_INSTALL} -- nginx mail-transport-agent${ON_FAILURE}`,
     ]);
   });
 
@@ -96,25 +99,25 @@ describe('package: apply', () => {
         { field: 'nginx', from: null, to: 'present' },
         { field: 'ipvsadm', from: null, to: 'present' },
       ],
-      steps: ['apt-get update -q -o DPkg::Lock::Timeout=60', `${APT_INSTALL} -- nginx ipvsadm`],
+      steps: ['apt-get update -q -o DPkg::Lock::Timeout=60', `${APT_INSTALL} -- nginx ipvsadm${ON_FAILURE}`],
     });
     const refreshed = parsePackageRead(fixture('package', 'apt-lab-repo'), names);
     expect(refreshed.packages.ipvsadm).toEqual({ installed: null, candidate: '1:1.31-1+b1', available: ['1:1.31-1+b1'] });
-    expect(plan({ name: names }, refreshed).steps).toEqual([`${APT_INSTALL} -- nginx ipvsadm`]);
+    expect(plan({ name: names }, refreshed).steps).toEqual([`${APT_INSTALL} -- nginx ipvsadm${ON_FAILURE}`]);
     const installed = parsePackageRead(fixture('package', 'apt-lab-installed'), names);
     expect(plan({ name: names }, installed).changes).toEqual([{ field: 'ipvsadm', from: null, to: '1:1.31-1+b1' }]);
     expect(plan({ name: 'nginx', state: 'latest' }, installed).changes).toEqual([]);
   });
 
   it('refreshes the package lists only when they do not know a package or the pinned version', () => {
-    expect(plan({ name: 'nginx' }, aptState()).steps).toEqual([`${APT_INSTALL} -- nginx`]);
-    expect(plan({ name: 'nginx', version: '1.22.1-9+deb12u9' }, aptState()).steps).toEqual([`${APT_INSTALL} --allow-downgrades -- nginx=1.22.1-9+deb12u9`]);
+    expect(plan({ name: 'nginx' }, aptState()).steps).toEqual([`${APT_INSTALL} -- nginx${ON_FAILURE}`]);
+    expect(plan({ name: 'nginx', version: '1.22.1-9+deb12u9' }, aptState()).steps).toEqual([`${APT_INSTALL} --allow-downgrades -- nginx=1.22.1-9+deb12u9${ON_FAILURE}`]);
     expect(plan({ name: 'nginx', version: '1.22.1-9+deb12u12' }, aptState()).steps[0]).toBe('apt-get update -q -o DPkg::Lock::Timeout=60');
   });
 
   it('removes with apt-get remove, waiting as long as asked for the lock', () => {
     expect(plan({ name: 'curl', state: 'absent', lockWaitSeconds: 5 }, aptState()).steps).toEqual([
-      'DEBIAN_FRONTEND=noninteractive apt-get remove -y -q -o DPkg::Lock::Timeout=5 -- curl',
+      `DEBIAN_FRONTEND=noninteractive apt-get remove -y -q -o DPkg::Lock::Timeout=5 -- curl${ON_FAILURE}`,
     ]);
   });
 
