@@ -6,16 +6,20 @@ import { launchDetached, signal, waitForExit, waitForNamespaceInit } from './sys
 
 /**
  * Runs as pid 1 of the light host's fresh mount/pid/uts/ipc namespaces: mounts the host's fstab
- * (one process for nearly every mount), then becomes sshd. The image's /dev already holds the
- * basic device nodes. Every mount is private to the host, so the kernel drops them all when its
- * last process dies.
+ * (one process for nearly every mount), pivots into the overlay and drops the machine's mounts
+ * (a copy of them would pin other labs' namespaces and overlays), then becomes sshd. The image's
+ * /dev already holds the basic device nodes. Every mount is private to the host, so the kernel
+ * drops them all when its last process dies.
  */
 const LIGHT_INIT = `set -e
 mount --all --fstab "$1"
 mount -o remount,bind,rw "$2/proc/sys/net"
-mkdir -m 755 "$2/run/sshd"
+cd "$2"
+pivot_root . mnt
+umount --lazy /mnt
+mkdir -m 755 /run/sshd
 hostname "$3"
-exec chroot "$2" /usr/sbin/sshd -D -e
+exec /usr/sbin/sshd -D -e
 `;
 
 function lightFstab(launch: HostLaunch): string {
