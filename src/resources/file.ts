@@ -115,10 +115,6 @@ function sameAccount(wanted: string, name: string | null, id: number | null): bo
   return wanted === name || wanted === String(id);
 }
 
-function parentOf(path: string): string {
-  return posix.dirname(path);
-}
-
 /** A unified diff of the text, or checksums when the content is secret or too large to have been read. */
 function contentChange(current: FileState, wanted: string, sensitive: boolean | undefined): FieldChange {
   const byChecksum = sensitive || (current.sha256 !== null && current.content === null);
@@ -144,7 +140,7 @@ export const file = defineResource({
   key: (params) => params.path,
   read(params) {
     const path = params.path;
-    const parent = parentOf(path);
+    const parent = posix.dirname(path);
     return {
       command: sh`if [ -L ${path} ]; then echo symlink
 elif [ -d ${path} ]; then echo directory
@@ -184,10 +180,10 @@ fi`,
     if (params.state === 'absent') return [sh`rm -f -- ${path}`];
     const changed = new Set(changes.map((change) => change.field));
     if (changed.has('type') || changed.has('content')) {
-      const steps: ShellCommand[] = current.parentExists ? [] : [sh`mkdir -p -- ${parentOf(path)}`];
+      const steps: ShellCommand[] = current.parentExists ? [] : [sh`mkdir -p -- ${posix.dirname(path)}`];
       const mode = params.mode ?? current.mode ?? '0644';
       steps.push(
-        atomicWriteScript(path, params.content ?? current.content ?? '', {
+        atomicWriteScript(path, params.content ?? '', {
           mode: Number.parseInt(mode, 8),
           owner: params.owner ?? current.uid?.toString(),
           group: params.group ?? current.gid?.toString(),

@@ -8,10 +8,12 @@
  * - a dpkg lock held by another process (unattended-upgrades, a person) is waited for up to `lockWaitSeconds`;
  *   after that apt-get fails, naming the process that holds it.
  */
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { defineResource, type FieldChange } from '../engine/resource.js';
 import { sh, ShellCommand } from '../engine/shell.js';
 import { PackageName, PackageVersion, StringEnum } from '../engine/values.js';
+
+const DEFAULT_LOCK_WAIT_SECONDS = 60;
 
 const PackageParams = Type.Object(
   {
@@ -20,12 +22,12 @@ const PackageParams = Type.Object(
     /** An exact version (apt: `1.22.1-9`, dnf: `1.20.1-14.el9`); only with a single name and state present. */
     version: Type.Optional(PackageVersion),
     /** How long to wait for a package-manager lock held by another process. */
-    lockWaitSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600, default: 60 })),
+    lockWaitSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600, default: DEFAULT_LOCK_WAIT_SECONDS })),
   },
   { additionalProperties: false },
 );
 
-type PackageParamsType = (typeof PackageParams)['static'];
+type PackageParamsType = Static<typeof PackageParams>;
 
 export interface PackageInfo {
   /** The installed version; null when not installed (including removed with its configuration files left). */
@@ -45,7 +47,7 @@ const DPKG_FORMAT = '${Package}\\t${Status}\\t${Version}\\n';
 const RPM_FORMAT = '%{NAME}\\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\\n';
 const SECTION = /^--(installed|lists)--$/;
 
-export function namesOf(params: Pick<PackageParamsType, 'name'>): string[] {
+function namesOf(params: Pick<PackageParamsType, 'name'>): string[] {
   return typeof params.name === 'string' ? [params.name] : params.name;
 }
 
@@ -148,11 +150,13 @@ done`;
 /** An apt-get or dnf invocation that never asks a question. */
 function managerCommand(manager: PackageState['manager'], verb: 'install' | 'remove', specs: string[], params: PackageParamsType): ShellCommand {
   if (manager === 'dnf') return sh`dnf ${verb} -y -q -- ${specs}`;
-  const options = sh`-y -q -o DPkg::Lock::Timeout=${params.lockWaitSeconds ?? 60}`;
+  const options = sh`-y -q -o DPkg::Lock::Timeout=${params.lockWaitSeconds ?? DEFAULT_LOCK_WAIT_SECONDS}`;
+  const installFlags = ['--no-install-recommends', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold'];
+  if (params.version !== undefined) installFlags.push('--allow-downgrades');
   const aptGet =
     verb === 'remove'
       ? sh`DEBIAN_FRONTEND=noninteractive apt-get remove ${options} -- ${specs}`
-      : sh`DEBIAN_FRONTEND=noninteractive apt-get install ${options} --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold${new ShellCommand(params.version === undefined ? '' : ' --allow-downgrades')} -- ${specs}`;
+      : sh`DEBIAN_FRONTEND=noninteractive apt-get install ${options} ${installFlags} -- ${specs}`;
   return new ShellCommand(`${aptGet.text} || { status=$?\n${REPORT_DPKG_LOCK_HOLDERS}\nexit $status\n}`);
 }
 
@@ -199,7 +203,7 @@ exit 0`,
       const info = current.packages[name]!;
       return params.version === undefined ? info.candidate === null : !info.available.includes(params.version);
     });
-    const refresh = current.manager === 'apt' && listsMissSome ? [sh`apt-get update -q -o DPkg::Lock::Timeout=${params.lockWaitSeconds ?? 60}`] : [];
+    const refresh = current.manager === 'apt' && listsMissSome ? [sh`apt-get update -q -o DPkg::Lock::Timeout=${params.lockWaitSeconds ?? DEFAULT_LOCK_WAIT_SECONDS}`] : [];
     return [...refresh, managerCommand(current.manager, 'install', specs, params)];
   },
 });

@@ -31,11 +31,15 @@ export interface ServiceState {
 }
 
 const RUNNING_STATES = new Set(['active', 'reloading']);
-/** Units whose enablement is not theirs to change: no [Install] section, or created at run time. */
+/** Units whose enablement keel cannot change or see: no [Install] section, made at run time, or generated from an init script. */
 const NOT_ENABLEABLE = new Set(['static', 'transient', 'generated', 'indirect']);
 
 function initScriptName(name: string): string {
   return name.replace(/\.service$/, '');
+}
+
+function initScript(name: string): string {
+  return `/etc/init.d/${initScriptName(name)}`;
 }
 
 /** `systemctl show -p LoadState,ActiveState,SubState,UnitFileState UNIT`. */
@@ -74,7 +78,7 @@ export function parseServiceRead(stdout: string, name: string): ServiceState | U
   const [head, ...rest] = stdout.split('\n');
   if (head === 'init systemd') return parseSystemctlShow(rest.join('\n'), name);
   if (head === 'init sysv') return parseSysvRead(rest);
-  if (head === 'init sysv-missing') return new Unknowable(`no init script /etc/init.d/${initScriptName(name)} (is its package installed?)`);
+  if (head === 'init sysv-missing') return new Unknowable(`no init script ${initScript(name)} (is its package installed?)`);
   throw new Error(`unexpected output: ${JSON.stringify(stdout.slice(0, 80))}`);
 }
 
@@ -84,7 +88,7 @@ function wanted(params: { running?: boolean; enabled?: boolean }): Partial<Servi
 
 /** A command that works whichever init the host boots with, for handlers (which see no read state). */
 function lifecycle(name: string, verb: 'restart' | 'reload'): ShellCommand {
-  return sh`if [ -d /run/systemd/system ]; then systemctl ${verb} -- ${name}; else ${`/etc/init.d/${initScriptName(name)}`} ${verb}; fi`;
+  return sh`if [ -d /run/systemd/system ]; then systemctl ${verb} -- ${name}; else ${initScript(name)} ${verb}; fi`;
 }
 
 export const service = defineResource({
@@ -92,7 +96,7 @@ export const service = defineResource({
   schema: ServiceParams,
   key: (params) => params.name,
   read(params) {
-    const script = `/etc/init.d/${initScriptName(params.name)}`;
+    const script = initScript(params.name);
     return {
       command: sh`if [ -d /run/systemd/system ]; then
   echo 'init systemd'
@@ -111,7 +115,7 @@ exit 0`,
   desired: wanted,
   diff(params, current): FieldChange[] {
     if (params.enabled === true && current.unitFileState !== null && NOT_ENABLEABLE.has(current.unitFileState)) {
-      throw new Error(`the unit ${params.name} is ${current.unitFileState}: it cannot be enabled; leave "enabled" unset`);
+      throw new Error(`the unit ${params.name} is ${current.unitFileState}: keel cannot enable it; leave "enabled" unset`);
     }
     return diffFields(wanted(params), current);
   },
@@ -127,7 +131,7 @@ exit 0`,
     if (changed.has('enabled')) {
       steps.push(...(params.enabled ? [sh`update-rc.d ${name} defaults`, sh`update-rc.d ${name} enable`] : [sh`update-rc.d ${name} disable`]));
     }
-    if (changed.has('running')) steps.push(sh`${`/etc/init.d/${name}`} ${params.running ? 'start' : 'stop'}`);
+    if (changed.has('running')) steps.push(sh`${initScript(name)} ${params.running ? 'start' : 'stop'}`);
     return steps;
   },
   actions: {
