@@ -9,6 +9,8 @@ export interface ConnectOptions {
   kind: ConnectionKind;
   /** Record keys of hosts not yet in known_hosts (trust on first use). */
   acceptNew?: boolean;
+  /** A known_hosts file read besides ~/.ssh/known_hosts and the inventory's; --accept-new records keys in it. */
+  knownHostsFile?: string;
 }
 
 export function connector(options: ConnectOptions): (host: InventoryHost) => Promise<Transport> {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
-import { atomicWriteScript, becomeCommand } from './scripts.js';
+import { becomeCommand, putWithScript } from './scripts.js';
 import type { Become, ExecOptions, ExecResult, PutOptions, Transport } from './types.js';
 
 export const TIMEOUT_EXIT_CODE = 124;
@@ -64,9 +64,8 @@ export class LocalTransport implements Transport {
     });
   }
 
-  async put(path: string, content: Buffer | string, options: PutOptions = {}): Promise<void> {
-    const result = await this.exec('sh -s', { stdin: atomicWriteScript(path, content, options).text, sudo: true });
-    if (result.code !== 0) throw new Error(`writing ${path} failed (exit ${result.code}): ${result.stderr.toString().trim()}`);
+  put(path: string, content: Buffer | string, options: PutOptions = {}): Promise<void> {
+    return putWithScript(this, path, content, options);
   }
 
   async close(): Promise<void> {}

@@ -1,5 +1,5 @@
 import { sh, ShellCommand } from '../engine/shell.js';
-import type { Become, PutOptions } from './types.js';
+import type { Become, PutOptions, Transport } from './types.js';
 
 /**
  * Script fragment that writes `content` to `path` atomically. The bytes travel base64-encoded inside the
@@ -28,6 +28,12 @@ export function atomicWriteScript(path: string, content: Buffer | string, option
       `} && ${mode} && ${owner} && mv -f -- "$__keel_tmp" ${target} || { rm -f -- "$__keel_tmp"; false; }`,
     ].join('\n'),
   );
+}
+
+/** `Transport.put` for transports that write files through their own exec: one invocation, run as become. */
+export async function putWithScript(transport: Pick<Transport, 'exec'>, path: string, content: Buffer | string, options: PutOptions = {}): Promise<void> {
+  const result = await transport.exec('sh -s', { stdin: atomicWriteScript(path, content, options).text, sudo: true });
+  if (result.code !== 0) throw new Error(`writing ${path} failed (exit ${result.code}): ${result.stderr.toString().trim()}`);
 }
 
 /**

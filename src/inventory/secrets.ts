@@ -1,0 +1,33 @@
+/** Secrets named by the inventory (`{env: NAME}` or `{file: PATH}`), read only when needed and held as `Secret`. */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Secret } from '../engine/secret.js';
+import { InventoryError, type InventoryHost } from './load.js';
+import type { SecretSourceSpec } from './schema.js';
+
+/** `what` names the setting in messages, e.g. `rs1: become.password`; the value never appears in one. */
+export function resolveSecret(source: SecretSourceSpec, what: string): Secret {
+  if ('env' in source) {
+    const value = process.env[source.env];
+    if (value === undefined) throw new InventoryError(`${what}: environment variable ${source.env} is not set`);
+    return new Secret(value);
+  }
+  const path = source.file.startsWith('~/') ? join(homedir(), source.file.slice(2)) : source.file;
+  try {
+    return new Secret(readFileSync(path, 'utf8').replace(/\r?\n$/, ''));
+  } catch (error) {
+    throw new InventoryError(`${what}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+/** Every secret of a host's connection settings, so that messages about the host can be scrubbed of them. */
+export function connectionSecrets(host: InventoryHost): Secret[] {
+  const { become, password, passphrase } = host.connection;
+  const sources: [SecretSourceSpec | undefined, string][] = [
+    [typeof become === 'object' ? become.password : undefined, 'become.password'],
+    [password, 'password'],
+    [passphrase, 'passphrase'],
+  ];
+  return sources.flatMap(([source, field]) => (source ? [resolveSecret(source, `${host.name}: ${field}`)] : []));
+}
