@@ -49,7 +49,8 @@ export async function startNspawnHost(launch: HostLaunch): Promise<HostProcesses
       '--console=read-only',
     ],
     launch.dirs.consoleLog,
-    { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network' },
+    // The lab owns each overlay exclusively; nspawn's image lock would only leave lock files behind after a kill.
+    { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network', SYSTEMD_NSPAWN_LOCK: '0' },
   );
   try {
     return { supervisor, leader: await waitForNamespaceInit(supervisor, 30_000) };
