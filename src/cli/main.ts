@@ -36,6 +36,7 @@ interface RunFlags {
   connection: ConnectionKind;
   json?: string | true;
   acceptNew?: boolean;
+  knownHosts?: string;
   timeout?: number;
   diff: boolean;
   prometheus?: string;
@@ -84,7 +85,7 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
     const summary = await run({
       mode,
       recipes: recipeFiles,
-      hosts: hostTargets(planned, connector({ kind: flags.connection, acceptNew: flags.acceptNew })),
+      hosts: hostTargets(planned, connector({ kind: flags.connection, acceptNew: flags.acceptNew, knownHostsFile: flags.knownHosts })),
       forks: flags.forks,
       timeouts: flags.timeout ? { readMs: flags.timeout * 1000, applyMs: flags.timeout * 1000 } : DEFAULT_TIMEOUTS,
       emit: textReporter({ write, diffs: flags.diff }),
@@ -112,6 +113,7 @@ function addRunOptions(command: Command): Command {
     .addOption(new Option('-c, --connection <kind>', 'how to reach hosts').choices(['ssh', 'local']).default('ssh'))
     .option('--json [file]', 'write the JSON report (schema/report.v1.json) to a file, or to stdout')
     .option('--accept-new', 'record the host keys of hosts not yet in known_hosts (trust on first use)')
+    .option('--known-hosts <file>', 'a known_hosts file read besides ~/.ssh/known_hosts and the inventory\'s; --accept-new records keys in it')
     .option('--timeout <seconds>', 'per remote command', positiveNumber)
     .option('--no-diff', 'do not print unified diffs of file content')
     .option('--prometheus <file>', 'write node_exporter textfile metrics (drifted resources, reachability, timing)')

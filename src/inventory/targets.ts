@@ -7,6 +7,7 @@ import { checkVars, flattenResources, type HostInfo, type Recipe } from '../engi
 import type { ResourceInstance } from '../engine/resource.js';
 import type { Transport } from '../transport/types.js';
 import { InventoryError, type Inventory, type InventoryHost } from './load.js';
+import { connectionSecrets } from './secrets.js';
 import { selectHosts, unmatchedPatterns } from './select.js';
 
 export interface PlannedHost {
@@ -51,6 +52,7 @@ export function planHosts(inventory: Inventory, recipes: readonly Recipe[], limi
   return planned;
 }
 
+/** Resolves every host's connection secrets first, so that a missing one stops the run before any host is contacted. */
 export function hostTargets(planned: readonly PlannedHost[], connect: (host: InventoryHost) => Promise<Transport>): HostTarget[] {
-  return planned.map(({ host, resources }) => ({ name: host.name, resources, connect: () => connect(host) }));
+  return planned.map(({ host, resources }) => ({ name: host.name, resources, connect: () => connect(host), secrets: connectionSecrets(host) }));
 }

@@ -158,12 +158,12 @@ function startProxyCommand(endpoint: Endpoint): ProxyProcess {
   });
   const exited = new Promise<void>((resolve) => {
     child.on('error', (error) => {
-      exit = `cannot start: ${error.message}`;
+      exit = `cannot start the proxy command (${command}): ${error.message}`;
       resolve();
     });
     child.on('exit', (code, signal) => {
       const detail = stderr.trim().split('\n').at(-1);
-      exit = `proxy command exited with ${code === null ? `signal ${signal}` : `code ${code}`}${detail ? `: ${detail}` : ''}`;
+      exit = `proxy command (${command}) exited with ${code === null ? `signal ${signal}` : `code ${code}`}${detail ? `: ${detail}` : ''}`;
       resolve();
     });
   });
@@ -558,7 +558,7 @@ class SshTransport implements Transport {
   #killProcessGroup(processGroup: number): void {
     const group = `-${processGroup}`;
     const seconds = KILL_GRACE_MS / 1000;
-    this.#execute(sh`kill -TERM -- ${group} 2>/dev/null; sleep ${seconds}; kill -KILL -- ${group} 2>/dev/null; true`.text, { sudo: true }).catch(() => undefined);
+    this.#execute(sh`kill -s TERM -- ${group} 2>/dev/null; sleep ${seconds}; kill -s KILL -- ${group} 2>/dev/null; true`.text, { sudo: true }).catch(() => undefined);
   }
 
   put(path: string, content: Buffer | string, options: PutOptions = {}): Promise<void> {

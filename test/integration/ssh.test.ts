@@ -298,6 +298,6 @@ describe('~/.ssh/config and proxies', () => {
 
   it('reports a ProxyCommand that fails with its own message', async () => {
     const error = await connectionError(connectSsh(target({ proxyCommand: 'echo "no way through" >&2; exit 7' }), { kind: 'ssh' }));
-    expect(error.message).toBe(`target (127.0.0.1:${sshd.port}): proxy command exited with code 7: no way through`);
+    expect(error.message).toBe(`target (127.0.0.1:${sshd.port}): proxy command (echo "no way through" >&2; exit 7) exited with code 7: no way through`);
   });
 });

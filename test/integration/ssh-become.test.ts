@@ -1,0 +1,136 @@
+/**
+ * become over SSH with the real sudo of a lab host: a user with passwordless sudo, and one whose sudo asks for
+ * a password, which keel feeds on stdin and never puts in argv or in a message.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { quote } from '../../src/engine/shell.js';
+import { startHosts, type Lab } from '../../src/lab/hosts.js';
+import { connectSsh } from '../../src/transport/ssh.js';
+import type { Transport } from '../../src/transport/types.js';
+import { keel, recipeProject } from '../support/cli.js';
+import { inventoryHost } from '../support/sshd.js';
+
+const PASSWORD = `pa ss'"$(touch /tmp/owned)`;
+const PASSWORD_ENV = 'KEEL_TEST_BECOME_PASSWORD';
+
+let lab: Lab;
+let address: string;
+
+async function inHost(command: string): Promise<string> {
+  const result = await lab.exec(lab.hosts[0]!.name, command);
+  if (result.code !== 0) throw new Error(`${command}: exit ${result.code}: ${result.stderr}`);
+  return result.stdout;
+}
+
+function asUser(user: string, become: unknown): ReturnType<typeof inventoryHost> {
+  return inventoryHost({ address, user, identityFile: lab.keyPath, knownHostsFile: lab.knownHostsPath, proxyCommand: lab.proxyCommand, become });
+}
+
+beforeAll(async () => {
+  lab = await startHosts({ lab: 'ssh-become', count: 1, kind: 'light' });
+  address = lab.hosts[0]!.address;
+  const publicKey = readFileSync(`${lab.keyPath}.pub`, 'utf8');
+  for (const user of ['nopass', 'withpass']) {
+    await inHost(`useradd -m -s /bin/sh ${user} && mkdir -m 700 /home/${user}/.ssh && printf '%s' '${publicKey.trim()}' > /home/${user}/.ssh/authorized_keys && chown -R ${user}: /home/${user}/.ssh`);
+  }
+  await inHost(`printf '%s\\n' 'nopass ALL=(ALL) NOPASSWD: ALL' 'withpass ALL=(ALL) ALL' > /etc/sudoers.d/keel-test && chmod 440 /etc/sudoers.d/keel-test`);
+  await inHost(`printf '%s\\n' ${quote(`withpass:${PASSWORD}`)} | chpasswd`);
+  process.env[PASSWORD_ENV] = PASSWORD;
+});
+
+afterAll(async () => {
+  await lab?.down();
+});
+
+describe('become with passwordless sudo', () => {
+  let transport: Transport;
+  beforeAll(async () => {
+    transport = await connectSsh(asUser('nopass', true), { kind: 'ssh' });
+  });
+  afterAll(async () => {
+    await transport?.close();
+  });
+
+  it('runs sudo commands as root and others as the login user', async () => {
+    expect((await transport.exec('id -un', { sudo: true })).stdout.toString()).toBe('root\n');
+    expect((await transport.exec('id -un')).stdout.toString()).toBe('nopass\n');
+  });
+
+  it('writes root-owned files with put', async () => {
+    await transport.put('/etc/keel-become-test', 'written as root\n', { mode: 0o600 });
+    expect(await inHost('stat -c "%U %a" /etc/keel-become-test && cat /etc/keel-become-test')).toBe('root 600\nwritten as root\n');
+  });
+
+  it('kills a timed-out command with its root-owned children', async () => {
+    const token = `keel-become-timeout-${Date.now()}`;
+    const result = await transport.exec(`sleep 60; echo ${token}`, { sudo: true, timeoutMs: 1_000 });
+    expect(result.code).toBe(124);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(await inHost(`ps -eo user,args | grep '[s]leep 60' || true`)).toBe('');
+  });
+});
+
+describe('become with a sudo password', () => {
+  it('feeds the password on stdin, before the command\'s own stdin, and never in argv', async () => {
+    const transport = await connectSsh(asUser('withpass', { password: { env: PASSWORD_ENV } }), { kind: 'ssh' });
+    try {
+      expect((await transport.exec('id -un', { sudo: true })).stdout.toString()).toBe('root\n');
+      expect((await transport.exec('cat', { sudo: true, stdin: 'the command input\n' })).stdout.toString()).toBe('the command input\n');
+      const running = transport.exec('sleep 2', { sudo: true });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const processes = await inHost('ps -eo args');
+      expect(processes).toContain('sleep 2');
+      expect(processes).not.toContain('pa ss');
+      expect((await running).code).toBe(0);
+      expect(await inHost('ls /tmp/owned 2>/dev/null || true')).toBe('');
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('without the password, sudo -n refuses rather than waiting for one', async () => {
+    const transport = await connectSsh(asUser('withpass', true), { kind: 'ssh' });
+    try {
+      const result = await transport.exec('id -un', { sudo: true, timeoutMs: 10_000 });
+      expect(result.code).toBe(1);
+      expect(result.stderr.toString()).toContain('a password is required');
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('through the CLI: apply as the sudo user with the password from the environment; a missing variable stops before any host', async () => {
+    const project = recipeProject({
+      'recipes/forward.ts': `
+import { recipe, sysctl, Vars } from 'keel';
+export default recipe({ name: 'forward', vars: Vars({}), resources: () => [sysctl({ key: 'net.ipv4.ip_forward', value: 1, file: '/etc/sysctl.d/60-forward.conf' })] });
+`,
+    });
+    const inventory = join(mkdtempSync(join(tmpdir(), 'keel-inventory-')), 'become.yaml');
+    writeFileSync(
+      inventory,
+      [
+        'hosts:',
+        '  rs1:',
+        `    address: ${address}`,
+        '    user: withpass',
+        `    identityFile: ${lab.keyPath}`,
+        `    knownHostsFile: ${lab.knownHostsPath}`,
+        `    proxyCommand: ${lab.proxyCommand}`,
+        `    become: { password: { env: ${PASSWORD_ENV} } }`,
+        '',
+      ].join('\n'),
+    );
+    const home = mkdtempSync(join(tmpdir(), 'keel-home-'));
+    const apply = keel(['apply', 'recipes/forward.ts', '-i', inventory], { cwd: project, env: { HOME: home, [PASSWORD_ENV]: PASSWORD } });
+    expect(apply.stderr).toBe('');
+    expect(apply).toMatchObject({ code: 0 });
+    expect(await inHost('sysctl -n net.ipv4.ip_forward; cat /etc/sysctl.d/60-forward.conf')).toBe('1\nnet.ipv4.ip_forward = 1\n');
+    const missing = keel(['plan', 'recipes/forward.ts', '-i', inventory], { cwd: project, env: { HOME: home, [PASSWORD_ENV]: undefined } });
+    expect(missing).toMatchObject({ code: 1, stdout: '' });
+    expect(missing.stderr.trim()).toBe(`rs1: become.password: environment variable ${PASSWORD_ENV} is not set`);
+  });
+});
