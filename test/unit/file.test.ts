@@ -2,11 +2,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { diffResource, ResourceParamsError, Unknowable } from '../../src/engine/resource.js';
+import { ResourceParamsError, Unknowable } from '../../src/engine/resource.js';
 import { CONTENT_READ_LIMIT, file, parseFileRead, template, type FileState } from '../../src/resources/file.js';
 import { runOnce } from '../../src/testing.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { fixture } from '../support/fixtures.js';
+import { planChange } from '../support/planChange.js';
 
 const SITE = 'server {\n    listen 80;\n    root /var/www/html;\n}\n';
 
@@ -15,9 +16,7 @@ function state(name: string): FileState {
 }
 
 function plan(params: Parameters<typeof file>[0], current: FileState) {
-  const instance = file(params);
-  const changes = diffResource(instance, current);
-  return { changes, steps: instance.definition.apply(instance.params, current, changes).map((step) => step.text) };
+  return planChange(file(params), current);
 }
 
 describe('file: parsing the read output', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { diffResource, ResourceParamsError } from '../../src/engine/resource.js';
+import { ResourceParamsError } from '../../src/engine/resource.js';
 import { parseAptPolicy, parsePackageRead, pkg, type PackageState } from '../../src/resources/package.js';
 import { fixture } from '../support/fixtures.js';
+import { planChange } from '../support/planChange.js';
 
 const APT_NAMES = ['curl', 'nginx', 'nosuchpkg', 'mail-transport-agent'];
 
@@ -9,11 +10,10 @@ function aptState(): PackageState {
   return parsePackageRead(fixture('package', 'apt-mixed'), APT_NAMES);
 }
 
+/** Only the first line of each step: the rest of an apt-get step reports the dpkg lock's holders when it fails. */
 function plan(params: Parameters<typeof pkg>[0], current: PackageState) {
-  const instance = pkg(params);
-  const changes = diffResource(instance, current);
-  const steps = changes.length ? instance.definition.apply(instance.params, current, changes) : [];
-  return { changes, steps: steps.map((step) => step.text.split('\n')[0]) };
+  const { changes, steps } = planChange(pkg(params), current);
+  return { changes, steps: steps.map((step) => step.split('\n')[0]) };
 }
 
 const APT_INSTALL =

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { diffResource, ResourceParamsError, Unknowable } from '../../src/engine/resource.js';
+import { ResourceParamsError, Unknowable } from '../../src/engine/resource.js';
 import { parseServiceRead, service, type ServiceState } from '../../src/resources/service.js';
 import { fixture } from '../support/fixtures.js';
+import { planChange } from '../support/planChange.js';
 
 function read(name: string, unit = 'nginx'): ServiceState | Unknowable {
   return parseServiceRead(fixture('service', name), unit);
@@ -14,9 +15,7 @@ function known(name: string, unit = 'nginx'): ServiceState {
 }
 
 function plan(params: Parameters<typeof service>[0], current: ServiceState) {
-  const instance = service(params);
-  const changes = diffResource(instance, current);
-  return { changes, steps: instance.definition.apply(instance.params, current, changes).map((step) => step.text) };
+  return planChange(service(params), current);
 }
 
 describe('service: parsing systemctl show', () => {
