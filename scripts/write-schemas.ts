@@ -1,5 +1,9 @@
 /** Regenerates the published JSON Schemas from their TypeBox sources: `npx tsx scripts/write-schemas.ts`. */
 import { writeFileSync } from 'node:fs';
 import { InventorySchema } from '../src/inventory/schema.js';
+import { ReportSchema } from '../src/report/json.js';
 
-writeFileSync(new URL('../inventory/schema.json', import.meta.url), `${JSON.stringify(InventorySchema, null, 2)}\n`);
+const publish = (path: string, schema: object): void => writeFileSync(new URL(`../${path}`, import.meta.url), `${JSON.stringify(schema, null, 2)}\n`);
+
+publish('inventory/schema.json', InventorySchema);
+publish('schema/report.v1.json', ReportSchema);

@@ -7,10 +7,13 @@ import { DEFAULT_TIMEOUTS, run } from '../engine/run.js';
 import type { Mode } from '../engine/events.js';
 import { loadInventory } from '../inventory/load.js';
 import { hostTargets, planHosts } from '../inventory/targets.js';
+import { colorEnabled } from '../report/color.js';
+import { INTERRUPT_NOTICE } from '../report/format.js';
 import { toReport } from '../report/json.js';
 import { writePrometheusFile } from '../report/prometheus.js';
 import { textReporter } from '../report/text.js';
 import { connector, type ConnectionKind } from '../transport/connect.js';
+import type { LiveViewHandle } from '../ui/start.js';
 import { acquireLocalLock } from './localLock.js';
 
 const EXIT_CODES = `
@@ -41,6 +44,7 @@ interface RunFlags {
   diff: boolean;
   prometheus?: string;
   lockWait: number;
+  ui: 'auto' | 'live' | 'plain';
 }
 
 function positiveInteger(value: string): number {
@@ -72,23 +76,31 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
     return EXIT.usage;
   }
   const jsonToStdout = flags.json === true || flags.json === '-';
-  const write = (line: string): void => void (jsonToStdout ? process.stderr : process.stdout).write(`${line}\n`);
+  const output = jsonToStdout ? process.stderr : process.stdout;
+  const live = !jsonToStdout && (flags.ui === 'live' || (flags.ui === 'auto' && process.stdout.isTTY === true));
+  let view: LiveViewHandle | undefined;
   const controller = new AbortController();
   const onInterrupt = (): void => {
     if (controller.signal.aborted) process.exit(EXIT.interrupted);
-    process.stderr.write('keel: interrupted; finishing changes in flight, starting no new ones (Ctrl-C again to quit now)\n');
+    if (view) view.interrupted();
+    else process.stderr.write(`keel: interrupted; ${INTERRUPT_NOTICE}\n`);
     controller.abort();
   };
   process.on('SIGINT', onInterrupt);
   const releaseLock = await acquireLocalLock(flags.inventory, flags.lockWait * 1000);
   try {
+    // Ink is imported only here: a run without a terminal never pays for loading it.
+    view = live
+      ? (await import('../ui/start.js')).startLiveView({ stdout: process.stdout, colors: colorEnabled(process.env, process.stdout.isTTY === true), diffs: flags.diff })
+      : undefined;
+    const emit = view?.sink ?? textReporter({ write: (line) => void output.write(`${line}\n`), diffs: flags.diff, color: colorEnabled(process.env, output.isTTY === true) });
     const summary = await run({
       mode,
       recipes: recipeFiles,
       hosts: hostTargets(planned, connector({ kind: flags.connection, acceptNew: flags.acceptNew, knownHostsFile: flags.knownHosts })),
       forks: flags.forks,
       timeouts: flags.timeout ? { readMs: flags.timeout * 1000, applyMs: flags.timeout * 1000 } : DEFAULT_TIMEOUTS,
-      emit: textReporter({ write, diffs: flags.diff }),
+      emit,
       signal: controller.signal,
     });
     if (flags.json !== undefined) {
@@ -99,6 +111,7 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
     if (flags.prometheus !== undefined) writePrometheusFile(flags.prometheus, summary);
     return summary.exitCode;
   } finally {
+    await view?.done();
     releaseLock();
     process.off('SIGINT', onInterrupt);
   }
@@ -117,7 +130,12 @@ function addRunOptions(command: Command): Command {
     .option('--timeout <seconds>', 'per remote command', positiveNumber)
     .option('--no-diff', 'do not print unified diffs of file content')
     .option('--prometheus <file>', 'write node_exporter textfile metrics (drifted resources, reachability, timing)')
-    .option('--lock-wait <seconds>', 'wait this long for another keel run on the same inventory to finish', Number, 0);
+    .option('--lock-wait <seconds>', 'wait this long for another keel run on the same inventory to finish', Number, 0)
+    .addOption(
+      new Option('--ui <kind>', 'live: the terminal view; plain: one line per change, as in pipes and cron; auto: live on a terminal (never with --json -)')
+        .choices(['auto', 'live', 'plain'])
+        .default('auto'),
+    );
 }
 
 export function buildProgram(): Command {

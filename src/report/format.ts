@@ -1,6 +1,9 @@
 /** Wording shared by every human-facing view (plain text and the terminal UI). */
 import type { FieldChange } from '../engine/resource.js';
-import type { HostSummary, ResourceError, ResourceResult, RunSummary } from '../engine/events.js';
+import { emptyCounts, type HandlerResult, type HostCounts, type HostSummary, type Mode, type ResourceError, type ResourceResult, type RunSummary } from '../engine/events.js';
+
+/** What Ctrl-C does, said by every view. */
+export const INTERRUPT_NOTICE = 'finishing changes in flight, starting no new ones (Ctrl-C again to quit now)';
 
 export function formatValue(value: unknown): string {
   if (value === null || value === undefined) return 'absent';
@@ -31,8 +34,9 @@ export function outcomeWord(mode: string, result: ResourceResult): string {
   return VERBS[mode]?.[result.outcome] ?? result.outcome;
 }
 
-export function describeResult(mode: string, result: ResourceResult): string {
-  const head = `${result.host}: ${result.id} ${outcomeWord(mode, result)}`;
+/** What happened to one resource, without the host: `file[/etc/motd] changed: content: (content differs)`. */
+export function resultLine(mode: string, result: ResourceResult): string {
+  const head = `${result.id} ${outcomeWord(mode, result)}`;
   if (result.outcome === 'failed' && result.error) return `${head}: ${formatError(result.error)}`;
   if (result.outcome === 'pending') return `${head} on ${result.pendingOn?.join(', ')}`;
   if (result.outcome === 'skipped') return `${head}${result.error ? ` (${result.error.message})` : ''}`;
@@ -41,29 +45,52 @@ export function describeResult(mode: string, result: ResourceResult): string {
   return changes ? `${head}: ${changes}${notes}` : head;
 }
 
+export function describeResult(mode: string, result: ResourceResult): string {
+  return `${result.host}: ${resultLine(mode, result)}`;
+}
+
+export function handlerLine(result: HandlerResult): string {
+  const verb = result.outcome === 'would-run' ? 'would run' : result.outcome;
+  return `handler ${result.id} ${result.action} ${verb}${result.error ? `: ${formatError(result.error)}` : ''}`;
+}
+
 function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
+export function addCounts(into: HostCounts, counts: HostCounts): HostCounts {
+  for (const [key, value] of Object.entries(counts)) into[key as keyof HostCounts] += value;
+  return into;
+}
+
+/** The mode's word for resources that differ: changed by apply, to change by plan, drifted for check. */
+export function differsWord(mode: Mode): string {
+  return mode === 'apply' ? 'changed' : mode === 'plan' ? 'to change' : 'drifted';
+}
+
+/** Resource totals in the mode's words: `3 unchanged, 1 changed, 0 failed`; pending and skipped only when present. */
+export function countsLine(mode: Mode, total: HostCounts): string {
+  const parts = [`${total.unchanged} unchanged`];
+  parts.push(`${mode === 'apply' ? total.changed : total.drifted} ${differsWord(mode)}`);
+  if (total.pending) parts.push(`${total.pending} pending`);
+  parts.push(`${total.failed} failed`);
+  if (total.skipped) parts.push(`${total.skipped} skipped`);
+  return parts.join(', ');
+}
+
 /** The one line for the whole fleet. */
 export function fleetLine(summary: RunSummary): string {
-  const total = { unchanged: 0, drifted: 0, changed: 0, pending: 0, failed: 0, skipped: 0 };
+  const total = emptyCounts();
   const hostOutcomes = { ok: 0, failed: 0, unreachable: 0 };
   for (const host of summary.hosts) {
     hostOutcomes[host.outcome] += 1;
-    for (const [key, value] of Object.entries(host.counts)) total[key as keyof typeof total] += value;
+    addCounts(total, host.counts);
   }
-  const resourceParts = [`${total.unchanged} unchanged`];
-  if (summary.mode === 'apply') resourceParts.push(`${total.changed} changed`);
-  else resourceParts.push(`${total.drifted} ${summary.mode === 'plan' ? 'to change' : 'drifted'}`);
-  if (total.pending) resourceParts.push(`${total.pending} pending`);
-  resourceParts.push(`${total.failed} failed`);
-  if (total.skipped) resourceParts.push(`${total.skipped} skipped`);
   const hostParts = [`${hostOutcomes.ok} ok`];
   if (hostOutcomes.failed) hostParts.push(`${hostOutcomes.failed} failed`);
   if (hostOutcomes.unreachable) hostParts.push(`${hostOutcomes.unreachable} unreachable`);
   const seconds = (summary.durationMs / 1000).toFixed(1);
-  return `${summary.mode}: ${plural(summary.hosts.length, 'host')} (${hostParts.join(', ')}); resources: ${resourceParts.join(', ')}${summary.interrupted ? '; interrupted' : ''} in ${seconds} s; exit ${summary.exitCode}`;
+  return `${summary.mode}: ${plural(summary.hosts.length, 'host')} (${hostParts.join(', ')}); resources: ${countsLine(summary.mode, total)}${summary.interrupted ? '; interrupted' : ''} in ${seconds} s; exit ${summary.exitCode}`;
 }
 
 export function hostProblem(host: HostSummary): string | undefined {

@@ -1,11 +1,100 @@
-/** The versioned JSON report: one document per run. Its schema is schema/report.v1.json. */
+/**
+ * The versioned JSON report: one document per run. `schema/report.v1.json` is ReportSchema, published for
+ * the tools that read reports; a change that breaks them needs a new version.
+ */
+import { Type, type Static } from '@sinclair/typebox';
 import type { RunSummary } from '../engine/events.js';
+import { StringEnum } from '../engine/values.js';
 
 export const REPORT_VERSION = 'keel.report/v1';
 
-export interface Report extends RunSummary {
-  version: typeof REPORT_VERSION;
-}
+const Milliseconds = Type.Number({ minimum: 0, title: 'milliseconds' });
+const Mode = StringEnum(['plan', 'check', 'apply']);
+
+const ResourceError = Type.Object(
+  {
+    phase: StringEnum(['read', 'apply', 'verify', 'handler']),
+    message: Type.String(),
+    command: Type.Optional(Type.String({ title: 'the shell command that failed' })),
+    exitCode: Type.Optional(Type.Integer()),
+    stderr: Type.Optional(Type.String({ title: 'the tail of its stderr' })),
+  },
+  { additionalProperties: false },
+);
+
+const FieldChange = Type.Object(
+  {
+    field: Type.String(),
+    from: Type.Unknown({ title: 'the current value; null when absent' }),
+    to: Type.Unknown({ title: 'the desired value' }),
+    patch: Type.Optional(Type.String({ title: 'a unified diff, for text content' })),
+  },
+  { additionalProperties: false },
+);
+
+const ResourceReport = Type.Object(
+  {
+    host: Type.String(),
+    id: Type.String({ title: 'type[key], e.g. sysctl[net.ipv4.ip_forward]' }),
+    type: Type.String(),
+    outcome: StringEnum(['unchanged', 'drifted', 'changed', 'pending', 'failed', 'skipped']),
+    changes: Type.Array(FieldChange, { title: 'the fields that differ(ed)' }),
+    desired: Type.Unknown({ title: 'the desired state' }),
+    actual: Type.Unknown({ title: 'the state read from the host (after the change, in apply); null when unknown' }),
+    pendingOn: Type.Optional(Type.Array(Type.String(), { title: 'earlier resources whose change decides this one' })),
+    notified: Type.Optional(Type.Array(Type.String(), { title: 'handlers this change notifies: "id action"' })),
+    error: Type.Optional(ResourceError),
+    durationMs: Milliseconds,
+  },
+  { additionalProperties: false },
+);
+
+const HandlerReport = Type.Object(
+  {
+    host: Type.String(),
+    id: Type.String(),
+    action: Type.String(),
+    outcome: StringEnum(['ran', 'would-run', 'failed']),
+    error: Type.Optional(ResourceError),
+    durationMs: Milliseconds,
+  },
+  { additionalProperties: false },
+);
+
+const Count = Type.Integer({ minimum: 0 });
+
+const HostReport = Type.Object(
+  {
+    host: Type.String(),
+    outcome: StringEnum(['ok', 'failed', 'unreachable']),
+    counts: Type.Object(
+      { unchanged: Count, drifted: Count, changed: Count, pending: Count, failed: Count, skipped: Count },
+      { additionalProperties: false },
+    ),
+    resources: Type.Array(ResourceReport, { title: 'in recipe order' }),
+    handlers: Type.Array(HandlerReport),
+    error: Type.Optional(Type.String()),
+    execs: Type.Object({ total: Count, read: Count }, { additionalProperties: false, title: 'remote invocations, in total and for reading' }),
+    durationMs: Milliseconds,
+  },
+  { additionalProperties: false },
+);
+
+export const ReportSchema = Type.Object(
+  {
+    version: Type.Literal(REPORT_VERSION),
+    mode: Mode,
+    recipes: Type.Array(Type.String()),
+    startedAt: Type.String({ format: 'date-time' }),
+    durationMs: Milliseconds,
+    hosts: Type.Array(HostReport),
+    interrupted: Type.Boolean(),
+    exitCode: Type.Integer({ minimum: 0, title: '0 ok; OR of 2 drift, 4 failed, 8 unreachable; 130 interrupted' }),
+  },
+  { additionalProperties: false, title: 'keel run report, version 1' },
+);
+
+export type Report = Static<typeof ReportSchema>;
 
 export function toReport(summary: RunSummary): Report {
   return { version: REPORT_VERSION, ...summary };

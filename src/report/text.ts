@@ -3,15 +3,19 @@
  * then one line for the fleet. A check run where everything is in sync prints nothing at all.
  */
 import type { EngineEvent, EventSink } from '../engine/events.js';
-import { describeResult, fleetLine, formatError, hostProblem } from './format.js';
+import { OUTCOME_STYLE, painter, patchLineStyle } from './color.js';
+import { describeResult, fleetLine, handlerLine, hostProblem } from './format.js';
 
 export interface TextReporterOptions {
   write(line: string): void;
   /** Also print unified diffs of file content. */
   diffs?: boolean;
+  /** ANSI colours; decide with `colorEnabled`. */
+  color?: boolean;
 }
 
 export function textReporter(options: TextReporterOptions): EventSink {
+  const paint = painter(options.color ?? false);
   let mode = 'plan';
   return (event: EngineEvent) => {
     switch (event.type) {
@@ -22,24 +26,26 @@ export function textReporter(options: TextReporterOptions): EventSink {
         const { result } = event;
         if (result.outcome === 'unchanged') break;
         if (result.outcome === 'skipped' && mode !== 'apply') break;
-        options.write(describeResult(mode, result));
-        if (options.diffs !== false) for (const change of result.changes) if (change.patch) options.write(change.patch.trimEnd());
+        options.write(paint(OUTCOME_STYLE[result.outcome], describeResult(mode, result)));
+        if (options.diffs === false) break;
+        for (const change of result.changes) {
+          for (const line of change.patch?.trimEnd().split('\n') ?? []) options.write(paint(patchLineStyle(line), line));
+        }
         break;
       }
       case 'handler-result': {
         const { result } = event;
-        const verb = result.outcome === 'would-run' ? 'would run' : result.outcome;
-        options.write(`${result.host}: handler ${result.id} ${result.action} ${verb}${result.error ? `: ${formatError(result.error)}` : ''}`);
+        options.write(paint(result.outcome === 'failed' ? 'red' : undefined, `${result.host}: ${handlerLine(result)}`));
         break;
       }
       case 'host-end': {
         const problem = hostProblem(event.summary);
-        if (problem && event.summary.resources.every((r) => r.error?.message !== event.summary.error)) options.write(problem);
+        if (problem && event.summary.resources.every((r) => r.error?.message !== event.summary.error)) options.write(paint('red', problem));
         break;
       }
       case 'run-end': {
         const quiet = mode === 'check' && event.summary.exitCode === 0;
-        if (!quiet) options.write(fleetLine(event.summary));
+        if (!quiet) options.write(paint('bold', fleetLine(event.summary)));
         break;
       }
       default:

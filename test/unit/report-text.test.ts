@@ -1,0 +1,73 @@
+/** The plain-text view for pipes, CI and cron, fed with events recorded from real runs. */
+import { describe, expect, it } from 'vitest';
+import { colorEnabled } from '../../src/report/color.js';
+import { fleetLine } from '../../src/report/format.js';
+import { textReporter } from '../../src/report/text.js';
+import { recorded, summaryOf, type Recording } from '../support/events.js';
+
+function print(name: Recording, options: { color?: boolean; diffs?: boolean } = {}): string[] {
+  const lines: string[] = [];
+  const sink = textReporter({ write: (line) => lines.push(line), ...options });
+  for (const event of recorded(name)) sink(event);
+  return lines;
+}
+
+const ANSI = /\x1b\[/;
+
+describe('the plain-text view', () => {
+  it('prints one line per changed resource, its diff, the handler, and the fleet line', () => {
+    const lines = print('changes');
+    expect(lines.filter((line) => /^web\d: /.test(line)).sort()).toEqual([
+      'web1: handler hostFile[/etc/nginx/nginx.conf] reload ran',
+      'web1: hostFile[/etc/nginx/nginx.conf] changed: content: (content differs) (notifies hostFile[/etc/nginx/nginx.conf] reload)',
+      'web2: hostFile[/etc/timezone] changed: content: "Europe/Berlin" → "Etc/UTC"',
+    ]);
+    expect(lines).toContain('-worker_processes 2;');
+    expect(lines).toContain('+worker_processes auto;');
+    expect(lines.at(-1)).toBe(fleetLine(summaryOf(recorded('changes'))));
+    expect(lines.some((line) => ANSI.test(line))).toBe(false);
+  });
+
+  it('prints failures with command, exit code and stderr, and unreachable hosts with the reason', () => {
+    const lines = print('failure');
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^web2: hostFile\[\/srv\/www\/index\.html\] failed: command exited 1; command: mkdir -p .* …; stderr: mkdir: cannot create directory .*: File exists$/),
+    );
+    expect(lines).toContainEqual(expect.stringMatching(/^db1: unreachable: connecting to 127\.0\.0\.1:\d+: connect ECONNREFUSED/));
+    expect(lines.at(-1)).toMatch(/exit 12$/);
+  });
+
+  it('stays silent for a check that finds everything in sync', () => {
+    expect(print('check-clean')).toEqual([]);
+  });
+
+  it('prints only the fleet line for an apply that had nothing to do', () => {
+    expect(print('clean')).toEqual([fleetLine(summaryOf(recorded('clean')))]);
+  });
+
+  it('colours outcomes and diff lines only when asked to', () => {
+    const lines = print('changes', { color: true });
+    expect(lines.find((line) => line.includes('hostFile[/etc/timezone]'))).toMatch(/^\x1b\[33mweb2: .*\x1b\[39m$/);
+    expect(lines).toContain('\x1b[32m+worker_processes auto;\x1b[39m');
+    expect(lines).toContain('\x1b[31m-worker_processes 2;\x1b[39m');
+    expect(lines.at(-1)).toBe(`\x1b[1m${fleetLine(summaryOf(recorded('changes')))}\x1b[22m`);
+  });
+
+  it('leaves diffs out when told to', () => {
+    expect(print('changes', { diffs: false }).some((line) => line.startsWith('+'))).toBe(false);
+  });
+});
+
+describe('colorEnabled', () => {
+  it('colours a terminal, not a pipe, unless FORCE_COLOR says otherwise; NO_COLOR always wins', () => {
+    expect(colorEnabled({}, true)).toBe(true);
+    expect(colorEnabled({}, false)).toBe(false);
+    expect(colorEnabled({ FORCE_COLOR: '1' }, false)).toBe(true);
+    expect(colorEnabled({ FORCE_COLOR: '' }, false)).toBe(true);
+    expect(colorEnabled({ FORCE_COLOR: '0' }, true)).toBe(false);
+    expect(colorEnabled({ FORCE_COLOR: 'false' }, true)).toBe(false);
+    expect(colorEnabled({ NO_COLOR: '1' }, true)).toBe(false);
+    expect(colorEnabled({ NO_COLOR: '1', FORCE_COLOR: '1' }, false)).toBe(false);
+    expect(colorEnabled({ NO_COLOR: '' }, true)).toBe(true);
+  });
+});
