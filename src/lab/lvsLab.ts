@@ -1,0 +1,259 @@
+/**
+ * The LVS-DR lab: the hosts of an inventory (by default inventory/lab.yaml) brought up on one bridge
+ * in a lab network namespace. Directors are qemu guests with Debian's kernel (IPVS); every other host
+ * is a systemd container. The lab writes an inventory of its own: the same hosts, groups and vars,
+ * plus how to reach them (key, known_hosts, ProxyCommand into the lab namespace).
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseDocument } from 'yaml';
+import { $ } from 'zx';
+import { sh } from '../engine/shell.js';
+import { loadInventory } from '../inventory/load.js';
+import { labDir, openLab, startHosts, stopLab, type ExecResult, type Lab } from './hosts.js';
+import { createHostNetwork, deleteNetns, hostNetns, parseSubnet, type Subnet } from './netns.js';
+import { isRunning, type ProcessRef } from './system.js';
+import { ensureVmArtifacts, startVm, stopVm, waitForVmSsh } from './vm.js';
+
+export const LVS_LAB = 'lvs';
+export const DEFAULT_LAB_INVENTORY = 'inventory/lab.yaml';
+/** Hosts of this group need a kernel of their own (IPVS), so they are guests rather than containers. */
+const GUEST_GROUP = 'directors';
+const LAB_PREFIX = 24;
+/** Several emulated guests booting on two cores take minutes, one takes well under one. */
+const GUEST_BOOT_TIMEOUT_MS = 300_000;
+const HOST_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export type LvsHostKind = 'guest' | 'container';
+
+export interface LvsHost {
+  name: string;
+  address: string;
+  kind: LvsHostKind;
+  running: boolean;
+}
+
+interface GuestState {
+  name: string;
+  address: string;
+  dir: string;
+  qemu: ProcessRef;
+  hostKey: string;
+  consoleLog: string;
+}
+
+interface LvsState {
+  source: string;
+  subnet: string;
+  guests: GuestState[];
+}
+
+export interface LvsTimings {
+  /** Image, kernel, guest disk and apt repository: long on a cold cache, near zero afterwards. */
+  buildMs: number;
+  containersMs: number;
+  guestsMs: number;
+}
+
+interface LabPlan {
+  source: string;
+  subnet: Subnet;
+  containers: Record<string, string>;
+  guests: Record<string, string>;
+}
+
+function statePath(): string {
+  return join(labDir(LVS_LAB), 'lvs.json');
+}
+
+function planFromInventory(source: string): LabPlan {
+  const inventory = loadInventory(source);
+  const guestNames = new Set(inventory.groups.get(GUEST_GROUP) ?? []);
+  const first = inventory.hosts[0];
+  if (first === undefined) throw new Error(`${source} has no hosts`);
+  const subnet = parseSubnet(`${first.address}/${LAB_PREFIX}`);
+  const plan: LabPlan = { source, subnet, containers: {}, guests: {} };
+  for (const host of inventory.hosts) {
+    if (!subnet.containsHost(host.address)) throw new Error(`${source}: host ${host.name} at ${host.address} is outside the lab subnet ${subnet.cidr}`);
+    (guestNames.has(host.name) ? plan.guests : plan.containers)[host.name] = host.address;
+  }
+  if (Object.keys(plan.guests).length === 0) throw new Error(`${source}: no host in group ${GUEST_GROUP}; the lab needs a director`);
+  return plan;
+}
+
+/** Boots the lab from scratch (an earlier lab is torn down first) and writes its inventory. */
+export async function upLvsLab(options: { inventory?: string; log?: (line: string) => void } = {}): Promise<{ lab: LvsLab; timings: LvsTimings }> {
+  const log = options.log ?? (() => {});
+  const plan = planFromInventory(resolve(options.inventory ?? DEFAULT_LAB_INVENTORY));
+  await downLvsLab();
+  const started = Date.now();
+  const [artifacts, containers] = await Promise.all([
+    ensureVmArtifacts(log),
+    startHosts({ lab: LVS_LAB, addresses: plan.containers, subnet: plan.subnet.cidr, log }).then((lab) => ({ lab, readyAt: Date.now() })),
+  ]);
+  const built = Date.now();
+  const state: LvsState = { source: plan.source, subnet: plan.subnet.cidr, guests: [] };
+  try {
+    const authorizedKey = await readFile(`${containers.lab.keyPath}.pub`, 'utf8');
+    for (const [name, address] of Object.entries(plan.guests)) {
+      const dir = join(labDir(LVS_LAB), 'guests', name);
+      await mkdir(dir, { recursive: true });
+      const vm = await startVm({ lab: LVS_LAB, name, dir, address, prefix: LAB_PREFIX, identity: { name, gateway: containers.lab.gateway, authorizedKey } }, artifacts);
+      state.guests.push({ name, address, dir, qemu: vm.qemu, hostKey: vm.hostKey, consoleLog: vm.consoleLog });
+      saveState(state);
+    }
+    for (const guest of state.guests) await waitForVmSsh(LVS_LAB, { qemu: guest.qemu, consoleLog: guest.consoleLog }, guest.address, GUEST_BOOT_TIMEOUT_MS);
+    const lab = new LvsLab(containers.lab, state);
+    await lab.writeAccessFiles();
+    const timings = { buildMs: built - started, containersMs: containers.readyAt - started, guestsMs: Date.now() - built };
+    return { lab, timings };
+  } catch (error) {
+    await downLvsLab();
+    throw error;
+  }
+}
+
+function saveState(state: LvsState): void {
+  writeFileSync(`${statePath()}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(`${statePath()}.tmp`, statePath());
+}
+
+function readState(): LvsState | undefined {
+  try {
+    return JSON.parse(readFileSync(statePath(), 'utf8')) as LvsState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reattaches to the running lab, possibly started by another process. */
+export function openLvsLab(): LvsLab {
+  const state = readState();
+  if (state === undefined) throw new Error(`the LVS lab is not up (no ${statePath()}); start it with: keel lab up`);
+  return new LvsLab(openLab(LVS_LAB), state);
+}
+
+/** Tears the lab down from its state on disk, also after a crash; a lab that is not up is fine. */
+export async function downLvsLab(): Promise<void> {
+  for (const guest of readState()?.guests ?? []) await stopVm(guest.qemu);
+  // Also kills whatever still runs in the lab's namespaces, qemu of a lost state file included.
+  await stopLab(LVS_LAB);
+}
+
+export class LvsLab {
+  readonly inventoryPath: string;
+  readonly knownHostsPath: string;
+  readonly keyPath: string;
+  readonly proxyCommand: string;
+
+  constructor(
+    private readonly containers: Lab,
+    private readonly state: LvsState,
+  ) {
+    this.inventoryPath = join(containers.stateDir, 'lab.yaml');
+    this.knownHostsPath = join(containers.stateDir, 'lab.known_hosts');
+    this.keyPath = containers.keyPath;
+    this.proxyCommand = containers.proxyCommand;
+  }
+
+  get hosts(): LvsHost[] {
+    return [
+      ...this.state.guests.map((guest) => ({ name: guest.name, address: guest.address, kind: 'guest' as const, running: isRunning(guest.qemu) })),
+      ...this.containers.hosts.map((host) => ({ name: host.name, address: host.address, kind: 'container' as const, running: host.leaderPid > 0 })),
+    ];
+  }
+
+  address(name: string): string {
+    const host = this.hosts.find((candidate) => candidate.name === name);
+    if (host === undefined) throw new Error(`the lab has no host ${name}`);
+    return host.address;
+  }
+
+  /** Runs `command` with sh on the host, around keel: for making drift and looking, never for configuring. */
+  async exec(name: string, command: string): Promise<ExecResult> {
+    const guest = this.guest(name);
+    if (guest === undefined) return this.containers.exec(name, command);
+    await this.ensureSshMaster(guest);
+    // ssh joins its arguments into one string for the remote shell: hand it one, quoted once more.
+    const remote = sh`env -i ${HOST_PATH} HOME=/root LANG=C.UTF-8 sh -c ${command}`.text;
+    const result = await $`ssh ${this.sshOptions(guest)} -o ControlMaster=no ${remote}`
+      .stdio('ignore', 'pipe', 'pipe')
+      .nothrow()
+      .quiet();
+    return { stdout: result.stdout, stderr: result.stderr, code: result.exitCode ?? -1 };
+  }
+
+  /**
+   * A real restart: a guest reboots its own kernel; a container is powered off and booted again in
+   * a fresh network namespace, since sysctls and addresses live in the namespace, not the container.
+   */
+  async reboot(name: string): Promise<void> {
+    const guest = this.guest(name);
+    if (guest === undefined) {
+      await this.containers.stop(name);
+      await deleteNetns([hostNetns(LVS_LAB, name)]);
+      await createHostNetwork(LVS_LAB, name, `${this.address(name)}/${LAB_PREFIX}`, this.containers.gateway);
+      await this.containers.start(name);
+      return;
+    }
+    const consoleBefore = readFileSync(guest.consoleLog, 'utf8').length;
+    await this.exec(name, 'systemctl reboot');
+    const deadline = Date.now() + GUEST_BOOT_TIMEOUT_MS;
+    while (!readFileSync(guest.consoleLog, 'utf8').slice(consoleBefore).includes('Linux version')) {
+      if (Date.now() > deadline || !isRunning(guest.qemu)) throw new Error(`${name} did not restart its kernel; see ${guest.consoleLog}`);
+      await sleep(200);
+    }
+    await waitForVmSsh(LVS_LAB, { qemu: guest.qemu, consoleLog: guest.consoleLog }, guest.address, GUEST_BOOT_TIMEOUT_MS);
+  }
+
+  async down(): Promise<void> {
+    await downLvsLab();
+  }
+
+  /** The source inventory with a `defaults` section that says how to reach the lab's hosts. */
+  async writeAccessFiles(): Promise<void> {
+    const containerKeys = existsSync(this.containers.knownHostsPath) ? await readFile(this.containers.knownHostsPath, 'utf8') : '';
+    const guestKeys = this.state.guests.map((guest) => `${guest.address} ${guest.hostKey}\n`).join('');
+    await writeFile(this.knownHostsPath, containerKeys + guestKeys);
+    const document = parseDocument(await readFile(this.state.source, 'utf8'));
+    document.set('defaults', {
+      user: 'root',
+      identityFile: this.keyPath,
+      knownHostsFile: this.knownHostsPath,
+      proxyCommand: this.proxyCommand,
+    });
+    document.commentBefore = ` Written by keel lab up from ${this.state.source}, with how to reach the lab's hosts.`;
+    await writeFile(this.inventoryPath, document.toString());
+  }
+
+  private guest(name: string): GuestState | undefined {
+    return this.state.guests.find((guest) => guest.name === name);
+  }
+
+  private sshOptions(guest: GuestState): string[] {
+    return [
+      '-F', '/dev/null',
+      '-i', this.keyPath,
+      '-o', `UserKnownHostsFile=${this.knownHostsPath}`,
+      '-o', 'StrictHostKeyChecking=yes',
+      '-o', 'BatchMode=yes',
+      '-o', 'LogLevel=error',
+      '-o', `ProxyCommand=${this.proxyCommand}`,
+      '-o', `ControlPath=${join(this.containers.stateDir, `ssh-${guest.name}`)}`,
+      `root@${guest.address}`,
+    ];
+  }
+
+  /**
+   * Every new SSH session to an emulated guest costs seconds of key exchange, so commands share one
+   * connection. The master gets no stdio of ours: a backgrounded master holding our pipes would keep
+   * every later command from seeing end of output.
+   */
+  private async ensureSshMaster(guest: GuestState): Promise<void> {
+    const check = await $`ssh ${this.sshOptions(guest)} -O check`.nothrow().quiet();
+    if (check.exitCode === 0) return;
+    await $`ssh ${this.sshOptions(guest)} -M -N -f -o ControlPersist=yes`.stdio('ignore', 'ignore', 'ignore').nothrow();
+  }
+}
