@@ -13,6 +13,7 @@ import { toReport } from '../report/json.js';
 import { writePrometheusFile } from '../report/prometheus.js';
 import { textReporter } from '../report/text.js';
 import { connector, type ConnectionKind } from '../transport/connect.js';
+import { promptSecret } from './prompt.js';
 import type { LiveViewHandle } from '../ui/start.js';
 import { acquireLocalLock } from './localLock.js';
 
@@ -40,6 +41,7 @@ interface RunFlags {
   json?: string | true;
   acceptNew?: boolean;
   knownHosts?: string;
+  askBecomePass?: boolean;
   timeout?: number;
   diff: boolean;
   prometheus?: string;
@@ -60,7 +62,7 @@ function positiveNumber(value: string): number {
 }
 
 /** Errors that mean "nothing was contacted": configuration, not hosts. */
-const CONFIG_ERRORS = new Set(['InventoryError', 'RecipeLoadError', 'RecipeVarsError', 'ResourceParamsError', 'LockBusyError', 'ScaffoldError']);
+const CONFIG_ERRORS = new Set(['InventoryError', 'RecipeLoadError', 'RecipeVarsError', 'ResourceParamsError', 'PromptError', 'LockBusyError', 'ScaffoldError']);
 
 async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Promise<number> {
   const inventory = loadInventory(flags.inventory);
@@ -75,6 +77,7 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
     process.stderr.write(`keel: --connection local runs on this machine, so it takes exactly one host; ${planned.length} are selected (${planned.map((p) => p.host.name).join(', ')}). Use --limit.\n`);
     return EXIT.usage;
   }
+  const becomePassword = flags.askBecomePass ? await promptSecret('BECOME password: ') : undefined;
   const jsonToStdout = flags.json === true || flags.json === '-';
   const output = jsonToStdout ? process.stderr : process.stdout;
   const live = !jsonToStdout && (flags.ui === 'live' || (flags.ui === 'auto' && process.stdout.isTTY === true));
@@ -97,7 +100,7 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
     const summary = await run({
       mode,
       recipes: recipeFiles,
-      hosts: hostTargets(planned, connector({ kind: flags.connection, acceptNew: flags.acceptNew, knownHostsFile: flags.knownHosts })),
+      hosts: hostTargets(planned, connector({ kind: flags.connection, acceptNew: flags.acceptNew, knownHostsFile: flags.knownHosts, becomePassword }), becomePassword ? [becomePassword] : []),
       forks: flags.forks,
       timeouts: flags.timeout ? { readMs: flags.timeout * 1000, applyMs: flags.timeout * 1000 } : DEFAULT_TIMEOUTS,
       emit,
@@ -126,6 +129,7 @@ function addRunOptions(command: Command): Command {
     .addOption(new Option('-c, --connection <kind>', 'how to reach hosts').choices(['ssh', 'local']).default('ssh'))
     .option('--json [file]', 'write the JSON report (schema/report.v1.json) to a file, or to stdout')
     .option('--accept-new', 'record the host keys of hosts not yet in known_hosts (trust on first use)')
+    .option('--ask-become-pass', 'ask for the sudo password of hosts whose inventory says become: true')
     .option('--known-hosts <file>', 'a known_hosts file read besides ~/.ssh/known_hosts and the inventory\'s; --accept-new records keys in it')
     .option('--timeout <seconds>', 'per remote command', positiveNumber)
     .option('--no-diff', 'do not print unified diffs of file content')

@@ -5,6 +5,7 @@
 import type { HostTarget } from '../engine/host.js';
 import { checkVars, flattenResources, type HostInfo, type Recipe } from '../engine/recipe.js';
 import type { ResourceInstance } from '../engine/resource.js';
+import type { Secret } from '../engine/secret.js';
 import type { Transport } from '../transport/types.js';
 import { InventoryError, type Inventory, type InventoryHost } from './load.js';
 import { connectionSecrets } from './secrets.js';
@@ -52,7 +53,10 @@ export function planHosts(inventory: Inventory, recipes: readonly Recipe[], limi
   return planned;
 }
 
-/** Resolves every host's connection secrets first, so that a missing one stops the run before any host is contacted. */
-export function hostTargets(planned: readonly PlannedHost[], connect: (host: InventoryHost) => Promise<Transport>): HostTarget[] {
-  return planned.map(({ host, resources }) => ({ name: host.name, resources, connect: () => connect(host), secrets: connectionSecrets(host) }));
+/**
+ * Resolves every host's connection secrets first, so that a missing one stops the run before any host is contacted.
+ * `sharedSecrets` (a password typed at a prompt) are scrubbed from every host's messages too.
+ */
+export function hostTargets(planned: readonly PlannedHost[], connect: (host: InventoryHost) => Promise<Transport>, sharedSecrets: readonly Secret[] = []): HostTarget[] {
+  return planned.map(({ host, resources }) => ({ name: host.name, resources, connect: () => connect(host), secrets: [...connectionSecrets(host), ...sharedSecrets] }));
 }

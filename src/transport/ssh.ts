@@ -12,7 +12,7 @@ import ssh2, { type AnyAuthMethod, type AuthHandlerMiddleware, type Client, type
 import type { Secret } from '../engine/secret.js';
 import { quote, sh } from '../engine/shell.js';
 import type { InventoryHost } from '../inventory/load.js';
-import { resolveSecret } from '../inventory/secrets.js';
+import { becomeOf, resolveSecret } from '../inventory/secrets.js';
 import type { ConnectOptions } from './connect.js';
 import {
   describeKey,
@@ -577,12 +577,6 @@ class SshTransport implements Transport {
   }
 }
 
-function becomeFor(host: InventoryHost, user: string): Become | undefined {
-  const { become } = host.connection;
-  if (!become || user === 'root') return undefined;
-  return become === true ? {} : { password: resolveSecret(become.password, `${host.name}: become.password`) };
-}
-
 function credentialsOf(host: InventoryHost): Credentials {
   const { identityFile, passphrase, password } = host.connection;
   return {
@@ -612,7 +606,7 @@ export async function connectSsh(host: InventoryHost, options: ConnectOptions): 
       },
       credentials,
     );
-    become = becomeFor(host, endpoint.user);
+    become = becomeOf(host, endpoint.user, options.becomePassword);
   } catch (error) {
     throw new ConnectionError(host.name, (error as Error).message);
   }

@@ -2,6 +2,7 @@
  * become over SSH with the real sudo of a lab host: a user with passwordless sudo, and one whose sudo asks for
  * a password, which keel feeds on stdin and never puts in argv or in a message.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { quote } from '../../src/engine/shell.js';
 import { startHosts, type Lab } from '../../src/lab/hosts.js';
 import { connectSsh } from '../../src/transport/ssh.js';
 import type { Transport } from '../../src/transport/types.js';
-import { keel, recipeProject } from '../support/cli.js';
+import { KEEL, keel, recipeProject } from '../support/cli.js';
 import { inventoryHost } from '../support/sshd.js';
 
 const PASSWORD = `pa ss'"$(touch /tmp/owned)`;
@@ -132,5 +133,44 @@ export default recipe({ name: 'forward', vars: Vars({}), resources: () => [sysct
     const missing = keel(['plan', 'recipes/forward.ts', '-i', inventory], { cwd: project, env: { HOME: home, [PASSWORD_ENV]: undefined } });
     expect(missing).toMatchObject({ code: 1, stdout: '' });
     expect(missing.stderr.trim()).toBe(`rs1: become.password: environment variable ${PASSWORD_ENV} is not set`);
+  });
+
+  it('--ask-become-pass asks at the terminal without echo, for hosts with become: true; without a terminal it stops', async () => {
+    const project = recipeProject({
+      'recipes/rp.ts': `
+import { recipe, sysctl, Vars } from 'keel';
+export default recipe({ name: 'rp', vars: Vars({}), resources: () => [sysctl({ key: 'net.ipv4.conf.default.rp_filter', value: 2, file: '/etc/sysctl.d/61-rp.conf' })] });
+`,
+      'inventory.yaml': [
+        'hosts:',
+        '  rs1:',
+        `    address: ${address}`,
+        '    user: withpass',
+        `    identityFile: ${lab.keyPath}`,
+        `    knownHostsFile: ${lab.knownHostsPath}`,
+        `    proxyCommand: ${lab.proxyCommand}`,
+        '    become: true',
+        '',
+      ].join('\n'),
+    });
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: mkdtempSync(join(tmpdir(), 'keel-home-')), NO_COLOR: '1', [PASSWORD_ENV]: undefined };
+    const command = `${quote(process.execPath)} ${quote(KEEL)} apply recipes/rp.ts -i inventory.yaml --ui plain --ask-become-pass`;
+    // script(1) runs keel on a pseudo-terminal, as a person would; the password is typed once the prompt shows.
+    const terminal = spawn('script', ['-qec', command, '/dev/null'], { cwd: project, env });
+    let transcript = '';
+    terminal.stdout.on('data', (chunk: Buffer) => {
+      const before = transcript;
+      transcript += chunk.toString();
+      if (!before.includes('BECOME password: ') && transcript.includes('BECOME password: ')) terminal.stdin.write(`${PASSWORD}\n`);
+    });
+    const code = await new Promise((resolve) => terminal.on('exit', resolve));
+    expect(transcript).toContain('BECOME password: ');
+    expect(transcript).not.toContain('pa ss');
+    expect(code).toBe(0);
+    expect(await inHost('sysctl -n net.ipv4.conf.default.rp_filter; cat /etc/sysctl.d/61-rp.conf')).toBe('2\nnet.ipv4.conf.default.rp_filter = 2\n');
+
+    const piped = keel(['plan', 'recipes/rp.ts', '-i', 'inventory.yaml', '--ask-become-pass'], { cwd: project, env: { HOME: env.HOME } });
+    expect(piped).toMatchObject({ code: 1, stdout: '' });
+    expect(piped.stderr).toContain('cannot ask "BECOME password:": standard input is not a terminal');
   });
 });
