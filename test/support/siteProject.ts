@@ -1,7 +1,7 @@
 /** A user's recipe project whose one custom resource writes files in a temp directory, slowly when asked to. */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { recipeProject } from '../support/cli.js';
+import { recipeProject } from './cli.js';
 
 const SITE_RECIPE = `
 import { defineResource, recipe, sh, Type, Vars } from 'keel';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { keel, REPO } from '../support/cli.js';
-import { siteProject, type SiteProject } from './siteProject.js';
+import { siteProject, type SiteProject } from '../support/siteProject.js';
 
 let project: SiteProject;
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) => keel(args, { cwd: project.directory, env });
