@@ -1,0 +1,63 @@
+/**
+ * One controller applies to a host at a time. The host keeps a lease (/var/lib/keel/apply.lease: owner, expiry,
+ * who) taken and renewed under flock at the start of every apply invocation and dropped at the end. A
+ * controller that dies leaves a lease that simply expires, so no lock ever needs clearing by hand.
+ */
+import { hostname, userInfo } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Section } from './batch.js';
+import { sh, ShellCommand } from './shell.js';
+
+export const LEASE_DIRECTORY = '/var/lib/keel';
+export const LEASE_BUSY_EXIT = 75;
+
+export interface ApplyLease {
+  acquire: Section;
+  release: Section;
+}
+
+function underLock(directory: string, body: string): string {
+  const lockFile = `${directory}/apply.lock`;
+  return [
+    sh`mkdir -p ${directory}`.text,
+    sh`__keel_lease=${`${directory}/apply.lease`}`.text,
+    `if command -v flock >/dev/null 2>&1; then`,
+    sh`  ( flock -w 30 9 || { echo ${`keel: could not lock ${lockFile} within 30 s`} >&2; exit ${LEASE_BUSY_EXIT}; }`.text,
+    body,
+    sh`  ) 9>>${lockFile}`.text,
+    `else (`,
+    body,
+    `) fi`,
+  ].join('\n');
+}
+
+/** Sections that take (or renew) and drop this run's lease; `ttlSeconds` must outlast the longest invocation. */
+export function applyLease(
+  ttlSeconds: number,
+  { directory = LEASE_DIRECTORY, who = `${userInfo().username}@${hostname()} pid ${process.pid}` }: { directory?: string; who?: string } = {},
+): ApplyLease {
+  const owner = randomBytes(8).toString('hex');
+  const acquire = underLock(
+    directory,
+    [
+      `__keel_now=$(date +%s); __keel_owner=; __keel_expires=0; __keel_who=`,
+      `[ ! -f "$__keel_lease" ] || read -r __keel_owner __keel_expires __keel_who < "$__keel_lease" || true`,
+      sh`if [ -n "$__keel_owner" ] && [ "$__keel_owner" != ${owner} ] && [ "$__keel_expires" -gt "$__keel_now" ] 2>/dev/null; then`.text,
+      `  echo "keel: another keel run ($__keel_who) is applying to this host; its lease ends in $((__keel_expires - __keel_now)) s" >&2; exit ${LEASE_BUSY_EXIT}`,
+      'fi',
+      sh`printf '%s %s %s\n' ${owner} $((__keel_now + ${ttlSeconds})) ${who} > "$__keel_lease.tmp" && mv -f "$__keel_lease.tmp" "$__keel_lease"`.text,
+    ].join('\n'),
+  );
+  const release = underLock(
+    directory,
+    [
+      `__keel_owner=`,
+      `[ ! -f "$__keel_lease" ] || read -r __keel_owner __keel_rest < "$__keel_lease" || true`,
+      sh`[ "$__keel_owner" != ${owner} ] || rm -f "$__keel_lease"`.text,
+    ].join('\n'),
+  );
+  return {
+    acquire: { name: 'take the apply lease', command: new ShellCommand(acquire), chained: true },
+    release: { name: 'drop the apply lease', command: new ShellCommand(release) },
+  };
+}
