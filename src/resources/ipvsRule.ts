@@ -353,13 +353,17 @@ export function ipvsRuleSteps(params: IpvsRuleParams, current: IpvsRuleState, ch
   const steps: ShellCommand[] = [];
   if (!have) steps.push(ipvsadm('-A', want.key, serviceSettings(want)));
   else if (serviceSettings(have) !== serviceSettings(want)) steps.push(ipvsadm('-E', want.key, serviceSettings(want)));
-  // New and edited servers first, so a server is removed only once its replacements take traffic.
+  // Servers that gain or keep traffic first, then those whose weight drops, then removals: a change that stops
+  // part-way never leaves the service without a server that takes traffic.
+  const gaining: ShellCommand[] = [];
+  const losing: ShellCommand[] = [];
   for (const server of want.realServers) {
     const existing = have?.realServers.find((rs) => rs.server === server.server);
     const argument = realServerArgument(server.server, want.key);
-    if (!existing) steps.push(ipvsadm('-a', want.key, '-r', argument, serverSettings(server)));
-    else if (serverSettings(existing) !== serverSettings(server)) steps.push(ipvsadm('-e', want.key, '-r', argument, serverSettings(server)));
+    if (!existing) gaining.push(ipvsadm('-a', want.key, '-r', argument, serverSettings(server)));
+    else if (serverSettings(existing) !== serverSettings(server)) (server.weight < existing.weight ? losing : gaining).push(ipvsadm('-e', want.key, '-r', argument, serverSettings(server)));
   }
+  steps.push(...gaining, ...losing);
   const extras = have?.realServers.filter((rs) => !want.realServers.some((w) => w.server === rs.server)) ?? [];
   steps.push(...removeServers(want.key, extras, params.drainSeconds));
   const previous = current.recorded !== want.key ? current.table.find((service) => service.key === current.recorded) : undefined;
