@@ -94,15 +94,15 @@ export async function convergeHost(
     try {
       outputs = await runSections(transport, sections, options.timeouts.applyMs);
     } catch (error) {
-      const failure: ResourceError =
-        error instanceof BatchError
-          ? { phase: 'apply', message: error.message, exitCode: error.exitCode, stderr: error.stderr, command: steps.find((s) => s.name === error.section)?.command.text }
-          : { phase: 'apply', message: `connection lost: ${(error as Error).message}` };
-      record({ ...base, outcome: 'failed', changes: assessment.changes, actual: assessment.actual, error: failure, durationMs: Date.now() - started });
       if (error instanceof BatchError) {
+        const command = sections.find((section) => section.name === error.section)?.command.display;
+        record({ ...base, outcome: 'failed', changes: assessment.changes, actual: assessment.actual, error: { phase: 'apply', message: error.message, command, exitCode: error.exitCode, stderr: error.stderr }, durationMs: Date.now() - started });
         halted = `not attempted: ${instance.id} failed earlier on this host`;
       } else {
-        connectionError = (error as Error).message;
+        // Which step was running is unknown: the whole invocation went down with the connection.
+        connectionError = `the connection dropped during the change, so it may be incomplete: ${(error as Error).message}`;
+        const command = steps.find((step) => step.name.startsWith('apply '))?.command.display;
+        record({ ...base, outcome: 'failed', changes: assessment.changes, actual: assessment.actual, error: { phase: 'apply', message: connectionError, command }, durationMs: Date.now() - started });
         halted = `not attempted: the connection was lost during ${instance.id}`;
       }
       continue;
@@ -116,7 +116,7 @@ export async function convergeHost(
         outcome: 'failed',
         changes: assessment.changes,
         actual: assessment.actual,
-        error: { phase: 'apply', message: `command exited ${output.code}`, command: failedStep.command.text, exitCode: output.code, stderr: tail(output.stderr) },
+        error: { phase: 'apply', message: `command exited ${output.code}`, command: failedStep.command.display, exitCode: output.code, stderr: tail(output.stderr) },
         durationMs: Date.now() - started,
       });
       halted = `not attempted: ${instance.id} failed earlier on this host`;
@@ -187,10 +187,11 @@ async function runHandlers(
             action: ref.action,
             outcome: 'failed',
             durationMs: Date.now() - started,
-            error: { phase: 'handler', message: `handler exited ${output?.code ?? 'without output'}; it stays owed`, command: sections[index]!.command.text, exitCode: output?.code, stderr: tail(output?.stderr ?? '') },
+            error: { phase: 'handler', message: `handler exited ${output?.code ?? 'without output'}; it stays owed`, command: sections[index]!.command.display, exitCode: output?.code, stderr: tail(output?.stderr ?? '') },
           };
-    results.push(result);
-    emit({ type: 'handler-result', result });
+    const clean = scrub(result, target.secrets);
+    results.push(clean);
+    emit({ type: 'handler-result', result: clean });
   });
   return results;
 }

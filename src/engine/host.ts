@@ -1,10 +1,11 @@
 /** What observing and converging share: the host target, batched reads, and turning outputs into states. */
 import { createHash } from 'node:crypto';
 import { batchScript, type Section, type SectionResult } from './batch.js';
-import type { ResourceError, ResourceResult } from './events.js';
+import type { HandlerResult, ResourceError, ResourceResult } from './events.js';
 import { Unknowable, type HandlerRef, type ResourceInstance } from './resource.js';
-import { redact, type Secret } from './secret.js';
+import { redactDeep, type Secret } from './secret.js';
 import { sh } from './shell.js';
+import { TIMEOUT_EXIT_CODE } from '../transport/local.js';
 import { ConnectionError, type Transport } from '../transport/types.js';
 
 export interface HostTarget {
@@ -32,6 +33,9 @@ export function tail(text: string, length = STDERR_TAIL): string {
   return trimmed.length <= length ? trimmed : `…${trimmed.slice(-length)}`;
 }
 
+/** The command every remote invocation runs: a shell reading the batch script from stdin. */
+export const REMOTE_SCRIPT = 'sh -s';
+
 /** Runs sections as one remote invocation; a transport failure surfaces as ConnectionError. */
 export async function runSections(
   transport: Transport,
@@ -39,19 +43,16 @@ export async function runSections(
   timeoutMs: number,
 ): Promise<Map<string, SectionResult>> {
   const batch = batchScript(sections);
-  const result = await transport.exec('sh -s', { stdin: batch.script, sudo: true, timeoutMs });
+  const result = await transport.exec(REMOTE_SCRIPT, { stdin: batch.script, sudo: true, timeoutMs });
   const results = batch.parse(result.stdout);
   if (result.code !== 0 && results.size < sections.length) {
     const ran = results.size;
-    const reason = result.code === 124 ? `timed out after ${Math.round(timeoutMs / 1000)} s` : `exited ${result.code}`;
-    const last = sections[Math.max(0, ran - 1)];
-    const stderr = tail(result.stderr.toString());
-    throw new BatchError(
-      `remote script ${reason}${ran > 0 && last ? ` during ${last.name}` : ''}${stderr ? `: ${stderr}` : ''}`,
-      result.code,
-      stderr,
-      ran < sections.length ? sections[ran]?.name : undefined,
-    );
+    const timedOut = result.code === TIMEOUT_EXIT_CODE;
+    const reason = timedOut ? `timed out after ${Math.round(timeoutMs / 1000)} s` : `exited ${result.code}`;
+    // Nothing ran when the shell never started (sudo refused): then no section is to blame.
+    const inFlight = ran > 0 || timedOut ? sections[ran]?.name : undefined;
+    // One line: the stderr tail travels in its own field, which reports print after the command.
+    throw new BatchError(`remote script ${reason}${inFlight ? ` during ${inFlight}` : ''}`, result.code, tail(result.stderr.toString()), inFlight);
   }
   return results;
 }
@@ -76,7 +77,7 @@ export function readSection(instance: ResourceInstance): Section {
 export function interpretRead(instance: ResourceInstance, output: SectionResult | undefined): ReadState {
   const spec = instance.definition.read(instance.params);
   if (!output) {
-    return { kind: 'error', error: { phase: 'read', message: 'the read produced no output', command: spec.command.text } };
+    return { kind: 'error', error: { phase: 'read', message: 'the read produced no output', command: spec.command.display } };
   }
   try {
     const parsed = spec.parse(output);
@@ -88,7 +89,7 @@ export function interpretRead(instance: ResourceInstance, output: SectionResult 
       error: {
         phase: 'read',
         message: `cannot read: ${(error as Error).message}`,
-        command: spec.command.text,
+        command: spec.command.display,
         exitCode: output.code,
         stderr: tail(output.stderr),
       },
@@ -124,13 +125,9 @@ export function desiredOf(instance: ResourceInstance): unknown {
   return instance.definition.desired ? instance.definition.desired(instance.params) : instance.params;
 }
 
-export function scrub(result: ResourceResult, secrets: readonly Secret[] | undefined): ResourceResult {
-  if (!secrets?.length || !result.error) return result;
-  const error = { ...result.error };
-  error.message = redact(error.message, secrets);
-  if (error.stderr) error.stderr = redact(error.stderr, secrets);
-  if (error.command) error.command = redact(error.command, secrets);
-  return { ...result, error };
+/** Every string of a result (error, diff, desired and actual state) with the host's secrets replaced. */
+export function scrub<Result extends ResourceResult | HandlerResult>(result: Result, secrets: readonly Secret[] | undefined): Result {
+  return secrets?.length ? redactDeep(result, secrets) : result;
 }
 
 export function connectionLost(host: string, error: unknown): ConnectionError {

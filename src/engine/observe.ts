@@ -57,7 +57,7 @@ export function assess(instance: ResourceInstance, state: ReadState, changingBef
       outcome: 'failed',
       changes: [],
       actual: null,
-      error: { phase: 'read', message: `cannot read: ${state.reason}`, command: instance.definition.read(instance.params).command.text },
+      error: { phase: 'read', message: `cannot read: ${state.reason}`, command: instance.definition.read(instance.params).command.display },
     };
   }
   let changes: FieldChange[];

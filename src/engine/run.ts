@@ -11,7 +11,7 @@ import {
   type ResourceResult,
   type RunSummary,
 } from './events.js';
-import { BatchError, desiredOf, type HostTarget, type Timeouts } from './host.js';
+import { BatchError, desiredOf, readSection, REMOTE_SCRIPT, type HostTarget, type Timeouts } from './host.js';
 import { observeHost, readerFor } from './observe.js';
 import { redact } from './secret.js';
 import type { Transport } from '../transport/types.js';
@@ -73,7 +73,7 @@ async function runHost(target: HostTarget, options: RunOptions): Promise<HostSum
         stopRequested: () => options.signal?.aborted ?? false,
       });
       readExecs = 1;
-      const lost = outcome.connectionError === undefined ? undefined : { outcome: 'unreachable' as const, message: clean(`connection lost: ${outcome.connectionError}`) };
+      const lost = outcome.connectionError === undefined ? undefined : { outcome: 'unreachable' as const, message: clean(outcome.connectionError) };
       return summarize(target.name, outcome.resources, outcome.handlers, started, { total: transport.execCount, read: readExecs }, lost);
     }
     const outcome = await observeHost(target, readerFor(transport, options.timeouts.readMs), emit);
@@ -82,15 +82,20 @@ async function runHost(target: HostTarget, options: RunOptions): Promise<HostSum
   } catch (error) {
     if (error instanceof BatchError) {
       const message = clean(`reading the host failed: ${error.message}`);
+      // One failure line per host: the read that was running (or, when none ran, the first) carries the error.
+      const culprit = target.resources.find((instance) => readSection(instance).name === error.section) ?? target.resources[0];
       const resources: ResourceResult[] = target.resources.map((instance) => ({
         host: target.name,
         id: instance.id,
         type: instance.definition.type,
-        outcome: 'failed',
+        outcome: instance === culprit ? 'failed' : 'skipped',
         changes: [],
         desired: desiredOf(instance),
         actual: null,
-        error: { phase: 'read', message, exitCode: error.exitCode, stderr: clean(error.stderr) },
+        error:
+          instance === culprit
+            ? { phase: 'read', message, command: error.section ? readSection(instance).command.display : REMOTE_SCRIPT, exitCode: error.exitCode, stderr: clean(error.stderr) }
+            : { phase: 'read', message: `not attempted: reading the host failed${culprit ? ` at ${culprit.id}` : ''}` },
         durationMs: Date.now() - started,
       }));
       for (const result of resources) emit({ type: 'resource-result', result });

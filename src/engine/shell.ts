@@ -4,9 +4,15 @@
  */
 import { Secret } from './secret.js';
 
-/** A fragment of POSIX shell whose interpolated values have already been quoted. */
+/**
+ * A fragment of POSIX shell whose interpolated values have already been quoted. `display` is what reports show
+ * of it: the text itself, except where a part stands in for bulk data (a file's content, encoded).
+ */
 export class ShellCommand {
-  constructor(readonly text: string) {}
+  constructor(
+    readonly text: string,
+    readonly display: string = text,
+  ) {}
   toString(): string {
     return this.text;
   }
@@ -22,23 +28,26 @@ export function quote(value: string | number | bigint): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-function render(value: ShellValue): string {
-  if (value instanceof ShellCommand) return value.text;
+function render(value: ShellValue): ShellCommand {
+  if (value instanceof ShellCommand) return value;
   if (value instanceof Secret) throw new TypeError('a Secret cannot be interpolated into a command; pass it on stdin');
-  if (Array.isArray(value)) return value.map((item) => render(item as ShellValue)).join(' ');
-  return quote(value as string | number | bigint);
+  if (Array.isArray(value)) return joinCommands(value.map((item) => render(item as ShellValue)), ' ');
+  return new ShellCommand(quote(value as string | number | bigint));
+}
+
+/** Joins fragments, keeping what each shows in reports. */
+export function joinCommands(parts: readonly ShellCommand[], separator: string): ShellCommand {
+  return new ShellCommand(parts.map((part) => part.text).join(separator), parts.map((part) => part.display).join(separator));
 }
 
 /** Tagged template: `sh\`sysctl -w ${key}=${value}\`` quotes each interpolated value. */
 export function sh(strings: TemplateStringsArray, ...values: ShellValue[]): ShellCommand {
-  let text = strings[0] ?? '';
-  values.forEach((value, index) => {
-    text += render(value) + (strings[index + 1] ?? '');
-  });
-  return new ShellCommand(text);
+  const parts: ShellCommand[] = [new ShellCommand(strings[0] ?? '')];
+  values.forEach((value, index) => parts.push(render(value), new ShellCommand(strings[index + 1] ?? '')));
+  return joinCommands(parts, '');
 }
 
 /** Joins fragments into a script that stops at the first failing line. */
 export function script(lines: readonly ShellCommand[]): ShellCommand {
-  return new ShellCommand(['set -e', ...lines.map((line) => line.text)].join('\n'));
+  return joinCommands([new ShellCommand('set -e'), ...lines], '\n');
 }

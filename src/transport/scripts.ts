@@ -19,15 +19,16 @@ export function atomicWriteScript(path: string, content: Buffer | string, option
     options.owner === undefined && options.group === undefined
       ? `{ [ ! -e ${target} ] || chown "$(stat -c %u:%g ${target})" "$__keel_tmp"; }`
       : sh`chown -- ${`${options.owner ?? ''}${options.group === undefined ? '' : `:${options.group}`}`} "$__keel_tmp"`.text;
-  return new ShellCommand(
+  const lines = (body: string): string =>
     [
       sh`__keel_tmp=$(mktemp ${`${directory}/.keel.XXXXXX`})`.text,
       `{ base64 -d > "$__keel_tmp" <<'__KEEL_CONTENT__'`,
-      encoded,
+      body,
       '__KEEL_CONTENT__',
       `} && ${mode} && ${owner} && mv -f -- "$__keel_tmp" ${target} || { rm -f -- "$__keel_tmp"; false; }`,
-    ].join('\n'),
-  );
+    ].join('\n');
+  // Reports show the size, never the content: it may be large, or secret.
+  return new ShellCommand(lines(encoded), lines(`(${bytes.length} bytes, base64)`));
 }
 
 /** `Transport.put` for transports that write files through their own exec: one invocation, run as become. */
