@@ -2,6 +2,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { ResourceInstance } from './resource.js';
+import { Secret } from './secret.js';
 import { formatPath, validate, type ValidationIssue } from './validate.js';
 
 /** What a recipe may know about any host in the inventory. */
@@ -60,6 +61,13 @@ export class RecipeVarsError extends Error {
   }
 }
 
+/** A deep copy of plain data; a Secret stays the same object (structuredClone would empty it). */
+function copyKeepingSecrets<T>(value: T): T {
+  if (value instanceof Secret || typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyKeepingSecrets) as T;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, copyKeepingSecrets(item)])) as T;
+}
+
 /** Validates vars against a recipe's schema; defaults from the schema are filled into a copy. */
 export function checkVars<VarsSchema extends TSchema>(
   target: Recipe<VarsSchema>,
@@ -67,7 +75,7 @@ export function checkVars<VarsSchema extends TSchema>(
   vars: Record<string, unknown>,
   locate: (path: (string | number)[]) => string | undefined = () => undefined,
 ): Static<VarsSchema> {
-  const copy = structuredClone(vars);
+  const copy = copyKeepingSecrets(vars);
   const issues = validate(target.vars, copy);
   if (issues.length > 0) throw new RecipeVarsError(target.name, host, issues, locate);
   return copy as Static<VarsSchema>;

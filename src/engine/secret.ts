@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 
-const REDACTED = '[redacted]';
+export const REDACTED = '[redacted]';
 
 /**
  * A value that must never be printed: sudo passwords and secret vars. Its text is reachable only
@@ -33,4 +33,12 @@ export function redact(text: string, secrets: readonly Secret[]): string {
     if (value.length > 0) result = result.split(value).join(REDACTED);
   }
   return result;
+}
+
+/** A copy of plain data (a result, a diff) with every occurrence of the secrets in its strings replaced. */
+export function redactDeep<T>(value: T, secrets: readonly Secret[]): T {
+  if (typeof value === 'string') return redact(value, secrets) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => redactDeep(item, secrets)) as T;
+  if (value instanceof Secret || typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactDeep(item, secrets)])) as T;
 }

@@ -1,9 +1,12 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { TSchema } from '@sinclair/typebox';
+import { Secret } from './secret.js';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true, verbose: true });
 addFormatsModule.default(ajv, ['ipv4', 'ipv6', 'hostname', 'uri']);
+// `SecretString`: only a Secret passes, so a secret never arrives as plain text.
+ajv.addKeyword({ keyword: 'keelSecret', schemaType: 'boolean', validate: (_enabled: boolean, data: unknown) => data instanceof Secret });
 
 const compiled = new WeakMap<object, ValidateFunction>();
 

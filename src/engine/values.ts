@@ -3,6 +3,7 @@
  * before any command is built; the `title` doubles as the error message ("must be an interface name").
  */
 import { Type, type TUnsafe } from '@sinclair/typebox';
+import type { Secret } from './secret.js';
 
 export const Ipv4 = Type.String({ format: 'ipv4', title: 'an IPv4 address' });
 export const IpAddress = Type.Union([Type.String({ format: 'ipv4' }), Type.String({ format: 'ipv6' })], { title: 'an IP address' });
@@ -14,10 +15,12 @@ export const Port = Type.Integer({ minimum: 1, maximum: 65535, title: 'a port nu
 export const InterfaceName = Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$', title: 'an interface name' });
 /** An address label: the interface name, a colon and a suffix, at most 15 characters (`lo:8`, `eth0:0`). */
 export const AddressLabel = Type.String({ pattern: '^(?=.{1,15}$)[A-Za-z0-9_][A-Za-z0-9_.-]*:[A-Za-z0-9_.-]+$', title: 'an address label such as eth0:0' });
-export const AbsolutePath = Type.String({ pattern: '^/(?!.*(^|/)\\.\\.(/|$))[^\\0\\n]*$', maxLength: 4096, title: 'an absolute path without ".." or newlines' });
+/** No control characters: they would reach terminals and logs through ids and messages. */
+export const AbsolutePath = Type.String({ pattern: '^(?!.*(^|/)\\.\\.(/|$))/[^\\x00-\\x1f\\x7f]*$', maxLength: 4096, title: 'an absolute path without ".." or control characters' });
 export const PackageName = Type.String({ pattern: '^[a-z0-9][a-z0-9+.-]+$', maxLength: 200, title: 'a package name' });
 export const PackageVersion = Type.String({ pattern: '^[A-Za-z0-9.+~:_-]+$', maxLength: 200, title: 'a package version' });
-export const UnitName = Type.String({ pattern: '^[A-Za-z0-9:_.@\\\\-]+$', maxLength: 256, title: 'a service name' });
+/** Not starting with "-" (an option to update-rc.d) or "." (/etc/init.d/..). */
+export const UnitName = Type.String({ pattern: '^[A-Za-z0-9:_@\\\\][A-Za-z0-9:_.@\\\\-]*$', maxLength: 256, title: 'a service name' });
 export const UserOrGroup = Type.String({ pattern: '^[a-z_][a-z0-9_-]*\\$?$|^[0-9]+$', maxLength: 32, title: 'a user or group name' });
 export const FileMode = Type.String({ pattern: '^0?[0-7]{3,4}$', title: 'an octal file mode such as 0644' });
 
@@ -25,3 +28,9 @@ export const FileMode = Type.String({ pattern: '^0?[0-7]{3,4}$', title: 'an octa
 export function StringEnum<const Values extends readonly string[]>(values: Values, options: { default?: Values[number] } = {}): TUnsafe<Values[number]> {
   return Type.Unsafe<Values[number]>({ type: 'string', enum: [...values], ...options });
 }
+
+/**
+ * A recipe var that holds a secret. The inventory names where it comes from, `{secret: {env: NAME}}` or
+ * `{secret: {file: PATH}}`, never the value; the recipe receives a `Secret`, which prints as "[redacted]".
+ */
+export const SecretString = Type.Unsafe<Secret>({ keelSecret: true, title: 'a secret: {secret: {env: NAME}} or {secret: {file: PATH}} in the inventory' });

@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Port } from '../engine/values.js';
 
-const SecretSource = Type.Union(
+export const SecretSource = Type.Union(
   [
     Type.Object({ env: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }) }, { additionalProperties: false }),
     Type.Object({ file: Type.String({ minLength: 1 }) }, { additionalProperties: false }),

@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Secret } from '../engine/secret.js';
+import { formatPath, validate } from '../engine/validate.js';
 import { InventoryError, type InventoryHost } from './load.js';
-import type { SecretSourceSpec } from './schema.js';
+import { SecretSource, type SecretSourceSpec } from './schema.js';
 import type { Become } from '../transport/types.js';
 
 /** `what` names the setting in messages, e.g. `rs1: become.password`; the value never appears in one. */
@@ -42,4 +43,32 @@ export function becomeOf(host: InventoryHost, user: string, askedPassword?: Secr
   if (!become || user === 'root') return undefined;
   if (become !== true) return { password: resolveSecret(become.password, `${host.name}: become.password`) };
   return askedPassword ? { password: askedPassword } : {};
+}
+
+/** `{secret: …}` in the vars: a reference to a secret, resolved before any recipe sees the vars. */
+function isSecretReference(value: unknown): value is { secret: unknown } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && 'secret' in value;
+}
+
+/**
+ * The host's vars with every `{secret: {env: NAME}}` or `{secret: {file: PATH}}` replaced by a `Secret`, and those
+ * secrets, so that messages about the host can be scrubbed of them.
+ */
+export function resolveSecretVars(host: InventoryHost): { vars: Record<string, unknown>; secrets: Secret[] } {
+  const secrets: Secret[] = [];
+  const resolve = (value: unknown, path: (string | number)[]): unknown => {
+    if (isSecretReference(value)) {
+      const where = `${host.locateVar(path) ?? host.name}: vars.${formatPath(path)}`;
+      const issues = validate(SecretSource, value.secret);
+      if (issues.length > 0) throw new InventoryError(`${where}.secret: must be {env: NAME} or {file: PATH}`);
+      const secret = resolveSecret(value.secret as SecretSourceSpec, where);
+      secrets.push(secret);
+      return secret;
+    }
+    if (Array.isArray(value)) return value.map((item, index) => resolve(item, [...path, index]));
+    if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolve(item, [...path, key])]));
+    return value;
+  };
+  const vars = resolve(host.vars, []) as Record<string, unknown>;
+  return { vars, secrets };
 }

@@ -8,13 +8,15 @@ import type { ResourceInstance } from '../engine/resource.js';
 import type { Secret } from '../engine/secret.js';
 import type { Transport } from '../transport/types.js';
 import { InventoryError, type Inventory, type InventoryHost } from './load.js';
-import { connectionSecrets } from './secrets.js';
+import { connectionSecrets, resolveSecretVars } from './secrets.js';
 import { selectHosts, unmatchedPatterns } from './select.js';
 
 export interface PlannedHost {
   host: InventoryHost;
   recipes: string[];
   resources: ResourceInstance[];
+  /** The secrets among the host's vars, scrubbed from every message about it. */
+  secrets: Secret[];
 }
 
 function info(host: InventoryHost): HostInfo {
@@ -33,10 +35,11 @@ export function planHosts(inventory: Inventory, recipes: readonly Recipe[], limi
     if (!selected.has(host.name)) continue;
     const resources: ResourceInstance[] = [];
     const names: string[] = [];
+    const { vars: hostVars, secrets } = resolveSecretVars(host);
     for (const recipe of recipes) {
       const targets = selectHosts(inventory, recipe.hosts ?? 'all');
       if (!targets.some((t) => t.name === host.name)) continue;
-      const vars = checkVars(recipe, host.name, host.vars, (path) => host.locateVar(path));
+      const vars = checkVars(recipe, host.name, hostVars, (path) => host.locateVar(path));
       const list = flattenResources(
         recipe.resources({ ...info(host), vars, hostsOf: (pattern) => selectHosts(inventory, pattern).map(info) }),
       );
@@ -48,7 +51,7 @@ export function planHosts(inventory: Inventory, recipes: readonly Recipe[], limi
       if (seen.has(resource.id)) throw new InventoryError(`host ${host.name}: ${resource.id} is declared twice${resource.declaredAt ? ` (again at ${resource.declaredAt})` : ''}`);
       seen.add(resource.id);
     }
-    if (resources.length > 0) planned.push({ host, recipes: names, resources });
+    if (resources.length > 0) planned.push({ host, recipes: names, resources, secrets });
   }
   return planned;
 }
@@ -58,5 +61,10 @@ export function planHosts(inventory: Inventory, recipes: readonly Recipe[], limi
  * `sharedSecrets` (a password typed at a prompt) are scrubbed from every host's messages too.
  */
 export function hostTargets(planned: readonly PlannedHost[], connect: (host: InventoryHost) => Promise<Transport>, sharedSecrets: readonly Secret[] = []): HostTarget[] {
-  return planned.map(({ host, resources }) => ({ name: host.name, resources, connect: () => connect(host), secrets: [...connectionSecrets(host), ...sharedSecrets] }));
+  return planned.map(({ host, resources, secrets }) => ({
+    name: host.name,
+    resources,
+    connect: () => connect(host),
+    secrets: [...connectionSecrets(host), ...secrets, ...sharedSecrets],
+  }));
 }

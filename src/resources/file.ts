@@ -7,15 +7,19 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { fieldChange, defineResource, Unknowable, type FieldChange } from '../engine/resource.js';
 import { sh, type ShellCommand } from '../engine/shell.js';
-import { AbsolutePath, FileMode, StringEnum, UserOrGroup } from '../engine/values.js';
+import { REDACTED, Secret } from '../engine/secret.js';
+import { AbsolutePath, FileMode, SecretString, StringEnum, UserOrGroup } from '../engine/values.js';
 import { atomicWriteScript } from '../transport/scripts.js';
 
 const FileParams = Type.Object(
   {
     path: AbsolutePath,
     state: Type.Optional(StringEnum(['present', 'absent'], { default: 'present' })),
-    /** The whole content. Unset: the content is not managed (a missing file is created empty). */
-    content: Type.Optional(Type.String({ maxLength: 16 * 1024 * 1024 })),
+    /**
+     * The whole content. Unset: the content is not managed (a missing file is created empty). A `Secret` (a
+     * `SecretString` var, or `template` filled with one) never reaches a report, not even as a checksum.
+     */
+    content: Type.Optional(Type.Union([Type.String({ maxLength: 16 * 1024 * 1024 }), SecretString])),
     owner: Type.Optional(UserOrGroup),
     group: Type.Optional(UserOrGroup),
     mode: Type.Optional(FileMode),
@@ -103,31 +107,58 @@ export function parseFileRead(stdout: string): FileState {
 
 const TEMPLATE_PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 
-/** Fills `{{name}}` placeholders from `vars`. A placeholder without a value is an error, never an empty string. */
-export function template(text: string, vars: Record<string, string | number | boolean>): string {
-  return text.replace(TEMPLATE_PLACEHOLDER, (_placeholder, name: string) => {
+type TemplateValue = string | number | boolean;
+
+/**
+ * Fills `{{name}}` placeholders from `vars`. A placeholder without a value is an error, never an empty string.
+ * Filled with a `Secret`, the whole text is secret.
+ */
+export function template(text: string, vars: Record<string, TemplateValue>): string;
+export function template(text: string, vars: Record<string, TemplateValue | Secret>): string | Secret;
+export function template(text: string, vars: Record<string, TemplateValue | Secret>): string | Secret {
+  let secret = false;
+  const filled = text.replace(TEMPLATE_PLACEHOLDER, (_placeholder, name: string) => {
     if (!Object.hasOwn(vars, name)) throw new Error(`the template uses {{${name}}}, which its vars do not define`);
-    return String(vars[name]);
+    const value = vars[name]!;
+    if (!(value instanceof Secret)) return String(value);
+    secret = true;
+    return value.reveal();
   });
+  return secret ? new Secret(filled) : filled;
+}
+
+/** What stands for a secret content's checksum in the read state: whether the file holds it, never its hash. */
+const HOLDS_SECRET = `${REDACTED}: the secret`;
+const HOLDS_OTHER = `${REDACTED}: not the secret`;
+
+function contentText(params: Static<typeof FileParams>): string | undefined {
+  return params.content instanceof Secret ? params.content.reveal() : params.content;
+}
+
+/** The checksum the content should have, as the read state spells it. */
+function wantedChecksum(params: Static<typeof FileParams>, text: string): string {
+  return params.content instanceof Secret ? HOLDS_SECRET : sha256(text);
 }
 
 function sameAccount(wanted: string, name: string | null, id: number | null): boolean {
   return wanted === name || wanted === String(id);
 }
 
-/** A unified diff of the text, or checksums when the content is secret or too large to have been read. */
-function contentChange(current: FileState, wanted: string, sensitive: boolean | undefined): FieldChange {
-  const byChecksum = sensitive || (current.sha256 !== null && current.content === null);
+/** A unified diff of the text, or checksums when the content is sensitive or too large to have been read; nothing of a Secret. */
+function contentChange(current: FileState, wanted: string, params: Static<typeof FileParams>): FieldChange {
+  if (params.content instanceof Secret) return { field: 'content', from: current.type === 'file' ? REDACTED : null, to: REDACTED };
+  const byChecksum = params.sensitive || (current.sha256 !== null && current.content === null);
   if (byChecksum) return { field: 'content', from: current.sha256 && `sha256:${current.sha256}`, to: `sha256:${sha256(wanted)}` };
   return fieldChange('content', current.content, wanted);
 }
 
 function desiredState(params: Static<typeof FileParams>): Partial<FileState> {
   if (params.state === 'absent') return { type: 'absent' };
-  const content = params.content;
+  const content = contentText(params);
+  const hidden = params.sensitive || params.content instanceof Secret;
   return {
     type: 'file',
-    ...(content === undefined ? {} : { content: params.sensitive ? null : content, sha256: sha256(content) }),
+    ...(content === undefined ? {} : { content: hidden ? null : content, sha256: wantedChecksum(params, content) }),
     ...(params.owner === undefined ? {} : { owner: params.owner }),
     ...(params.group === undefined ? {} : { group: params.group }),
     ...(params.mode === undefined ? {} : { mode: normaliseMode(params.mode) }),
@@ -153,6 +184,10 @@ else echo absent-parent
 fi`,
       parse({ stdout }) {
         const state = parseFileRead(stdout);
+        if (params.content instanceof Secret) {
+          if (state.sha256 !== null) state.sha256 = state.sha256 === sha256(params.content.reveal()) ? HOLDS_SECRET : HOLDS_OTHER;
+          state.content = null;
+        }
         if (params.sensitive) state.content = null;
         if (!state.parentExists && params.state !== 'absent' && !params.makeParents) {
           return new Unknowable(`the directory ${parent} does not exist (set makeParents to create it)`);
@@ -168,8 +203,8 @@ fi`,
     if (params.state === 'absent') return current.type === 'absent' ? [] : [fieldChange('type', current.type, 'absent')];
     const changes: FieldChange[] = [];
     if (current.type !== 'file') changes.push(fieldChange('type', current.type, 'file'));
-    const wanted = params.content ?? (current.type === 'file' ? undefined : '');
-    if (wanted !== undefined && current.sha256 !== sha256(wanted)) changes.push(contentChange(current, wanted, params.sensitive));
+    const wanted = contentText(params) ?? (current.type === 'file' ? undefined : '');
+    if (wanted !== undefined && current.sha256 !== wantedChecksum(params, wanted)) changes.push(contentChange(current, wanted, params));
     if (params.owner !== undefined && !sameAccount(params.owner, current.owner, current.uid)) changes.push(fieldChange('owner', current.owner, params.owner));
     if (params.group !== undefined && !sameAccount(params.group, current.group, current.gid)) changes.push(fieldChange('group', current.group, params.group));
     if (params.mode !== undefined && current.mode !== normaliseMode(params.mode)) changes.push(fieldChange('mode', current.mode, normaliseMode(params.mode)));
@@ -183,7 +218,7 @@ fi`,
       const steps: ShellCommand[] = current.parentExists ? [] : [sh`mkdir -p -- ${posix.dirname(path)}`];
       const mode = params.mode ?? current.mode ?? '0644';
       steps.push(
-        atomicWriteScript(path, params.content ?? '', {
+        atomicWriteScript(path, contentText(params) ?? '', {
           mode: Number.parseInt(mode, 8),
           owner: params.owner ?? current.uid?.toString(),
           group: params.group ?? current.gid?.toString(),
