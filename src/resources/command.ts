@@ -19,7 +19,7 @@ const CommandParams = Type.Object(
     /** Shell text run by `sh -c`: the one parameter in keel that is raw shell on purpose. */
     run: ShellText,
     /** What the id shows instead of the command text: `command[initialise the database]`. */
-    name: Type.Optional(Type.String({ pattern: '^[^\\n\\]]{1,200}$', title: 'a one-line name without "]"' })),
+    name: Type.Optional(Type.String({ pattern: '^[^\\x00-\\x1f\\x7f\\]]{1,200}$', title: 'a one-line name without "]" or control characters' })),
     creates: Type.Optional(AbsolutePath),
     unless: Type.Optional(ShellText),
     onlyIf: Type.Optional(ShellText),

@@ -37,7 +37,7 @@ const RealServer = Type.Object(
 const IpvsRuleParams = Type.Object(
   {
     /** What keel calls this service on the host: the id, and the name its key is recorded under. */
-    name: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', title: 'a name of letters, digits, ".", "_" and "-"' }),
+    name: Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$', title: 'a name of letters, digits, ".", "_" and "-", not starting with "." or "-"' }),
     protocol: Type.Optional(StringEnum(['tcp', 'udp', 'fwmark'], { default: 'tcp' })),
     /** The virtual IP and port (tcp, udp). */
     address: Type.Optional(IpAddress),

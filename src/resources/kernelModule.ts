@@ -9,7 +9,7 @@ import { atomicWriteScript } from '../transport/scripts.js';
 
 const KernelModuleParams = Type.Object(
   {
-    name: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', title: 'a module name such as ip_vs' }),
+    name: Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$', title: 'a module name such as ip_vs' }),
     persist: Type.Optional(Type.Boolean({ default: true })),
   },
   { additionalProperties: false },

@@ -19,7 +19,7 @@ const SysctlParams = Type.Object(
     value: Type.Union([Type.Integer(), Type.String({ pattern: '^[ \\t!-~]*$', maxLength: 4096 })], { title: 'an integer or a printable string' }),
     /** Write the value to `file` too, so it survives a reboot. */
     persist: Type.Optional(Type.Boolean({ default: true })),
-    file: Type.Optional(Type.String({ pattern: '^/(?!.*(^|/)\\.\\.(/|$))[^\\0\\n]*\\.conf$', maxLength: 4096, title: 'an absolute path ending in .conf' })),
+    file: Type.Optional(Type.String({ pattern: '^(?!.*(^|/)\\.\\.(/|$))/[^\\x00-\\x1f\\x7f]*\\.conf$', maxLength: 4096, title: 'an absolute path ending in .conf' })),
   },
   { additionalProperties: false },
 );

@@ -1,0 +1,210 @@
+/**
+ * Every parameter that reaches a remote command is held to a strict pattern. A table per resource parameter:
+ * values that must pass, and values that must be refused before any command is built.
+ */
+import { describe, expect, it } from 'vitest';
+import { ResourceParamsError, type ResourceFactory } from '../../src/engine/resource.js';
+import { command } from '../../src/resources/command.js';
+import { file } from '../../src/resources/file.js';
+import { ifaceAlias } from '../../src/resources/ifaceAlias.js';
+import { ipvsRule } from '../../src/resources/ipvsRule.js';
+import { kernelModule } from '../../src/resources/kernelModule.js';
+import { pkg } from '../../src/resources/package.js';
+import { service } from '../../src/resources/service.js';
+import { sysctl } from '../../src/resources/sysctl.js';
+import type { TSchema } from '@sinclair/typebox';
+
+interface Row {
+  factory: ResourceFactory<TSchema, unknown>;
+  /** Valid parameters that the value is put into. */
+  base: Record<string, unknown>;
+  /** Where the value goes. */
+  set: (value: unknown) => Record<string, unknown>;
+  good: unknown[];
+  bad: unknown[];
+}
+
+const vip = { device: 'lo', address: '192.168.9.100', prefix: 32 };
+const service80 = { name: 'web', address: '192.168.9.100', port: 80, realServers: [{ address: '192.168.9.11' }] };
+const HOSTILE = ['; rm -rf /', '$(touch /tmp/x)', '`id`', "a'b", 'a"b', 'a\nb', 'a\0b', '-rf', '--help', ''];
+
+const table: Record<string, Row> = {
+  'sysctl.key': {
+    factory: sysctl as never,
+    base: { value: 1 },
+    set: (key) => ({ key }),
+    good: ['net.ipv4.ip_forward', 'net.ipv4.conf.eth0.arp_ignore', 'net.ipv4.conf.eth0/100.rp_filter', 'net.ipv4.vs.expire_nodest_conn'],
+    bad: [...HOSTILE, 'ip_forward', 'net..ipv4', 'net.ipv4.conf.eth0 .x', '/proc/sys/net', 'net.ipv4.conf.../x', 'Net.ipv4.x', 'net.ipv4.conf.$(x).y'],
+  },
+  'sysctl.value': {
+    factory: sysctl as never,
+    base: { key: 'net.ipv4.ip_forward' },
+    set: (value) => ({ value }),
+    good: [0, 1, '4096 87380 6291456', '$(touch /tmp/x)', "a'b"],
+    bad: ['a\nb', 'a\0b', 'é', '\x1b[2J', 1.5, 'x'.repeat(4097)],
+  },
+  'sysctl.file': {
+    factory: sysctl as never,
+    base: { key: 'net.ipv4.ip_forward', value: 1 },
+    set: (path) => ({ file: path }),
+    good: ['/etc/sysctl.d/60-dr.conf', '/etc/sysctl.d/a b.conf'],
+    bad: [...HOSTILE, '/etc/sysctl.d/60-dr', 'etc/sysctl.d/x.conf', '/etc/../root/x.conf', '/../x.conf', '/etc/sysctl.d/\x1b.conf'],
+  },
+  'file.path': {
+    factory: file as never,
+    base: {},
+    set: (path) => ({ path }),
+    good: ['/etc/motd', '/srv/www/index.html', '/opt/a b/c', '/tmp/$(x)', '/tmp/..x', '/tmp/x..'],
+    bad: [...HOSTILE, 'etc/motd', '/etc/../shadow', '/..', '/../etc/shadow', '/a/./../b', '/tmp/a\rb', '/tmp/\x1b[31m', '/tmp/\x7f', `/${'a'.repeat(4096)}`],
+  },
+  'file.owner': {
+    factory: file as never,
+    base: { path: '/etc/motd' },
+    set: (owner) => ({ owner }),
+    good: ['root', 'www-data', '_apt', '1000', 'samba$'],
+    bad: [...HOSTILE, 'Root', 'root:root', '-1', 'a'.repeat(33), '1x'],
+  },
+  'file.mode': {
+    factory: file as never,
+    base: { path: '/etc/motd' },
+    set: (mode) => ({ mode }),
+    good: ['0644', '644', '4755', '0600'],
+    bad: [...HOSTILE, '0888', '64', 'u+x', 644, '000644'],
+  },
+  'file.state': {
+    factory: file as never,
+    base: { path: '/etc/motd' },
+    set: (state) => ({ state }),
+    good: ['present', 'absent'],
+    bad: [...HOSTILE, 'Present', 'deleted'],
+  },
+  'command.creates': {
+    factory: command as never,
+    base: { run: 'true' },
+    set: (creates) => ({ creates }),
+    good: ['/opt/app/.installed', '/tmp/a b'],
+    bad: [...HOSTILE, 'relative/path', '/opt/../etc', '/tmp/a\tb'],
+  },
+  'command.name': {
+    factory: command as never,
+    base: { run: 'true' },
+    set: (name) => ({ name }),
+    good: ['initialise the database', "it's $(fine): never sent to a host"],
+    bad: ['a\nb', 'a\0b', 'a]b', '', 'a\rb', '\x1b[2J', 'x'.repeat(201)],
+  },
+  'package.name': {
+    factory: pkg as never,
+    base: {},
+    set: (name) => ({ name }),
+    good: ['nginx', 'libc6', 'g++', 'python3.11', ['nginx', 'ipvsadm']],
+    bad: [...HOSTILE, 'Nginx', 'a', 'nginx=1.2', 'nginx ipvsadm', ['nginx', '-y'], [], ['nginx', 'nginx']],
+  },
+  'package.version': {
+    factory: pkg as never,
+    base: { name: 'nginx' },
+    set: (version) => ({ version }),
+    good: ['1.22.1-9', '1:2.3~rc1+deb12u1', '1.20.1-14.el9'],
+    bad: [...HOSTILE.filter((value) => value !== '-rf' && value !== '--help'), '1.2 3', '1.2/3', '1.2*'],
+  },
+  'service.name': {
+    factory: service as never,
+    base: {},
+    set: (name) => ({ name }),
+    good: ['nginx', 'nginx.service', 'getty@tty1.service', 'systemd-fsck@dev-disk-by\\x2duuid.service'],
+    bad: [...HOSTILE, '..', '.hidden', '-f', 'a/b', 'a b', 'x'.repeat(257)],
+  },
+  'kernelModule.name': {
+    factory: kernelModule as never,
+    base: {},
+    set: (name) => ({ name }),
+    good: ['ip_vs', 'ip_vs_rr', 'nf-conntrack', 'br_netfilter'],
+    bad: [...HOSTILE, '--remove', '-r', 'ip vs', 'ip.vs', '../x', 'x'.repeat(65)],
+  },
+  'ifaceAlias.device': {
+    factory: ifaceAlias as never,
+    base: vip,
+    set: (device) => ({ device }),
+    good: ['lo', 'eth0', 'br-lan', 'eth0.100', 'veth_1'],
+    bad: [...HOSTILE, 'eth0:0', 'a'.repeat(16), '.x', '-x', 'eth 0', 'eth/0'],
+  },
+  'ifaceAlias.address': {
+    factory: ifaceAlias as never,
+    base: vip,
+    set: (address) => ({ address }),
+    good: ['192.168.9.100', '10.0.0.1', 'fd00::1', '2001:db8::10'],
+    bad: [...HOSTILE, '192.168.9.300', '192.168.9', '192.168.9.100/32', 'fd00::1::2', 'localhost', ' 10.0.0.1'],
+  },
+  'ifaceAlias.prefix': {
+    factory: ifaceAlias as never,
+    base: vip,
+    set: (prefix) => ({ prefix }),
+    good: [32, 24, 0],
+    bad: [33, -1, 129, 24.5, '32', '/32'],
+  },
+  'ifaceAlias.label': {
+    factory: ifaceAlias as never,
+    base: vip,
+    set: (label) => ({ label }),
+    good: ['lo:8', 'lo:vip'],
+    bad: [...HOSTILE, 'lo', 'eth0:0', 'lo:', 'lo:a b', `lo:${'x'.repeat(13)}`],
+  },
+  'ipvsRule.name': {
+    factory: ipvsRule as never,
+    base: service80,
+    set: (name) => ({ name }),
+    good: ['web', 'web-80', 'dns.udp_53'],
+    bad: [...HOSTILE, '../etc/passwd', '..', '.', 'a b', 'a/b', 'x'.repeat(65)],
+  },
+  'ipvsRule.address': {
+    factory: ipvsRule as never,
+    base: service80,
+    set: (address) => ({ address }),
+    good: ['192.168.9.100', '10.1.2.3'],
+    bad: [...HOSTILE, '192.168.9.100:80', '192.168.9.256', 'vip'],
+  },
+  'ipvsRule.scheduler': {
+    factory: ipvsRule as never,
+    base: service80,
+    set: (scheduler) => ({ scheduler }),
+    good: ['rr', 'wlc', 'sh', 'mh'],
+    bad: [...HOSTILE, 'RR', 'rr -p 60', 'round-robin'],
+  },
+  'ipvsRule.realServers[].address': {
+    factory: ipvsRule as never,
+    base: service80,
+    set: (address) => ({ realServers: [{ address }] }),
+    good: ['192.168.9.11', '10.0.0.2'],
+    bad: [...HOSTILE, '192.168.9.11:80', 'fd00::11', 'rs1'],
+  },
+  'ipvsRule.port': {
+    factory: ipvsRule as never,
+    base: service80,
+    set: (port) => ({ port }),
+    good: [80, 1, 65535],
+    bad: [0, 65536, -80, '80', 8.5],
+  },
+};
+
+function verdict(row: Row, value: unknown): 'accepted' | string {
+  try {
+    row.factory({ ...row.base, ...row.set(value) } as never);
+    return 'accepted';
+  } catch (error) {
+    if (!(error instanceof ResourceParamsError)) throw error;
+    return error.message;
+  }
+}
+
+describe('strict parameter patterns', () => {
+  for (const [parameter, row] of Object.entries(table)) {
+    it(`${parameter}: accepts ${row.good.length} good values and refuses ${row.bad.length} bad ones`, () => {
+      expect(row.good.filter((value) => verdict(row, value) !== 'accepted').map((value) => `${JSON.stringify(value)}: ${verdict(row, value)}`)).toEqual([]);
+      expect(row.bad.filter((value) => verdict(row, value) === 'accepted').map((value) => JSON.stringify(value))).toEqual([]);
+    });
+  }
+
+  it('names the parameter and what it must be', () => {
+    expect(verdict(table['service.name']!, '-f')).toMatch(/invalid service parameters: name must be a service name/);
+    expect(verdict(table['file.path']!, '/etc/../shadow')).toMatch(/path must be an absolute path without "\.\." or control characters/);
+  });
+});
