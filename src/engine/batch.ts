@@ -14,6 +14,8 @@ export interface Section {
    * chain. Apply steps are chained; reads are not.
    */
   chained?: boolean;
+  /** Its failure ends the whole invocation: nothing after it runs (the apply lease). */
+  fatal?: boolean;
 }
 
 export interface SectionResult {
@@ -41,7 +43,7 @@ export function batchScript(sections: readonly Section[]): Batch {
     '}',
   ];
   sections.forEach((section, index) => {
-    const run = `(\n${section.chained ? 'set -e\n' : ''}${section.command.text}\n) >"$__keel_d/o" 2>"$__keel_d/e" </dev/null; __keel_rc=$?; __keel_emit ${index} $__keel_rc`;
+    const run = `(\n${section.chained ? 'set -e\n' : ''}${section.command.text}\n) >"$__keel_d/o" 2>"$__keel_d/e" </dev/null; __keel_rc=$?; __keel_emit ${index} $__keel_rc${section.fatal ? '; [ $__keel_rc = 0 ] || exit $__keel_rc' : ''}`;
     lines.push(
       section.chained ? `if [ $__keel_chain_ok = 1 ]; then\n${run}\n[ $__keel_rc = 0 ] || __keel_chain_ok=0\nfi` : run,
     );

@@ -20,6 +20,7 @@ import {
   type ReadState,
   type Timeouts,
 } from './host.js';
+import { applyLease } from './hostLock.js';
 import { assess, readerFor } from './observe.js';
 import { diffResource, type HandlerRef, type ResourceInstance } from './resource.js';
 import { script, sh } from './shell.js';
@@ -65,6 +66,10 @@ export async function convergeHost(
   const results: ResourceResult[] = [];
   let halted: string | undefined;
   let connectionError: string | undefined;
+  // Taken with the first change, renewed with every later one, dropped at the end: a run that changes
+  // nothing never takes it.
+  const lease = applyLease(Math.ceil(options.timeouts.applyMs / 1000) + 120);
+  let leaseTaken = false;
 
   const record = (result: ResourceResult): void => {
     const clean = scrub(result, target.secrets);
@@ -89,7 +94,8 @@ export async function convergeHost(
     emit({ type: 'resource-start', host: target.name, id: instance.id, phase: 'apply' });
     const steps = applySections(instance, assessment.actual, assessment.changes);
     const later = target.resources.slice(index + 1);
-    const sections = [...steps, readSection(instance), ...later.map(readSection)];
+    const sections = [lease.acquire, ...steps, readSection(instance), ...later.map(readSection)];
+    leaseTaken = true;
     let outputs;
     try {
       outputs = await runSections(transport, sections, options.timeouts.applyMs);
@@ -149,8 +155,14 @@ export async function convergeHost(
   }
 
   if (connectionError !== undefined) return { resources: results, handlers: [], connectionError };
-  const handlers = await runHandlers(target, transport, emit, [...owed.values()], options);
-  return { resources: results, handlers };
+  const handlerRefsOwed = [...owed.values()];
+  if (handlerRefsOwed.length > 0) leaseTaken = true;
+  try {
+    const handlers = await runHandlers(target, transport, emit, handlerRefsOwed, options, lease.acquire);
+    return { resources: results, handlers };
+  } finally {
+    if (leaseTaken) await runSections(transport, [lease.release], options.timeouts.readMs).catch(() => undefined);
+  }
 }
 
 async function runHandlers(
@@ -159,6 +171,7 @@ async function runHandlers(
   emit: EventSink,
   owed: HandlerRef[],
   options: ConvergeOptions,
+  leaseSection: Section,
 ): Promise<HandlerResult[]> {
   if (owed.length === 0) return [];
   const order = new Map(target.resources.map((r, i) => [r.id, i]));
@@ -175,7 +188,18 @@ async function runHandlers(
   emit({ type: 'host-phase', host: target.name, phase: 'handlers' });
   const started = Date.now();
   const sections = pending.map(handlerSection);
-  const outputs = await runSections(transport, sections, options.timeouts.applyMs);
+  let outputs: Map<string, { code: number; stderr: string }>;
+  try {
+    outputs = await runSections(transport, [leaseSection, ...sections], options.timeouts.applyMs);
+  } catch (error) {
+    if (!(error instanceof BatchError)) throw error;
+    for (const ref of pending) {
+      const result: HandlerResult = { host: target.name, id: ref.resource.id, action: ref.action, outcome: 'failed', durationMs: Date.now() - started, error: { phase: 'handler', message: `${error.message}; the notification stays owed`, exitCode: error.exitCode, stderr: error.stderr } };
+      results.push(scrub(result, target.secrets));
+      emit({ type: 'handler-result', result: results.at(-1)! });
+    }
+    return results;
+  }
   pending.forEach((ref, index) => {
     const output = outputs.get(sections[index]!.name);
     const result: HandlerResult =

@@ -45,6 +45,11 @@ export async function runSections(
   const batch = batchScript(sections);
   const result = await transport.exec(REMOTE_SCRIPT, { stdin: batch.script, sudo: true, timeoutMs });
   const results = batch.parse(result.stdout);
+  const fatal = sections.find((section) => section.fatal && (results.get(section.name)?.code ?? 0) !== 0);
+  if (fatal) {
+    const output = results.get(fatal.name)!;
+    throw new BatchError(`${fatal.name} failed (exit ${output.code})`, output.code, tail(output.stderr), fatal.name);
+  }
   if (result.code !== 0 && results.size < sections.length) {
     const ran = results.size;
     const timedOut = result.code === TIMEOUT_EXIT_CODE;

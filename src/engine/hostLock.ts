@@ -57,7 +57,7 @@ export function applyLease(
     ].join('\n'),
   );
   return {
-    acquire: { name: 'take the apply lease', command: new ShellCommand(acquire), chained: true },
+    acquire: { name: 'take the apply lease', command: new ShellCommand(acquire), fatal: true },
     release: { name: 'drop the apply lease', command: new ShellCommand(release) },
   };
 }
