@@ -13,7 +13,7 @@ import { $ } from 'zx';
 import { sh } from '../engine/shell.js';
 import { loadInventory } from '../inventory/load.js';
 import { labDir, openLab, startHosts, stopLab, type ExecResult, type Lab } from './hosts.js';
-import { createHostNetwork, deleteNetns, hostNetns, parseSubnet, type Subnet } from './netns.js';
+import { createHostNetwork, deleteNetns, HOST_INTERFACE, hostNetns, parseSubnet, type Subnet } from './netns.js';
 import { isRunning, type ProcessRef } from './system.js';
 import { ensureVmArtifacts, startVm, stopVm, waitForVmSsh } from './vm.js';
 
@@ -24,6 +24,7 @@ const GUEST_GROUP = 'directors';
 const LAB_PREFIX = 24;
 /** Several emulated guests booting on two cores take minutes, one takes well under one. */
 const GUEST_BOOT_TIMEOUT_MS = 300_000;
+const GUEST_CONNECT_TIMEOUT_SECONDS = 60;
 const HOST_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export type LvsHostKind = 'guest' | 'container';
@@ -185,6 +186,13 @@ export class LvsLab {
     return { stdout: result.stdout, stderr: result.stderr, code: result.exitCode ?? -1 };
   }
 
+  /** The output of `command` on the host; a failing command throws. */
+  async output(name: string, command: string): Promise<string> {
+    const result = await this.exec(name, command);
+    if (result.code !== 0) throw new Error(`${name}: ${command} exited ${result.code}: ${result.stderr}`);
+    return result.stdout;
+  }
+
   /**
    * A real restart: a guest reboots its own kernel; a container is powered off and booted again in
    * a fresh network namespace, since sysctls and addresses live in the namespace, not the container.
@@ -192,9 +200,15 @@ export class LvsLab {
   async reboot(name: string): Promise<void> {
     const guest = this.guest(name);
     if (guest === undefined) {
+      const netns = hostNetns(LVS_LAB, name);
+      // A rebooted machine keeps its NIC: with a new MAC, the neighbours' caches would black-hole it for a while.
+      const link = await $`ip -n ${netns} -o link show ${HOST_INTERFACE}`;
+      const mac = /link\/ether ([0-9a-f:]{17})/.exec(link.stdout)?.[1];
+      if (mac === undefined) throw new Error(`no MAC address on ${HOST_INTERFACE} of ${name}: ${link.stdout}`);
       await this.containers.stop(name);
-      await deleteNetns([hostNetns(LVS_LAB, name)]);
+      await deleteNetns([netns]);
       await createHostNetwork(LVS_LAB, name, `${this.address(name)}/${LAB_PREFIX}`, this.containers.gateway);
+      await $`ip -n ${netns} link set ${HOST_INTERFACE} address ${mac}`;
       await this.containers.start(name);
       return;
     }
@@ -223,6 +237,8 @@ export class LvsLab {
       identityFile: this.keyPath,
       knownHostsFile: this.knownHostsPath,
       proxyCommand: this.proxyCommand,
+      // An emulated director needs seconds of CPU for a key exchange, more on a busy machine.
+      connectTimeout: GUEST_CONNECT_TIMEOUT_SECONDS,
     });
     document.commentBefore = ` Written by keel lab up from ${this.state.source}, with how to reach the lab's hosts.`;
     await writeFile(this.inventoryPath, document.toString());
