@@ -115,6 +115,18 @@ function callerLocation(): string | undefined {
   return undefined;
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Strings with a lone UTF-16 surrogate: UTF-8 cannot carry them, so they could never reach a host as written. */
+function unencodable(value: unknown, path: (string | number)[]): ValidationIssue[] {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? [{ path, message: 'must be valid Unicode (it holds a lone surrogate)' }] : [];
+  if (Array.isArray(value)) return value.flatMap((item, index) => unencodable(item, [...path, index]));
+  if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.entries(value).flatMap(([key, item]) => unencodable(item, [...path, key]));
+  }
+  return [];
+}
+
 function toList<T>(value: T | T[] | undefined): T[] {
   if (value === undefined) return [];
   return Array.isArray(value) ? value : [value];
@@ -129,6 +141,7 @@ export function defineResource<Schema extends TSchema, State>(
   const factory = (params: Static<Schema>, options: ResourceOptions = {}): ResourceInstance<Static<Schema>> => {
     const declaredAt = callerLocation();
     const issues = validate(definition.schema, params);
+    issues.push(...unencodable(params, []));
     if (issues.length === 0 && definition.check) issues.push(...definition.check(params));
     if (issues.length > 0) {
       throw new ResourceParamsError(
