@@ -4,7 +4,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type HostField = { kind: 'hashed'; salt: Buffer; hash: Buffer } | { kind: 'patterns'; patterns: string[] };
@@ -82,10 +82,25 @@ export function parseKnownHosts(text: string, file: string): KnownHostEntry[] {
   return entries;
 }
 
+interface ParsedFile {
+  /** Device, inode, size and modification time: an append or a rewrite changes at least one. */
+  identity: string;
+  entries: KnownHostEntry[];
+}
+
+const parsedFiles = new Map<string, ParsedFile>();
+
+/** Every connection consults known_hosts: a file is parsed again only when it changed, not once per host of a fleet. */
 export function loadKnownHosts(files: readonly string[]): KnownHostEntry[] {
   return files.flatMap((file) => {
     try {
-      return parseKnownHosts(readFileSync(file, 'utf8'), file);
+      const stat = statSync(file, { bigint: true });
+      const identity = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}`;
+      const cached = parsedFiles.get(file);
+      if (cached?.identity === identity) return cached.entries;
+      const entries = parseKnownHosts(readFileSync(file, 'utf8'), file);
+      parsedFiles.set(file, { identity, entries });
+      return entries;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
@@ -94,6 +109,7 @@ export function loadKnownHosts(files: readonly string[]): KnownHostEntry[] {
 }
 
 function wildcardMatch(text: string, pattern: string): boolean {
+  if (!pattern.includes('*') && !pattern.includes('?')) return text === pattern;
   const expression = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${expression}$`).test(text);
 }

@@ -166,4 +166,12 @@ describe('recordHostKey', () => {
   it('ignores a known_hosts file that does not exist', () => {
     expect(loadKnownHosts([join(tmpdir(), 'keel-no-such-dir/known_hosts')])).toEqual([]);
   });
+
+  it('sees a key recorded after the file was last loaded', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'keel-known-hosts-')), 'known_hosts');
+    writeFileSync(file, `web1.example.org ssh-ed25519 ${alpha.toString('base64')}\n`);
+    expect(verifyHostKey(loadKnownHosts([file]), 'web2.example.org', beta).kind).toBe('unknown');
+    await recordHostKey(file, 'web2.example.org', beta);
+    expect(verifyHostKey(loadKnownHosts([file]), 'web2.example.org', beta).kind).toBe('trusted');
+  });
 });

@@ -1,0 +1,603 @@
+/**
+ * keel against Ansible on the same lab hosts: `npm run bench [-- --sizes 3,50 --rounds 3 --full]`.
+ *
+ * For each fleet size it starts that many light lab hosts (sshd in network namespaces), then times, alternating
+ * the tools round by round: a first apply (after undoing the recipe on every host), a no-change check and a second
+ * apply. Both tools reach the hosts through the lab's ProxyCommand and check host keys against its known_hosts.
+ * It prints a table with the keel/Ansible ratios and writes bench/results.json. See bench/README.md.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { $ } from 'zx';
+import { startHosts, stopLab, type Lab } from '../src/lab/hosts.js';
+import type { Report } from '../src/report/json.js';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const KEEL = join(REPO, 'bin/keel.js');
+const RECIPE = join(REPO, 'bench/recipe.ts');
+const PLAYBOOK = join(REPO, 'bench/playbook.yml');
+const RESULTS = join(REPO, 'bench/results.json');
+const IMPORT_LOG_HOOK = pathToFileURL(join(REPO, 'test/support/importLog.mjs')).href;
+
+const LAB = 'bench';
+const VARS = { vip: '10.77.9.100', lanInterface: 'eth0', sysctlFile: '/etc/sysctl.d/60-lvs-dr.conf', markerFile: '/etc/lvs-dr-realserver' };
+const SYSCTLS: Record<string, number> = {
+  'net.ipv4.conf.all.arp_ignore': 1,
+  'net.ipv4.conf.all.arp_announce': 2,
+  [`net.ipv4.conf.${VARS.lanInterface}.arp_ignore`]: 1,
+  [`net.ipv4.conf.${VARS.lanInterface}.arp_announce`]: 2,
+};
+/** Tasks of bench/playbook.yml that report a change on a host the recipe has not touched. */
+const ANSIBLE_FIRST_APPLY_CHANGES = 3;
+const TIME_FORMAT = 'bench-time %e %U %S %M';
+const CLOCK_TICKS_PER_SECOND = 100;
+const HOST_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+type Tool = 'keel' | 'ansible' | 'ansible+facts';
+type Phase = 'first apply' | 'check' | 'second apply';
+const TOOLS: Tool[] = ['keel', 'ansible', 'ansible+facts'];
+const PHASES: Phase[] = ['first apply', 'check', 'second apply'];
+
+interface Options {
+  sizes: number[];
+  rounds: number;
+  full: boolean;
+}
+
+interface Run {
+  tool: Tool;
+  phase: Phase;
+  round: number;
+  wallMs: number;
+  /** user + sys of the tool and every process it started, Ansible's ControlPersist masters included. */
+  cpuMs: number;
+  /** Largest resident set of any one of those processes. */
+  peakRssKb: number;
+  /** CPU the lab hosts' sshd (with everything it started) spent meanwhile; the hosts share this machine's cores. */
+  hostsCpuMs: number;
+  /** keel's own count of remote invocations per host (from its JSON report); Ansible's come from bench/README.md's -vvv runs. */
+  execsPerHost?: { total: number; read: number };
+  /** What went wrong, when the run did not do what the phase expects on every host. */
+  problem?: string;
+}
+
+interface Summary {
+  tool: Tool;
+  phase: Phase;
+  runs: number;
+  wallMs: number;
+  cpuMs: number;
+  peakRssKb: number;
+  hostsCpuMs: number;
+  execsPerHost?: { total: number; read: number };
+  problems: string[];
+}
+
+interface SizeResult {
+  hosts: number;
+  loadAverageAtStart: number;
+  runs: Run[];
+  summaries: Summary[];
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '3,50,200' },
+      rounds: { type: 'string', default: '3' },
+      full: { type: 'boolean', default: false },
+    },
+  });
+  const sizes = values.sizes.split(',').map((size) => Number(size.trim()));
+  const rounds = Number(values.rounds);
+  if (sizes.some((size) => !Number.isInteger(size) || size < 1 || size > 240)) throw new Error('--sizes: host counts between 1 and 240, comma-separated');
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds: a positive integer');
+  return { sizes: [...new Set(sizes)].sort((a, b) => a - b), rounds, full: values.full };
+}
+
+/**
+ * How often each tool runs each phase at a fleet size, to keep the whole benchmark near 20 minutes on two cores:
+ * at 200 hosts one round, and Ansible (minutes per run there) only the no-change check; the fact-gathering variant
+ * only checks, up to 50 hosts. --full runs every tool, phase and round at every size.
+ */
+function schedule(tool: Tool, hosts: number, options: Options): { phases: Phase[]; rounds: number } {
+  if (options.full) return { phases: PHASES, rounds: options.rounds };
+  const rounds = hosts <= 50 ? options.rounds : 1;
+  if (tool === 'keel') return { phases: PHASES, rounds };
+  if (tool === 'ansible+facts') return hosts <= 50 ? { phases: ['check'], rounds: 1 } : { phases: [], rounds: 0 };
+  if (hosts > 50) return { phases: ['check'], rounds: 1 };
+  return { phases: PHASES, rounds: hosts <= 3 ? rounds : 1 };
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+async function ensureTools(): Promise<string> {
+  const missing = ['/usr/bin/ansible-playbook', '/usr/bin/time'].filter((path) => !existsSync(path));
+  if (missing.length > 0) {
+    log(`installing Debian's ansible and time (missing: ${missing.join(', ')})`);
+    const install = () => $({ env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })`apt-get install -y -q ansible time`.quiet();
+    // A fresh machine may not have package lists yet.
+    await install().catch(async () => {
+      await $`apt-get update -q`.quiet();
+      await install();
+    });
+  }
+  return (await $`ansible-playbook --version`.quiet()).stdout.split('\n')[0]!.trim();
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** The fleet of one size, with what both tools need to reach it. */
+class Fleet {
+  readonly keelInventory: string;
+  readonly ansibleInventory: string;
+  readonly controlPaths: string;
+
+  constructor(
+    readonly lab: Lab,
+    readonly work: string,
+  ) {
+    this.keelInventory = join(work, 'inventory.yaml');
+    this.ansibleInventory = join(work, 'inventory.ini');
+    this.controlPaths = join(work, 'cp');
+    const keel = [
+      'defaults:',
+      '  user: root',
+      `  identityFile: ${lab.keyPath}`,
+      `  knownHostsFile: ${lab.knownHostsPath}`,
+      `  proxyCommand: ${lab.proxyCommand}`,
+      'vars:',
+      ...Object.entries(VARS).map(([name, value]) => `  ${name}: ${value}`),
+      'hosts:',
+      ...lab.hosts.flatMap((host) => [`  ${host.name}:`, `    address: ${host.address}`]),
+    ];
+    writeFileSync(this.keelInventory, `${keel.join('\n')}\n`);
+    const sshArgs = `-o ProxyCommand="${lab.proxyCommand}" -o UserKnownHostsFile=${lab.knownHostsPath}`;
+    const ansible = [
+      '[realservers]',
+      ...lab.hosts.map((host) => `${host.name} ansible_host=${host.address}`),
+      '[realservers:vars]',
+      'ansible_user=root',
+      `ansible_ssh_private_key_file=${lab.keyPath}`,
+      `ansible_ssh_common_args='${sshArgs}'`,
+      `vip=${VARS.vip}`,
+      `lan_interface=${VARS.lanInterface}`,
+      `sysctl_file=${VARS.sysctlFile}`,
+      `marker_file=${VARS.markerFile}`,
+    ];
+    writeFileSync(this.ansibleInventory, `${ansible.join('\n')}\n`);
+    // Ansible's defaults except where noted: forks = N, pipelining, no compression (loopback) and masters that
+    // outlive the slowest task, so that no host reconnects within a run.
+    const config = [
+      '[defaults]',
+      `forks = ${lab.hosts.length}`,
+      'host_key_checking = True',
+      'interpreter_python = /usr/bin/python3',
+      'retry_files_enabled = False',
+      `local_tmp = ${join(work, 'ansible-tmp')}`,
+      '[ssh_connection]',
+      'pipelining = True',
+      'ssh_args = -o ControlMaster=auto -o ControlPersist=900s',
+      `control_path_dir = ${this.controlPaths}`,
+    ];
+    writeFileSync(join(work, 'ansible.cfg'), `${config.join('\n')}\n`);
+  }
+
+  get size(): number {
+    return this.lab.hosts.length;
+  }
+
+  command(tool: Tool, phase: Phase, extra: string[] = []): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
+    if (tool === 'keel') {
+      const mode = phase === 'check' ? 'check' : 'apply';
+      return { file: process.execPath, args: [KEEL, mode, RECIPE, '-i', this.keelInventory, '--forks', String(this.size), ...extra], env: { ...process.env, NO_COLOR: '1' } };
+    }
+    return {
+      file: '/usr/bin/ansible-playbook',
+      args: ['-i', this.ansibleInventory, PLAYBOOK, ...(phase === 'check' ? ['--check'] : []), ...extra],
+      env: {
+        ...process.env,
+        ANSIBLE_CONFIG: join(this.work, 'ansible.cfg'),
+        ANSIBLE_GATHERING: tool === 'ansible+facts' ? 'implicit' : 'explicit',
+        ANSIBLE_NOCOLOR: '1',
+      },
+    };
+  }
+
+  /** Runs a script in every host's namespaces, bypassing ssh; returns each host's stdout. */
+  async onEveryHost(script: string): Promise<Map<string, string>> {
+    const leaders = this.lab.hosts.map((host) => `${host.name} ${host.leaderPid}`).join('\n');
+    const perHost = `nsenter --target "$2" --all --root --wd env -i ${HOST_PATH} sh -c "$0" | sed "s/^/$1 /"`;
+    const { stdout } = await $({ input: `${leaders}\n` })`xargs -P 4 -L 1 sh -c ${perHost} ${script}`.quiet();
+    const outputs = new Map<string, string>(this.lab.hosts.map((host) => [host.name, '']));
+    for (const line of stdout.split('\n').filter(Boolean)) {
+      const space = line.indexOf(' ');
+      const host = line.slice(0, space);
+      outputs.set(host, `${outputs.get(host)}${line.slice(space + 1)}\n`);
+    }
+    return outputs;
+  }
+
+  /** Undoes the recipe by hand, so that the next first apply has everything to do. */
+  async reset(): Promise<void> {
+    const sysctls = Object.keys(SYSCTLS).map((key) => `echo 0 > /proc/sys/${key.replaceAll('.', '/')}`);
+    await this.onEveryHost([...sysctls, `ip addr del ${VARS.vip}/32 dev lo 2>/dev/null`, `rm -f ${VARS.sysctlFile} ${VARS.markerFile}`, 'true'].join('; '));
+  }
+
+  /** The hosts where the recipe's state is not fully in place, with what is wrong there. */
+  async deviations(): Promise<string[]> {
+    const script = [
+      ...Object.keys(SYSCTLS).map((key) => `echo "${key}=$(cat /proc/sys/${key.replaceAll('.', '/')})"`),
+      `grep -q '^ *net.ipv4.conf.all.arp_ignore *= *1 *$' ${VARS.sysctlFile} && echo persisted`,
+      `ip -o -4 addr show dev lo | grep -q ' ${VARS.vip}/32 .* lo:8' && echo vip`,
+      `cat ${VARS.markerFile}`,
+    ].join('; ');
+    const outputs = await this.onEveryHost(script);
+    const problems: string[] = [];
+    for (const [host, output] of outputs) {
+      const expected = [...Object.entries(SYSCTLS).map(([key, value]) => `${key}=${value}`), 'persisted', 'vip', `vip ${VARS.vip}`, `host ${host}`, ''].join('\n');
+      if (output !== expected) problems.push(`${host}: ${JSON.stringify(output)}`);
+    }
+    return problems;
+  }
+
+  /** Cumulative CPU of every host's sshd and its reaped descendants. */
+  hostsCpuMs(): number {
+    return this.lab.hosts.reduce((sum, host) => sum + processCpuMs(host.leaderPid, true), 0);
+  }
+}
+
+function procStatFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** utime + stime (+ cutime + cstime), from /proc/PID/stat. */
+function processCpuMs(pid: number, withReapedChildren: boolean): number {
+  const fields = procStatFields(pid);
+  if (fields === undefined) return 0;
+  const ticks = fields.slice(11, withReapedChildren ? 15 : 13).reduce((sum, field) => sum + Number(field), 0);
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+function processCommandLine(pid: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Ansible's ssh ControlPersist masters detach, so their CPU never reaches the rusage of ansible-playbook: count it
+ * (and their ProxyCommands') here, then end them, so that every run starts with fresh connections as keel's do.
+ */
+async function collectMasters(controlPaths: string): Promise<number> {
+  const pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  const masters = new Set(pids.filter((pid) => processCommandLine(pid).includes(controlPaths)).map(Number));
+  if (masters.size === 0) return 0;
+  let cpuMs = 0;
+  for (const pid of pids.map(Number)) {
+    if (masters.has(pid)) cpuMs += processCpuMs(pid, true);
+    else if (masters.has(Number(procStatFields(pid)?.[1]))) cpuMs += processCpuMs(pid, true);
+  }
+  for (const pid of masters) process.kill(pid, 'SIGTERM');
+  for (let attempt = 0; attempt < 50 && [...masters].some((pid) => existsSync(`/proc/${pid}`)); attempt++) await sleep(100);
+  return cpuMs;
+}
+
+interface Timed {
+  wallMs: number;
+  cpuMs: number;
+  peakRssKb: number;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command under GNU time, which reports the wall time, CPU and peak RSS of it and its waited-for children. */
+async function timed(command: { file: string; args: string[]; env: NodeJS.ProcessEnv }, work: string): Promise<Timed> {
+  const paths = { time: join(work, 'time.txt'), stdout: join(work, 'stdout.txt'), stderr: join(work, 'stderr.txt') };
+  const stdout = openSync(paths.stdout, 'w');
+  const stderr = openSync(paths.stderr, 'w');
+  const exitCode = await new Promise<number>((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', TIME_FORMAT, '-o', paths.time, command.file, ...command.args], { cwd: REPO, env: command.env, stdio: ['ignore', stdout, stderr] });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve(code ?? -1));
+  });
+  closeSync(stdout);
+  closeSync(stderr);
+  const line = readFileSync(paths.time, 'utf8').split('\n').find((candidate) => candidate.startsWith('bench-time '));
+  if (line === undefined) throw new Error(`no timing from /usr/bin/time for ${command.file} ${command.args.join(' ')}`);
+  const [wall, user, system, rss] = line.split(' ').slice(1).map(Number) as [number, number, number, number];
+  return {
+    wallMs: wall * 1000,
+    cpuMs: (user + system) * 1000,
+    peakRssKb: rss,
+    exitCode,
+    stdout: readFileSync(paths.stdout, 'utf8'),
+    stderr: readFileSync(paths.stderr, 'utf8'),
+  };
+}
+
+/** Whether a keel run did what its phase expects on every host. */
+function keelProblem(phase: Phase, result: Timed, report: Report | undefined, hosts: number): string | undefined {
+  if (report === undefined) return `exit ${result.exitCode}, no JSON report: ${result.stderr.trim().slice(-300)}`;
+  const failed = report.hosts.filter((host) => host.outcome !== 'ok').map((host) => `${host.host}: ${host.error ?? host.outcome}`);
+  if (failed.length > 0) return `exit ${result.exitCode}: ${failed.slice(0, 3).join('; ')}`;
+  const changed = report.hosts.reduce((sum, host) => sum + host.counts.changed + host.counts.drifted, 0);
+  const expected = phase === 'first apply' ? hosts * 6 : 0;
+  if (result.exitCode !== 0 || changed !== expected) return `exit ${result.exitCode}, ${changed} resources changed or drifted (expected ${expected})`;
+  return undefined;
+}
+
+interface RecapLine {
+  changed: number;
+  unreachable: number;
+  failed: number;
+}
+
+function ansibleRecap(stdout: string): Map<string, RecapLine> {
+  const recap = new Map<string, RecapLine>();
+  for (const match of stdout.matchAll(/^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm)) {
+    recap.set(match[1]!, { changed: Number(match[2]), unreachable: Number(match[3]), failed: Number(match[4]) });
+  }
+  return recap;
+}
+
+function ansibleProblem(phase: Phase, result: Timed, hosts: number): string | undefined {
+  const recap = ansibleRecap(result.stdout);
+  const expected = phase === 'first apply' ? ANSIBLE_FIRST_APPLY_CHANGES : 0;
+  const wrong = [...recap].filter(([, line]) => line.unreachable > 0 || line.failed > 0 || line.changed !== expected);
+  if (result.exitCode === 0 && recap.size === hosts && wrong.length === 0) return undefined;
+  const detail = wrong.slice(0, 3).map(([host, line]) => `${host}: changed=${line.changed} unreachable=${line.unreachable} failed=${line.failed}`);
+  return `exit ${result.exitCode}, ${recap.size}/${hosts} hosts in the recap${detail.length > 0 ? `; ${detail.join('; ')}` : ''}`;
+}
+
+async function runPhase(fleet: Fleet, tool: Tool, phase: Phase, round: number): Promise<Run> {
+  const jsonReport = join(fleet.work, 'report.json');
+  rmSync(jsonReport, { force: true });
+  const hostsBefore = fleet.hostsCpuMs();
+  const result = await timed(fleet.command(tool, phase, tool === 'keel' ? ['--json', jsonReport] : []), fleet.work);
+  const mastersCpuMs = tool === 'keel' ? 0 : await collectMasters(fleet.controlPaths);
+  // Give the hosts' sshd a moment to reap the sessions that just ended.
+  await sleep(300);
+  const hostsCpuMs = fleet.hostsCpuMs() - hostsBefore;
+  const run: Run = { tool, phase, round, wallMs: result.wallMs, cpuMs: result.cpuMs + mastersCpuMs, peakRssKb: result.peakRssKb, hostsCpuMs };
+  let problem: string | undefined;
+  if (tool === 'keel') {
+    const report = existsSync(jsonReport) ? (JSON.parse(readFileSync(jsonReport, 'utf8')) as Report) : undefined;
+    problem = keelProblem(phase, result, report, fleet.size);
+    if (report !== undefined && report.hosts.length > 0) {
+      run.execsPerHost = {
+        total: Math.max(...report.hosts.map((host) => host.execs.total)),
+        read: Math.max(...report.hosts.map((host) => host.execs.read)),
+      };
+    }
+  } else {
+    problem = ansibleProblem(phase, result, fleet.size);
+  }
+  if (phase === 'first apply' && problem === undefined) {
+    const deviations = await fleet.deviations();
+    if (deviations.length > 0) problem = `${deviations.length} hosts not in the recipe's state, e.g. ${deviations[0]}`;
+  }
+  if (problem !== undefined) run.problem = problem;
+  log(`  [${fleet.size} hosts, round ${round + 1}] ${tool.padEnd(13)} ${phase.padEnd(12)} ${(run.wallMs / 1000).toFixed(2).padStart(7)} s${problem ? `  PROBLEM: ${problem}` : ''}`);
+  return run;
+}
+
+function summarize(runs: Run[]): Summary[] {
+  const summaries: Summary[] = [];
+  for (const tool of TOOLS) {
+    for (const phase of PHASES) {
+      const mine = runs.filter((run) => run.tool === tool && run.phase === phase);
+      if (mine.length === 0) continue;
+      const execs = mine.map((run) => run.execsPerHost).filter((value) => value !== undefined);
+      summaries.push({
+        tool,
+        phase,
+        runs: mine.length,
+        wallMs: median(mine.map((run) => run.wallMs)),
+        cpuMs: median(mine.map((run) => run.cpuMs)),
+        peakRssKb: Math.max(...mine.map((run) => run.peakRssKb)),
+        hostsCpuMs: median(mine.map((run) => run.hostsCpuMs)),
+        ...(execs.length > 0 ? { execsPerHost: { total: Math.max(...execs.map((e) => e.total)), read: Math.max(...execs.map((e) => e.read)) } } : {}),
+        problems: mine.flatMap((run) => (run.problem ? [`round ${run.round + 1}: ${run.problem}`] : [])),
+      });
+    }
+  }
+  return summaries;
+}
+
+async function benchmarkSize(hosts: number, options: Options, work: string): Promise<SizeResult> {
+  const loadAverageAtStart = loadavg()[0]!;
+  log(`starting ${hosts} light lab hosts (load average ${loadAverageAtStart.toFixed(1)})`);
+  const lab = await startHosts({ lab: LAB, count: hosts, kind: 'light', log });
+  const runs: Run[] = [];
+  try {
+    const fleet = new Fleet(lab, work);
+    const plans = new Map(TOOLS.map((tool) => [tool, schedule(tool, hosts, options)]));
+    const rounds = Math.max(...[...plans.values()].map((plan) => plan.rounds));
+    for (let round = 0; round < rounds; round++) {
+      // keel opens round 0 so that tools which only check find converged hosts; later rounds rotate the order.
+      const order = TOOLS.map((_, index) => TOOLS[(index + round) % TOOLS.length]!);
+      for (const tool of order) {
+        const plan = plans.get(tool)!;
+        if (round >= plan.rounds) continue;
+        for (const phase of PHASES.filter((candidate) => plan.phases.includes(candidate))) {
+          if (phase === 'first apply') await fleet.reset();
+          runs.push(await runPhase(fleet, tool, phase, round));
+        }
+      }
+    }
+  } finally {
+    await lab.down();
+  }
+  return { hosts, loadAverageAtStart, runs, summaries: summarize(runs) };
+}
+
+interface Probes {
+  /** Ansible's exec round trips per host, from the `SSH: EXEC` lines of -vvv runs (untimed). */
+  ansibleExecs: Record<string, number>;
+  inkLoaded: boolean;
+}
+
+/**
+ * Untimed runs on a small fleet, which also warm both tools up (keel's bundle and recipe cache): whether keel loads
+ * Ink without a terminal, and how many round trips per host Ansible makes in each phase.
+ */
+async function probe(hosts: number, work: string): Promise<Probes> {
+  const lab = await startHosts({ lab: LAB, count: hosts, kind: 'light', log });
+  try {
+    const fleet = new Fleet(lab, work);
+    const importLog = join(work, 'imports.txt');
+    const keel = fleet.command('keel', 'check');
+    await timed({ file: keel.file, args: ['--import', IMPORT_LOG_HOOK, ...keel.args], env: { ...keel.env, KEEL_IMPORT_LOG: importLog } }, work);
+    const inkLoaded = /\/node_modules\/(ink|ink-spinner|react)\//.test(readFileSync(importLog, 'utf8'));
+    const ansibleExecs: Record<string, number> = {};
+    const variants: [Tool, Phase][] = [
+      ['ansible', 'first apply'],
+      ['ansible', 'check'],
+      ['ansible', 'second apply'],
+      ['ansible+facts', 'check'],
+    ];
+    for (const [tool, phase] of variants) {
+      if (phase === 'first apply') await fleet.reset();
+      const result = await timed(fleet.command(tool, phase, ['-vvv']), work);
+      await collectMasters(fleet.controlPaths);
+      ansibleExecs[`${tool} ${phase}`] = [...result.stdout.matchAll(/^<[\d.]+> SSH: EXEC /gm)].length / hosts;
+    }
+    return { ansibleExecs, inkLoaded };
+  } finally {
+    await lab.down();
+  }
+}
+
+/** `node -e 0`, the floor under any keel run on this machine. */
+async function nodeStartup(work: string): Promise<number> {
+  const walls: number[] = [];
+  for (let attempt = 0; attempt < 5; attempt++) walls.push((await timed({ file: process.execPath, args: ['-e', '0'], env: process.env }, work)).wallMs);
+  return median(walls);
+}
+
+function seconds(ms: number): string {
+  return ms >= 100_000 ? `${(ms / 1000).toFixed(0)} s` : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+function table(sizes: SizeResult[], ansibleExecs: Record<string, number>): string {
+  const header = ['hosts', 'phase', 'tool', 'wall (median)', 'CPU user+sys', 'peak RSS', "hosts' CPU", 'execs/host', 'Ansible ÷ keel'];
+  const rows: string[][] = [];
+  for (const size of sizes) {
+    for (const phase of PHASES) {
+      const keel = size.summaries.find((s) => s.tool === 'keel' && s.phase === phase);
+      for (const summary of size.summaries.filter((s) => s.phase === phase)) {
+        const execs =
+          summary.execsPerHost !== undefined
+            ? `${summary.execsPerHost.total} (read ${summary.execsPerHost.read})`
+            : (ansibleExecs[`${summary.tool} ${phase}`]?.toFixed(0) ?? '');
+        rows.push([
+          String(size.hosts),
+          phase,
+          `${summary.tool}${summary.runs > 1 ? ` ×${summary.runs}` : ''}${summary.problems.length > 0 ? ' (!)' : ''}`,
+          seconds(summary.wallMs),
+          seconds(summary.cpuMs),
+          `${(summary.peakRssKb / 1024).toFixed(0)} MB`,
+          seconds(summary.hostsCpuMs),
+          execs,
+          summary.tool !== 'keel' && keel ? `${(summary.wallMs / keel.wallMs).toFixed(1)}×` : '',
+        ]);
+      }
+    }
+  }
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const format = (row: string[]) => row.map((cell, column) => (column <= 2 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+  return [format(header), format(widths.map((width) => '-'.repeat(width))), ...rows.map(format)].join('\n');
+}
+
+interface Target {
+  target: string;
+  value: string;
+  met: boolean | null;
+}
+
+function targets(sizes: SizeResult[], inkLoaded: boolean): Target[] {
+  const keel = (hosts: number, phase: Phase) => sizes.find((size) => size.hosts === hosts)?.summaries.find((s) => s.tool === 'keel' && s.phase === phase);
+  const result: Target[] = [];
+  const check3 = keel(3, 'check');
+  result.push({ target: 'no-change check of 3 hosts under 1.0 s', value: check3 ? seconds(check3.wallMs) : 'not run', met: check3 ? check3.wallMs < 1000 : null });
+  for (const phase of PHASES) {
+    const large = keel(200, phase);
+    result.push({ target: `200 hosts under 10 s (${phase})`, value: large ? seconds(large.wallMs) : 'not run', met: large ? large.wallMs < 10_000 : null });
+  }
+  for (const size of sizes) {
+    for (const phase of PHASES) {
+      const ours = keel(size.hosts, phase);
+      const theirs = size.summaries.find((s) => s.tool === 'ansible' && s.phase === phase);
+      if (!ours || !theirs) continue;
+      const ratio = theirs.wallMs / ours.wallMs;
+      result.push({ target: `10× faster than Ansible at ${size.hosts} hosts (${phase})`, value: `${ratio.toFixed(1)}×`, met: ratio >= 10 });
+    }
+  }
+  const reads = sizes.flatMap((size) => size.runs.filter((run) => run.tool === 'keel').map((run) => run.execsPerHost?.read));
+  result.push({ target: '1 read round trip per host', value: `max ${Math.max(...reads.map((read) => read ?? Infinity))}`, met: reads.every((read) => read === 1) });
+  const largest = sizes.at(-1);
+  const rss = largest ? Math.max(...largest.runs.filter((run) => run.tool === 'keel').map((run) => run.peakRssKb)) : 0;
+  result.push({ target: `controller peak RSS under 250 MB at ${largest?.hosts ?? '?'} hosts`, value: `${(rss / 1024).toFixed(0)} MB`, met: largest?.hosts === 200 ? rss < 250 * 1024 : null });
+  result.push({ target: 'runs without a terminal do not load Ink', value: inkLoaded ? 'Ink loaded' : 'not loaded', met: !inkLoaded });
+  return result;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const ansibleVersion = await ensureTools();
+  const work = mkdtempSync(join(tmpdir(), 'keel-bench-'));
+  process.once('SIGINT', () => {
+    log('interrupted: taking the lab down');
+    void stopLab(LAB).finally(() => process.exit(130));
+  });
+  try {
+    const nodeStartupMs = await nodeStartup(work);
+    log(`${ansibleVersion}; node ${process.version} (starts in ${seconds(nodeStartupMs)}); ${cpus().length} CPUs`);
+    const { ansibleExecs, inkLoaded } = await probe(options.sizes[0]!, work);
+    const sizes: SizeResult[] = [];
+    for (const hosts of options.sizes) {
+      sizes.push(await benchmarkSize(hosts, options, work));
+      if (hosts !== options.sizes.at(-1)) log(`\n${table(sizes.slice(-1), ansibleExecs)}\n`);
+    }
+    const outcome = targets(sizes, inkLoaded);
+    const results = {
+      startedAt: new Date().toISOString(),
+      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+      machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), kernel: release(), node: process.version, nodeStartupMs, ansible: ansibleVersion },
+      settings: { hostKind: 'light', rounds: options.rounds, full: options.full, vars: VARS },
+      ansibleExecsPerHost: ansibleExecs,
+      inkLoaded,
+      sizes,
+      targets: outcome,
+    };
+    writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(table(sizes, ansibleExecs));
+    console.log('\nTargets:');
+    for (const { target, value, met } of outcome) console.log(`  ${met === null ? '  -   ' : met ? 'met   ' : 'MISSED'}  ${target}: ${value}`);
+    console.log(`\nwrote ${RESULTS}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
