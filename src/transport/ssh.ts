@@ -143,6 +143,21 @@ interface ProxyProcess {
   ended(waitMs: number): Promise<string | undefined>;
 }
 
+/**
+ * Proxy commands run in process groups of their own, so that a Ctrl-C at the terminal reaches keel alone, which
+ * then finishes the changes in flight through them. So they are ended here, also when keel exits at once.
+ */
+const runningProxies = new Set<ChildProcess>();
+process.on('exit', () => runningProxies.forEach(endProxy));
+
+function endProxy(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+}
+
 function startProxyCommand(endpoint: Endpoint): ProxyProcess {
   const command = expandTokens(endpoint.proxyCommand!, {
     h: quote(endpoint.hostName),
@@ -150,7 +165,9 @@ function startProxyCommand(endpoint: Endpoint): ProxyProcess {
     r: quote(endpoint.user),
     n: quote(endpoint.alias),
   });
-  const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  runningProxies.add(child);
+  child.on('exit', () => runningProxies.delete(child));
   let stderr = '';
   let exit: string | undefined;
   child.stderr!.on('data', (chunk: Buffer) => {
@@ -613,7 +630,7 @@ export async function connectSsh(host: InventoryHost, options: ConnectOptions): 
   const opened: Attempt['opened'] = { clients: [], proxies: [] };
   const closeAll = (): void => {
     for (const client of opened.clients) client.end();
-    for (const proxy of opened.proxies) if (proxy.child.exitCode === null) proxy.child.kill();
+    for (const proxy of opened.proxies) if (proxy.child.exitCode === null) endProxy(proxy.child);
   };
   try {
     const client = await openClient(endpoint, { policy: knownHostsPolicy(host, options), credentials, opened });
