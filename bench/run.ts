@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { $ } from 'zx';
-import { startHosts, stopLab, type Lab } from '../src/lab/hosts.js';
+import { startHosts, type Lab } from '../src/lab/hosts.js';
 import type { Report } from '../src/report/json.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -102,20 +102,26 @@ function parseOptions(): Options {
 
 /**
  * How often each tool runs each phase at a fleet size, to keep the whole benchmark near 20 minutes on two cores:
- * at 200 hosts one round, and Ansible (minutes per run there) only the no-change check; the fact-gathering variant
- * only checks, up to 50 hosts. --full runs every tool, phase and round at every size.
+ * one round at 200 hosts; Ansible, which takes minutes per run at 50 hosts and more, runs every phase only on the
+ * smallest fleets and the no-change check on the others, and gathers facts only there. --full runs every tool,
+ * phase and round at every size.
  */
 function schedule(tool: Tool, hosts: number, options: Options): { phases: Phase[]; rounds: number } {
   if (options.full) return { phases: PHASES, rounds: options.rounds };
-  const rounds = hosts <= 50 ? options.rounds : 1;
-  if (tool === 'keel') return { phases: PHASES, rounds };
-  if (tool === 'ansible+facts') return hosts <= 50 ? { phases: ['check'], rounds: 1 } : { phases: [], rounds: 0 };
-  if (hosts > 50) return { phases: ['check'], rounds: 1 };
-  return { phases: PHASES, rounds: hosts <= 3 ? rounds : 1 };
+  if (tool === 'keel') return { phases: PHASES, rounds: hosts <= 50 ? options.rounds : 1 };
+  if (hosts > 3) return tool === 'ansible' ? { phases: ['check'], rounds: 1 } : { phases: [], rounds: 0 };
+  return tool === 'ansible' ? { phases: PHASES, rounds: options.rounds } : { phases: ['check'], rounds: 1 };
 }
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
+}
+
+let interrupted = false;
+
+/** Called between steps: after a Ctrl-C the current step ends, then the lab comes down on the way out. */
+function stopIfInterrupted(): void {
+  if (interrupted) throw new Error('interrupted');
 }
 
 async function ensureTools(): Promise<string> {
@@ -370,6 +376,7 @@ function ansibleProblem(phase: Phase, result: Timed, hosts: number): string | un
 }
 
 async function runPhase(fleet: Fleet, tool: Tool, phase: Phase, round: number): Promise<Run> {
+  stopIfInterrupted();
   const jsonReport = join(fleet.work, 'report.json');
   rmSync(jsonReport, { force: true });
   const hostsBefore = fleet.hostsCpuMs();
@@ -477,6 +484,7 @@ async function probe(hosts: number, work: string): Promise<Probes> {
       ['ansible+facts', 'check'],
     ];
     for (const [tool, phase] of variants) {
+      stopIfInterrupted();
       if (phase === 'first apply') await fleet.reset();
       const result = await timed(fleet.command(tool, phase, ['-vvv']), work);
       await collectMasters(fleet.controlPaths);
@@ -566,38 +574,46 @@ async function main(): Promise<void> {
   const options = parseOptions();
   const ansibleVersion = await ensureTools();
   const work = mkdtempSync(join(tmpdir(), 'keel-bench-'));
-  process.once('SIGINT', () => {
-    log('interrupted: taking the lab down');
-    void stopLab(LAB).finally(() => process.exit(130));
+  process.on('SIGINT', () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    log('interrupted: the lab comes down once the current step ends (Ctrl-C again to quit now; `npm run hosts -- down --lab bench` cleans up)');
   });
   try {
     const nodeStartupMs = await nodeStartup(work);
     log(`${ansibleVersion}; node ${process.version} (starts in ${seconds(nodeStartupMs)}); ${cpus().length} CPUs`);
     const { ansibleExecs, inkLoaded } = await probe(options.sizes[0]!, work);
+    const startedAt = new Date().toISOString();
     const sizes: SizeResult[] = [];
     for (const hosts of options.sizes) {
+      stopIfInterrupted();
       sizes.push(await benchmarkSize(hosts, options, work));
+      // Written after every size, so that an interrupted run keeps what it measured.
+      const results = {
+        startedAt,
+        command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+        machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), kernel: release(), node: process.version, nodeStartupMs, ansible: ansibleVersion },
+        settings: { hostKind: 'light', rounds: options.rounds, full: options.full, vars: VARS },
+        ansibleExecsPerHost: ansibleExecs,
+        inkLoaded,
+        sizes,
+        targets: targets(sizes, inkLoaded),
+      };
+      writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
       if (hosts !== options.sizes.at(-1)) log(`\n${table(sizes.slice(-1), ansibleExecs)}\n`);
     }
-    const outcome = targets(sizes, inkLoaded);
-    const results = {
-      startedAt: new Date().toISOString(),
-      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
-      machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), kernel: release(), node: process.version, nodeStartupMs, ansible: ansibleVersion },
-      settings: { hostKind: 'light', rounds: options.rounds, full: options.full, vars: VARS },
-      ansibleExecsPerHost: ansibleExecs,
-      inkLoaded,
-      sizes,
-      targets: outcome,
-    };
-    writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
     console.log(table(sizes, ansibleExecs));
     console.log('\nTargets:');
-    for (const { target, value, met } of outcome) console.log(`  ${met === null ? '  -   ' : met ? 'met   ' : 'MISSED'}  ${target}: ${value}`);
+    for (const { target, value, met } of targets(sizes, inkLoaded)) console.log(`  ${met === null ? '  -   ' : met ? 'met   ' : 'MISSED'}  ${target}: ${value}`);
     console.log(`\nwrote ${RESULTS}`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-await main();
+try {
+  await main();
+} catch (error) {
+  if (!interrupted) throw error;
+  process.exitCode = 130;
+}
