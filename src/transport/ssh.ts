@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { constants as osConstants, userInfo } from 'node:os';
+import { homedir, constants as osConstants, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import pLimit from 'p-limit';
@@ -43,6 +43,7 @@ const CLOSE_WAIT_MS = 5_000;
  */
 const REPORT_PROCESS_GROUP = 'echo "$$" >&2; exec sh -c "$1"';
 const MAX_PROXY_DEPTH = 8;
+const CLOSED_BY_KEEL = 'the connection was closed by keel';
 /** Reasons (administratively prohibited, connect failed, resource shortage) sshd gives for "no free session". */
 const SESSION_REFUSALS = [1, 2, 4];
 const OPEN_ATTEMPTS = 10;
@@ -94,7 +95,7 @@ function resolveEndpoint(host: string, label: string, alias: string, overrides: 
   const user = overrides.user ?? config.user ?? userInfo().username;
   const port = overrides.port ?? config.port ?? 22;
   const hostName = config.hostName === undefined ? alias : expandTokens(config.hostName, { h: alias });
-  const tokens = { h: hostName, p: String(port), r: user, n: alias, u: userInfo().username, d: userInfo().homedir };
+  const tokens = { h: hostName, p: String(port), r: user, n: alias, u: userInfo().username, d: homedir() };
   const identityFiles = [...(credentials.identityFile ? [credentials.identityFile] : []), ...config.identityFiles].map((file) =>
     expandHome(expandTokens(file, tokens)),
   );
@@ -173,9 +174,13 @@ function startProxyCommand(endpoint: Endpoint): ProxyProcess {
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-2000);
   });
+  const socket = Duplex.from({ readable: child.stdout!, writable: child.stdin! });
+  // Its failures reach ssh2 as the socket ending; the proxy's own exit explains them.
+  socket.on('error', () => undefined);
   const exited = new Promise<void>((resolve) => {
     child.on('error', (error) => {
       exit = `cannot start the proxy command (${command}): ${error.message}`;
+      socket.destroy(error);
       resolve();
     });
     child.on('exit', (code, signal) => {
@@ -184,9 +189,6 @@ function startProxyCommand(endpoint: Endpoint): ProxyProcess {
       resolve();
     });
   });
-  const socket = Duplex.from({ readable: child.stdout!, writable: child.stdin! });
-  socket.on('error', () => undefined);
-  child.on('error', (error) => socket.destroy(error));
   return {
     socket,
     child,
@@ -426,7 +428,7 @@ class SshTransport implements Transport {
 
   constructor(
     readonly host: string,
-    private readonly hostName: string,
+    hostName: string,
     private readonly where: string,
     private readonly client: Client,
     private readonly become: Become | undefined,
@@ -436,10 +438,10 @@ class SshTransport implements Transport {
       const reason =
         error.level === 'client-timeout'
           ? `no answer to keepalives for ${(KEEPALIVE_INTERVAL_MS * KEEPALIVE_COUNT_MAX) / 1000} s; the connection is lost`
-          : `connection lost: ${socketFailure(error, hostName) ?? error.message}`;
+          : (socketFailure(error, hostName) ?? error.message);
       this.#drop(reason);
     });
-    client.on('close', () => this.#drop('the connection closed unexpectedly'));
+    client.on('close', () => this.#drop(this.#closing ? CLOSED_BY_KEEL : 'the connection closed unexpectedly'));
   }
 
   get execCount(): number {
@@ -448,7 +450,7 @@ class SshTransport implements Transport {
 
   #drop(reason: string): void {
     if (this.#lost) return;
-    this.#lost = new ConnectionError(this.host, `${this.where}: ${this.#closing ? 'the connection was closed by keel' : reason}`);
+    this.#lost = new ConnectionError(this.host, `${this.where}: ${reason}`);
     for (const fail of [...this.#inFlight]) fail(this.#lost);
     this.closeAll();
   }
@@ -590,7 +592,7 @@ class SshTransport implements Transport {
       setTimeout(resolve, 2_000).unref();
       this.client.end();
     });
-    this.#drop('closed');
+    this.#drop(CLOSED_BY_KEEL);
   }
 }
 

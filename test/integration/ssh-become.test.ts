@@ -3,7 +3,7 @@
  * a password, which keel feeds on stdin and never puts in argv or in a message.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +28,27 @@ async function inHost(command: string): Promise<string> {
 
 function asUser(user: string, become: unknown): ReturnType<typeof inventoryHost> {
   return inventoryHost({ address, user, identityFile: lab.keyPath, knownHostsFile: lab.knownHostsPath, proxyCommand: lab.proxyCommand, become });
+}
+
+/** A project whose recipe sets one sysctl (which takes root), and whose inventory logs in as withpass with `become`. */
+function sudoUserProject(key: string, value: number, become: string): string {
+  return recipeProject({
+    'recipes/one.ts': `
+import { recipe, sysctl, Vars } from 'keel';
+export default recipe({ name: 'one', vars: Vars({}), resources: () => [sysctl({ key: '${key}', value: ${value}, file: '/etc/sysctl.d/60-${key}.conf' })] });
+`,
+    'inventory.yaml': [
+      'hosts:',
+      '  rs1:',
+      `    address: ${address}`,
+      '    user: withpass',
+      `    identityFile: ${lab.keyPath}`,
+      `    knownHostsFile: ${lab.knownHostsPath}`,
+      `    proxyCommand: ${lab.proxyCommand}`,
+      `    become: ${become}`,
+      '',
+    ].join('\n'),
+  });
 }
 
 beforeAll(async () => {
@@ -104,57 +125,21 @@ describe('become with a sudo password', () => {
   });
 
   it('through the CLI: apply as the sudo user with the password from the environment; a missing variable stops before any host', async () => {
-    const project = recipeProject({
-      'recipes/forward.ts': `
-import { recipe, sysctl, Vars } from 'keel';
-export default recipe({ name: 'forward', vars: Vars({}), resources: () => [sysctl({ key: 'net.ipv4.ip_forward', value: 1, file: '/etc/sysctl.d/60-forward.conf' })] });
-`,
-    });
-    const inventory = join(mkdtempSync(join(tmpdir(), 'keel-inventory-')), 'become.yaml');
-    writeFileSync(
-      inventory,
-      [
-        'hosts:',
-        '  rs1:',
-        `    address: ${address}`,
-        '    user: withpass',
-        `    identityFile: ${lab.keyPath}`,
-        `    knownHostsFile: ${lab.knownHostsPath}`,
-        `    proxyCommand: ${lab.proxyCommand}`,
-        `    become: { password: { env: ${PASSWORD_ENV} } }`,
-        '',
-      ].join('\n'),
-    );
+    const project = sudoUserProject('net.ipv4.ip_forward', 1, `{ password: { env: ${PASSWORD_ENV} } }`);
     const home = mkdtempSync(join(tmpdir(), 'keel-home-'));
-    const apply = keel(['apply', 'recipes/forward.ts', '-i', inventory], { cwd: project, env: { HOME: home, [PASSWORD_ENV]: PASSWORD } });
+    const apply = keel(['apply', 'recipes/one.ts', '-i', 'inventory.yaml'], { cwd: project, env: { HOME: home, [PASSWORD_ENV]: PASSWORD } });
     expect(apply.stderr).toBe('');
     expect(apply).toMatchObject({ code: 0 });
-    expect(await inHost('sysctl -n net.ipv4.ip_forward; cat /etc/sysctl.d/60-forward.conf')).toBe('1\nnet.ipv4.ip_forward = 1\n');
-    const missing = keel(['plan', 'recipes/forward.ts', '-i', inventory], { cwd: project, env: { HOME: home, [PASSWORD_ENV]: undefined } });
+    expect(await inHost('sysctl -n net.ipv4.ip_forward; cat /etc/sysctl.d/60-net.ipv4.ip_forward.conf')).toBe('1\nnet.ipv4.ip_forward = 1\n');
+    const missing = keel(['plan', 'recipes/one.ts', '-i', 'inventory.yaml'], { cwd: project, env: { HOME: home, [PASSWORD_ENV]: undefined } });
     expect(missing).toMatchObject({ code: 1, stdout: '' });
     expect(missing.stderr.trim()).toBe(`rs1: become.password: environment variable ${PASSWORD_ENV} is not set`);
   });
 
   it('--ask-become-pass asks at the terminal without echo, for hosts with become: true; without a terminal it stops', async () => {
-    const project = recipeProject({
-      'recipes/rp.ts': `
-import { recipe, sysctl, Vars } from 'keel';
-export default recipe({ name: 'rp', vars: Vars({}), resources: () => [sysctl({ key: 'net.ipv4.conf.default.rp_filter', value: 2, file: '/etc/sysctl.d/61-rp.conf' })] });
-`,
-      'inventory.yaml': [
-        'hosts:',
-        '  rs1:',
-        `    address: ${address}`,
-        '    user: withpass',
-        `    identityFile: ${lab.keyPath}`,
-        `    knownHostsFile: ${lab.knownHostsPath}`,
-        `    proxyCommand: ${lab.proxyCommand}`,
-        '    become: true',
-        '',
-      ].join('\n'),
-    });
+    const project = sudoUserProject('net.ipv4.conf.default.rp_filter', 2, 'true');
     const env: NodeJS.ProcessEnv = { ...process.env, HOME: mkdtempSync(join(tmpdir(), 'keel-home-')), NO_COLOR: '1', [PASSWORD_ENV]: undefined };
-    const command = `${quote(process.execPath)} ${quote(KEEL)} apply recipes/rp.ts -i inventory.yaml --ui plain --ask-become-pass`;
+    const command = `${quote(process.execPath)} ${quote(KEEL)} apply recipes/one.ts -i inventory.yaml --ui plain --ask-become-pass`;
     // script(1) runs keel on a pseudo-terminal, as a person would; the password is typed once the prompt shows.
     const terminal = spawn('script', ['-qec', command, '/dev/null'], { cwd: project, env });
     let transcript = '';
@@ -167,9 +152,11 @@ export default recipe({ name: 'rp', vars: Vars({}), resources: () => [sysctl({ k
     expect(transcript).toContain('BECOME password: ');
     expect(transcript).not.toContain('pa ss');
     expect(code).toBe(0);
-    expect(await inHost('sysctl -n net.ipv4.conf.default.rp_filter; cat /etc/sysctl.d/61-rp.conf')).toBe('2\nnet.ipv4.conf.default.rp_filter = 2\n');
+    expect(await inHost('sysctl -n net.ipv4.conf.default.rp_filter; cat /etc/sysctl.d/60-net.ipv4.conf.default.rp_filter.conf')).toBe(
+      '2\nnet.ipv4.conf.default.rp_filter = 2\n',
+    );
 
-    const piped = keel(['plan', 'recipes/rp.ts', '-i', 'inventory.yaml', '--ask-become-pass'], { cwd: project, env: { HOME: env.HOME } });
+    const piped = keel(['plan', 'recipes/one.ts', '-i', 'inventory.yaml', '--ask-become-pass'], { cwd: project, env: { HOME: env.HOME } });
     expect(piped).toMatchObject({ code: 1, stdout: '' });
     expect(piped.stderr).toContain('cannot ask "BECOME password:": standard input is not a terminal');
   });
