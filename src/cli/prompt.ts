@@ -13,9 +13,10 @@ export class PromptError extends Error {
 /** The prompt goes to stderr; what is typed is read from the terminal on stdin and never shown. */
 export function promptSecret(question: string): Promise<Secret> {
   if (!process.stdin.isTTY) return Promise.reject(new PromptError(`cannot ask "${question.trim()}": standard input is not a terminal`));
-  process.stderr.write(question);
   const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
+  // The terminal leaves echo mode when the interface opens: only then may the prompt invite typing.
   const reader = createInterface({ input: process.stdin, output: silent, terminal: true });
+  process.stderr.write(question);
   return new Promise((resolve) => {
     reader.question('', (answer) => {
       reader.close();
