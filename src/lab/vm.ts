@@ -245,9 +245,24 @@ function tapName(name: string): string {
   return `tap-${shortHash(name).slice(0, 8)}`;
 }
 
-/** Whether this machine's KVM can boot the guest is probed elsewhere; TCG is what works everywhere. */
-function accelerator(): string[] {
-  return process.env.KEEL_VM_ACCEL === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,thread=multi', '-cpu', 'qemu64'];
+const TCG = ['-accel', 'tcg,thread=multi', '-cpu', 'qemu64'];
+const KVM = ['-accel', 'kvm', '-cpu', 'host'];
+let acceleratorChoice: Promise<string[]> | undefined;
+
+/**
+ * KVM when a probe boot of the guest kernel gets as far as its root file system (it has none, so it
+ * panics there on purpose, and qemu exits); TCG otherwise. On some machines /dev/kvm exists and qemu still cannot
+ * boot a stock kernel with it.
+ */
+function accelerator(artifacts: VmArtifacts, log: string): Promise<string[]> {
+  acceleratorChoice ??= (async () => {
+    if (!existsSync('/dev/kvm')) return TCG;
+    const probe = await $`timeout 30 qemu-system-x86_64 ${KVM} -m 256 -nodefaults -no-user-config -display none -monitor none -no-reboot
+      -serial ${`file:${log}`} -kernel ${artifacts.kernel} -append ${'console=ttyS0 panic=-1 rdinit=/keel-kvm-probe'}`.nothrow().quiet();
+    const serial = await readFile(log, 'utf8').catch(() => '');
+    return probe.exitCode === 0 && serial.includes('Kernel panic') ? KVM : TCG;
+  })();
+  return acceleratorChoice;
 }
 
 /**
@@ -291,7 +306,7 @@ export async function startVm(launch: VmLaunch, artifacts: VmArtifacts): Promise
       'netns', 'exec', ns,
       'qemu-system-x86_64',
       '-name', launch.name,
-      ...accelerator(),
+      ...(await accelerator(artifacts, join(launch.dir, 'kvm-probe.log'))),
       '-smp', '2',
       '-m', String(launch.memoryMib ?? 512),
       '-bios', '/usr/share/qemu/qboot.rom',
