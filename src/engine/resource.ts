@@ -4,6 +4,8 @@
  */
 import type { Static, TSchema } from '@sinclair/typebox';
 import { createTwoFilesPatch } from 'diff';
+import { dirname, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import type { ShellCommand } from './shell.js';
 import { formatPath, validate, type ValidationIssue } from './validate.js';
@@ -101,12 +103,14 @@ export class ResourceParamsError extends Error {
 }
 
 const ENGINE_FRAME = /[\\/]src[\\/](engine|resources)[\\/]/;
+/** Where this module runs from: src/engine, or dist/ when keel runs bundled (the CLI), where the resources live too. */
+const OWN_DIRECTORY = dirname(fileURLToPath(import.meta.url)) + sep;
 
 function callerLocation(): string | undefined {
   const frames = (new Error().stack ?? '').split('\n').slice(1);
   for (const frame of frames) {
     const match = /\(?((?:file:\/\/)?\/[^():]+):(\d+):\d+\)?$/.exec(frame.trim());
-    if (match && !ENGINE_FRAME.test(match[1]!) && !match[1]!.includes('node_modules')) {
+    if (match && !ENGINE_FRAME.test(match[1]!) && !match[1]!.replace(/^file:\/\//, '').startsWith(OWN_DIRECTORY) && !match[1]!.includes('node_modules')) {
       const file = match[1]!.replace(/^file:\/\//, '');
       const relative = file.startsWith(process.cwd() + '/') ? file.slice(process.cwd().length + 1) : file;
       return `${relative}:${match[2]}`;

@@ -5,20 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { pkg } from '../../src/resources/package.js';
 import { runOnce, testResource } from '../../src/testing.js';
+import { holdDpkgLock } from '../support/dpkgLock.js';
 import { useLabHost, type LabHostSession } from '../support/labHost.js';
 
 const host = useLabHost('res-package');
-
-/**
- * Holds dpkg's frontend lock the way apt and dpkg take it, with fcntl (flock(1) takes a different kind of lock,
- * which apt does not see). Perl is essential on Debian, so it is on every host. Returns the holder's pid.
- */
-async function holdDpkgLock(session: LabHostSession, seconds: number): Promise<number> {
-  const holder = `use Fcntl; $| = 1; open(my $lock, "+<", "/var/lib/dpkg/lock-frontend") or die $!; my $range = pack("s s x4 q q l x4", F_WRLCK, 0, 0, 0, 0); fcntl($lock, F_SETLKW, $range) or die $!; print "held\\n"; sleep ${seconds}`;
-  const pid = Number(await session.sh(`perl -e '${holder}' > /run/lock-holder.out 2>&1 & echo $!`));
-  await session.sh('for i in $(seq 50); do grep -q held /run/lock-holder.out && exit 0; sleep 0.1; done; exit 1');
-  return pid;
-}
 
 const installed = (session: LabHostSession, name: string) => session.sh(`dpkg-query -W -f '\${Status}' ${name} 2>/dev/null || true`);
 
@@ -44,7 +34,7 @@ describe('package on a real host', () => {
 
   it('waits for a dpkg lock that is released in time', async () => {
     const session = host();
-    await holdDpkgLock(session, 6);
+    await holdDpkgLock(session.lab, session.lab.hosts[0]!.name, 6);
     const started = Date.now();
     const result = await runOnce('apply', [pkg({ name: 'ipvsadm', lockWaitSeconds: 60 })], session.transport);
     expect(result.resources[0]).toMatchObject({ outcome: 'changed' });
@@ -53,7 +43,7 @@ describe('package on a real host', () => {
 
   it('fails naming the process that holds the dpkg lock too long', async () => {
     const session = host();
-    const holder = await holdDpkgLock(session, 120);
+    const holder = await holdDpkgLock(session.lab, session.lab.hosts[0]!.name, 120);
     try {
       const result = await runOnce('apply', [pkg({ name: 'ipvsadm', state: 'absent', lockWaitSeconds: 2 })], session.transport);
       expect(result.resources[0]).toMatchObject({ outcome: 'failed', error: { phase: 'apply', exitCode: 100 } });
