@@ -20,7 +20,7 @@ import {
   type ReadState,
   type Timeouts,
 } from './host.js';
-import { applyLease } from './hostLock.js';
+import { applyLease, deadLocalHolder } from './hostLock.js';
 import { assess, readerFor } from './observe.js';
 import { diffResource, type HandlerRef, type ResourceInstance } from './resource.js';
 import { script, sh } from './shell.js';
@@ -98,7 +98,11 @@ export async function convergeHost(
     leaseTaken = true;
     let outputs;
     try {
-      outputs = await runSections(transport, sections, options.timeouts.applyMs);
+      outputs = await runSections(transport, sections, options.timeouts.applyMs).catch((error: unknown) => {
+        const dead = error instanceof BatchError && error.section === lease.acquire.name ? deadLocalHolder(error.stderr) : undefined;
+        if (dead === undefined) throw error;
+        return runSections(transport, [lease.takeOver(dead), ...sections.slice(1)], options.timeouts.applyMs);
+      });
     } catch (error) {
       if (error instanceof BatchError) {
         const command = sections.find((section) => section.name === error.section)?.command.display;

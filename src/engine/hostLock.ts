@@ -13,7 +13,27 @@ export const LEASE_BUSY_EXIT = 75;
 
 export interface ApplyLease {
   acquire: Section;
+  /** `acquire`, also over a lease still held by `holder`, a run known to be dead. */
+  takeOver(holder: string): Section;
   release: Section;
+}
+
+const CONTROLLER = `${userInfo().username}@${hostname()}`;
+
+/**
+ * The holder a refusal names, when it is an earlier run on this machine that is no longer alive: its connection
+ * dropped before it could drop the lease, which would otherwise refuse the next run until it expires.
+ */
+export function deadLocalHolder(stderr: string): string | undefined {
+  const holder = /another keel run \((.+)\) is applying to this host/.exec(stderr)?.[1];
+  const pid = holder?.startsWith(`${CONTROLLER} pid `) ? Number(holder.slice(CONTROLLER.length + 5)) : undefined;
+  if (pid === undefined || !Number.isInteger(pid) || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+    return undefined;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH' ? holder : undefined;
+  }
 }
 
 function underLock(directory: string, body: string): string {
@@ -34,15 +54,15 @@ function underLock(directory: string, body: string): string {
 /** Sections that take (or renew) and drop this run's lease; `ttlSeconds` must outlast the longest invocation. */
 export function applyLease(
   ttlSeconds: number,
-  { directory = LEASE_DIRECTORY, who = `${userInfo().username}@${hostname()} pid ${process.pid}` }: { directory?: string; who?: string } = {},
+  { directory = LEASE_DIRECTORY, who = `${CONTROLLER} pid ${process.pid}` }: { directory?: string; who?: string } = {},
 ): ApplyLease {
   const owner = randomBytes(8).toString('hex');
-  const acquire = underLock(
+  const acquire = (deadHolder: string): string => underLock(
     directory,
     [
       `__keel_now=$(date +%s); __keel_owner=; __keel_expires=0; __keel_who=`,
       `[ ! -f "$__keel_lease" ] || read -r __keel_owner __keel_expires __keel_who < "$__keel_lease" || true`,
-      sh`if [ -n "$__keel_owner" ] && [ "$__keel_owner" != ${owner} ] && [ "$__keel_expires" -gt "$__keel_now" ] 2>/dev/null; then`.text,
+      sh`if [ -n "$__keel_owner" ] && [ "$__keel_owner" != ${owner} ] && [ "$__keel_who" != ${deadHolder} ] && [ "$__keel_expires" -gt "$__keel_now" ] 2>/dev/null; then`.text,
       `  echo "keel: another keel run ($__keel_who) is applying to this host; its lease ends in $((__keel_expires - __keel_now)) s" >&2; exit ${LEASE_BUSY_EXIT}`,
       'fi',
       sh`printf '%s %s %s\n' ${owner} $((__keel_now + ${ttlSeconds})) ${who} > "$__keel_lease.tmp" && mv -f "$__keel_lease.tmp" "$__keel_lease"`.text,
@@ -56,8 +76,10 @@ export function applyLease(
       sh`[ "$__keel_owner" != ${owner} ] || rm -f "$__keel_lease"`.text,
     ].join('\n'),
   );
+  const section = (deadHolder: string): Section => ({ name: 'take the apply lease', command: new ShellCommand(acquire(deadHolder)), fatal: true });
   return {
-    acquire: { name: 'take the apply lease', command: new ShellCommand(acquire), fatal: true },
+    acquire: section(''),
+    takeOver: section,
     release: { name: 'drop the apply lease', command: new ShellCommand(release) },
   };
 }
