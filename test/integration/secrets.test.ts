@@ -1,0 +1,128 @@
+/**
+ * Secrets through a whole run on a real host: a sudo password (become), a secret var from the environment and one
+ * from a file, written into files by the file resource (one of them through a template, one whose write fails).
+ * Every output stream is searched for them: stdout and stderr of the plain and the live view, the JSON report, the
+ * Prometheus file, and the host's process list sampled while keel works there. None holds a secret, plain or base64.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { quote } from '../../src/engine/shell.js';
+import { startHosts, type Lab } from '../../src/lab/hosts.js';
+import { keel, recipeProject, type CliResult } from '../support/cli.js';
+import { startKeel } from '../support/keelProcess.js';
+import { writeLabInventory } from '../support/labInventory.js';
+
+const BECOME_PASSWORD = `sudo-Pa55 '"$(id)`;
+const DB_PASSWORD = 'db-S3cret;`rm -rf /`';
+const API_TOKEN = 'tok-9f8e7d6c5b4a39281706f5e4d3c2b1a0';
+const ENV = { KEEL_SECRETS_BECOME: BECOME_PASSWORD, KEEL_SECRETS_DB: DB_PASSWORD };
+
+const RECIPE = `
+import { recipe, file, template, Vars, SecretString } from 'keel';
+
+export default recipe({
+  name: 'app',
+  vars: Vars({ dbPassword: SecretString, apiToken: SecretString }),
+  resources: ({ vars }) => [
+    file({ path: '/etc/keel-app/db.conf', content: template('user = app\\npassword = {{password}}\\n', { password: vars.dbPassword }), mode: '0600', makeParents: true }),
+    file({ path: '/etc/keel-app/token', content: vars.apiToken, mode: '0600' }),
+  ],
+});
+`;
+
+/** A write that fails (no temporary file can be made under /proc), so its command lands in the error report. */
+const FAILING_RECIPE = `
+import { recipe, file, Vars, SecretString } from 'keel';
+
+export default recipe({
+  name: 'blocked',
+  vars: Vars({ apiToken: SecretString }),
+  resources: ({ vars }) => [file({ path: '/proc/keel-token', content: vars.apiToken })],
+});
+`;
+
+let lab: Lab;
+let project: string;
+let inventoryFile: string;
+
+const SECRETS = [BECOME_PASSWORD, DB_PASSWORD, API_TOKEN];
+/** Each secret as it is, and base64-encoded as it travels inside a write. */
+const FORMS = SECRETS.flatMap((secret) => [secret, Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64').slice(0, 16)]);
+
+function leaks(text: string): string[] {
+  return FORMS.filter((form) => text.includes(form));
+}
+
+beforeAll(async () => {
+  lab = await startHosts({ lab: 'secrets', count: 1 });
+  await lab.exec(
+    'h1',
+    `useradd -m -s /bin/sh -G sudo deploy && printf '%s\\n' ${quote(`deploy:${BECOME_PASSWORD}`)} | chpasswd && mkdir -m 700 /home/deploy/.ssh && cp /root/.ssh/authorized_keys /home/deploy/.ssh/ && chown -R deploy: /home/deploy/.ssh`,
+  );
+  project = recipeProject({ 'recipes/app.ts': RECIPE, 'recipes/blocked.ts': FAILING_RECIPE });
+  const tokenFile = join(mkdtempSync(join(tmpdir(), 'keel-token-')), 'api-token');
+  writeFileSync(tokenFile, `${API_TOKEN}\n`, { mode: 0o600 });
+  inventoryFile = writeLabInventory(join(project, 'inventory.yaml'), lab, {
+    vars: { dbPassword: { secret: { env: 'KEEL_SECRETS_DB' } }, apiToken: { secret: { file: tokenFile } } },
+    hosts: { h1: { user: 'deploy', become: { password: { env: 'KEEL_SECRETS_BECOME' } } } },
+  });
+});
+
+afterAll(async () => {
+  await lab?.down();
+});
+
+describe('secrets', () => {
+  it('never appear in stdout, stderr, the JSON report, the Prometheus file or the host process list', async () => {
+    const samples: string[] = [];
+    const running = startKeel(['apply', 'recipes/app.ts', '-i', inventoryFile, '--json', 'apply.json', '--prometheus', 'apply.prom'], { cwd: project, env: ENV });
+    let finished = false;
+    const done = running.done.then((result) => {
+      finished = true;
+      return result;
+    });
+    while (!finished) {
+      samples.push((await lab.exec('h1', 'ps -eo args')).stdout);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const applied = await done;
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('h1: file[/etc/keel-app/token] changed: type: "absent" → "file", content: absent → "[redacted]", mode: absent → "0600"');
+    // keel's own remote shells were seen at work, as root through sudo, the password on their stdin.
+    expect(samples.filter((sample) => /sudo -S -p {2}-- sh -c/.test(sample)).length).toBeGreaterThan(0);
+    expect((await lab.exec('h1', 'cat /etc/keel-app/db.conf /etc/keel-app/token')).stdout).toBe(`user = app\npassword = ${DB_PASSWORD}\n${API_TOKEN}`);
+
+    const drift = await lab.exec('h1', 'echo stale > /etc/keel-app/token');
+    expect(drift.code).toBe(0);
+    const plan = keel(['plan', 'recipes/app.ts', '-i', inventoryFile, '--json', 'plan.json'], { cwd: project, env: ENV });
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toContain('h1: file[/etc/keel-app/token] will change: content: "[redacted]" → "[redacted]"');
+    const live = keel(['plan', 'recipes/app.ts', '-i', inventoryFile, '--ui', 'live'], { cwd: project, env: ENV });
+    expect(live.code).toBe(2);
+    const failed = keel(['apply', 'recipes/blocked.ts', '-i', inventoryFile, '--json', 'blocked.json'], { cwd: project, env: ENV });
+    expect(failed.code).toBe(4);
+    expect(failed.stdout).toMatch(/h1: file\[\/proc\/keel-token\] failed: command exited 1; command: __keel_tmp=\$\(mktemp \/proc\/\.keel\.XXXXXX\) …/);
+    const blockedReport = readFileSync(join(project, 'blocked.json'), 'utf8');
+    expect(blockedReport).toContain(`(${Buffer.byteLength(API_TOKEN)} bytes, base64)`);
+
+    const streams: Record<string, string> = {
+      'apply stdout': applied.stdout,
+      'apply stderr': applied.stderr,
+      'apply.json': readFileSync(join(project, 'apply.json'), 'utf8'),
+      'apply.prom': readFileSync(join(project, 'apply.prom'), 'utf8'),
+      'host process list': samples.join('\n'),
+      ...output('plan', plan),
+      'plan.json': readFileSync(join(project, 'plan.json'), 'utf8'),
+      ...output('live view', live),
+      ...output('failed write', failed),
+      'blocked.json': blockedReport,
+    };
+    expect(Object.entries(streams).flatMap(([name, text]) => leaks(text).map((form) => `${name}: ${form}`))).toEqual([]);
+  });
+});
+
+function output(name: string, result: CliResult): Record<string, string> {
+  return { [`${name} stdout`]: result.stdout, [`${name} stderr`]: result.stderr };
+}
