@@ -213,7 +213,10 @@ export class LvsLab {
       return;
     }
     const consoleBefore = readFileSync(guest.consoleLog, 'utf8').length;
-    await this.exec(name, 'systemctl reboot');
+    // Later, so that this session and the shared SSH connection close cleanly before sshd goes down;
+    // a connection cut by the reset would leave its commands waiting for minutes.
+    await this.output(name, 'systemd-run --quiet --on-active=2 systemctl reboot');
+    await $`ssh ${this.sshOptions(guest)} -O exit`.nothrow().quiet();
     const deadline = Date.now() + GUEST_BOOT_TIMEOUT_MS;
     while (!readFileSync(guest.consoleLog, 'utf8').slice(consoleBefore).includes('Linux version')) {
       if (Date.now() > deadline || !isRunning(guest.qemu)) throw new Error(`${name} did not restart its kernel; see ${guest.consoleLog}`);
