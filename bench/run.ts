@@ -38,9 +38,10 @@ const TIME_FORMAT = 'bench-time %e %U %S %M';
 const CLOCK_TICKS_PER_SECOND = 100;
 const HOST_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-type Tool = 'keel' | 'ansible' | 'ansible+facts';
+/** `ssh true` is the floor: OpenSSH connects to every host and runs one command there, as keel's check does. */
+type Tool = 'keel' | 'ansible' | 'ansible+facts' | 'ssh true';
 type Phase = 'first apply' | 'check' | 'second apply';
-const TOOLS: Tool[] = ['keel', 'ansible', 'ansible+facts'];
+const TOOLS: Tool[] = ['keel', 'ansible', 'ansible+facts', 'ssh true'];
 const PHASES: Phase[] = ['first apply', 'check', 'second apply'];
 
 interface Options {
@@ -100,17 +101,23 @@ function parseOptions(): Options {
   return { sizes: [...new Set(sizes)].sort((a, b) => a - b), rounds, full: values.full };
 }
 
+/** How many rounds of each phase a tool runs at a fleet size; a phase left out does not run. */
+type Schedule = Partial<Record<Phase, number>>;
+
 /**
- * How often each tool runs each phase at a fleet size, to keep the whole benchmark near 20 minutes on two cores:
- * one round at 200 hosts; Ansible, which takes minutes per run at 50 hosts and more, runs every phase only on the
- * smallest fleets and the no-change check on the others, and gathers facts only there. --full runs every tool,
- * phase and round at every size.
+ * Every tool, phase and round at 3 hosts. Above that, what fits the time: a first apply costs the lab hosts seconds
+ * of CPU per host, and Ansible takes minutes for any run from 50 hosts on. So at 50 hosts keel applies once, at 200
+ * it finds hosts converged by hand, and Ansible only checks. --full runs every tool, phase and round at every size.
  */
-function schedule(tool: Tool, hosts: number, options: Options): { phases: Phase[]; rounds: number } {
-  if (options.full) return { phases: PHASES, rounds: options.rounds };
-  if (tool === 'keel') return { phases: PHASES, rounds: hosts <= 50 ? options.rounds : 1 };
-  if (hosts > 3) return tool === 'ansible' ? { phases: ['check'], rounds: 1 } : { phases: [], rounds: 0 };
-  return tool === 'ansible' ? { phases: PHASES, rounds: options.rounds } : { phases: ['check'], rounds: 1 };
+function schedule(tool: Tool, hosts: number, options: Options): Schedule {
+  const { rounds } = options;
+  if (tool === 'ssh true') return { check: hosts <= 50 ? rounds : 1 };
+  if (options.full || hosts <= 3) {
+    if (tool === 'ansible+facts' && !options.full) return { check: 1 };
+    return { 'first apply': rounds, check: rounds, 'second apply': rounds };
+  }
+  if (tool === 'keel') return hosts <= 50 ? { 'first apply': 1, check: rounds, 'second apply': rounds } : { check: 1, 'second apply': 1 };
+  return tool === 'ansible' ? { check: 1 } : {};
 }
 
 function log(line: string): void {
@@ -148,6 +155,7 @@ function median(values: number[]): number {
 class Fleet {
   readonly keelInventory: string;
   readonly ansibleInventory: string;
+  readonly addresses: string;
   readonly controlPaths: string;
 
   constructor(
@@ -156,7 +164,9 @@ class Fleet {
   ) {
     this.keelInventory = join(work, 'inventory.yaml');
     this.ansibleInventory = join(work, 'inventory.ini');
+    this.addresses = join(work, 'addresses');
     this.controlPaths = join(work, 'cp');
+    writeFileSync(this.addresses, lab.hosts.map((host) => `${host.address}\n`).join(''));
     const keel = [
       'defaults:',
       '  user: root',
@@ -207,7 +217,13 @@ class Fleet {
   command(tool: Tool, phase: Phase, extra: string[] = []): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
     if (tool === 'keel') {
       const mode = phase === 'check' ? 'check' : 'apply';
-      return { file: process.execPath, args: [KEEL, mode, RECIPE, '-i', this.keelInventory, '--forks', String(this.size), ...extra], env: { ...process.env, NO_COLOR: '1' } };
+      // keel's default --forks (20): the hosts share this machine's two cores, so more handshakes at once only starve
+      // each other (with --forks 200 some passed keel's 10 s connect timeout).
+      return { file: process.execPath, args: [KEEL, mode, RECIPE, '-i', this.keelInventory, ...extra], env: { ...process.env, NO_COLOR: '1' } };
+    }
+    if (tool === 'ssh true') {
+      const ssh = ['-i', this.lab.keyPath, '-o', `UserKnownHostsFile=${this.lab.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', `ProxyCommand=${this.lab.proxyCommand}`];
+      return { file: 'xargs', args: ['-a', this.addresses, '-P', String(this.size), '-I', '{}', 'ssh', ...ssh, 'root@{}', 'true'], env: process.env };
     }
     return {
       file: '/usr/bin/ansible-playbook',
@@ -239,6 +255,21 @@ class Fleet {
   async reset(): Promise<void> {
     const sysctls = Object.keys(SYSCTLS).map((key) => `echo 0 > /proc/sys/${key.replaceAll('.', '/')}`);
     await this.onEveryHost([...sysctls, `ip addr del ${VARS.vip}/32 dev lo 2>/dev/null`, `rm -f ${VARS.sysctlFile} ${VARS.markerFile}`, 'true'].join('; '));
+  }
+
+  /** Puts the recipe's state in place by hand, as keel's first apply leaves it, for sizes that skip that phase. */
+  async converge(): Promise<void> {
+    const sysctlFile = Object.entries(SYSCTLS).map(([key, value]) => `${key} = ${value}\\n`).join('');
+    const script = [
+      ...Object.entries(SYSCTLS).map(([key, value]) => `echo ${value} > /proc/sys/${key.replaceAll('.', '/')}`),
+      `printf '${sysctlFile}' > ${VARS.sysctlFile}`,
+      `ip addr replace ${VARS.vip}/32 dev lo label lo:8`,
+      `printf 'vip %s\\nhost %s\\n' ${VARS.vip} "$(hostname)" > ${VARS.markerFile}`,
+      `chmod 0644 ${VARS.markerFile}`,
+    ].join('; ');
+    await this.onEveryHost(script);
+    const deviations = await this.deviations();
+    if (deviations.length > 0) throw new Error(`converging by hand left ${deviations.length} hosts off the recipe's state, e.g. ${deviations[0]}`);
   }
 
   /** The hosts where the recipe's state is not fully in place, with what is wrong there. */
@@ -381,7 +412,7 @@ async function runPhase(fleet: Fleet, tool: Tool, phase: Phase, round: number): 
   rmSync(jsonReport, { force: true });
   const hostsBefore = fleet.hostsCpuMs();
   const result = await timed(fleet.command(tool, phase, tool === 'keel' ? ['--json', jsonReport] : []), fleet.work);
-  const mastersCpuMs = tool === 'keel' ? 0 : await collectMasters(fleet.controlPaths);
+  const mastersCpuMs = tool.startsWith('ansible') ? await collectMasters(fleet.controlPaths) : 0;
   // Give the hosts' sshd a moment to reap the sessions that just ended.
   await sleep(300);
   const hostsCpuMs = fleet.hostsCpuMs() - hostsBefore;
@@ -396,6 +427,8 @@ async function runPhase(fleet: Fleet, tool: Tool, phase: Phase, round: number): 
         read: Math.max(...report.hosts.map((host) => host.execs.read)),
       };
     }
+  } else if (tool === 'ssh true') {
+    if (result.exitCode !== 0) problem = `exit ${result.exitCode}: ${result.stderr.trim().slice(-300)}`;
   } else {
     problem = ansibleProblem(phase, result, fleet.size);
   }
@@ -439,14 +472,14 @@ async function benchmarkSize(hosts: number, options: Options, work: string): Pro
   try {
     const fleet = new Fleet(lab, work);
     const plans = new Map(TOOLS.map((tool) => [tool, schedule(tool, hosts, options)]));
-    const rounds = Math.max(...[...plans.values()].map((plan) => plan.rounds));
+    const rounds = Math.max(...[...plans.values()].flatMap((plan) => Object.values(plan)));
+    if (plans.get('keel')!['first apply'] === undefined) await fleet.converge();
     for (let round = 0; round < rounds; round++) {
-      // keel opens round 0 so that tools which only check find converged hosts; later rounds rotate the order.
+      // keel opens round 0, so that tools which only check find converged hosts; later rounds rotate the order.
       const order = TOOLS.map((_, index) => TOOLS[(index + round) % TOOLS.length]!);
       for (const tool of order) {
         const plan = plans.get(tool)!;
-        if (round >= plan.rounds) continue;
-        for (const phase of PHASES.filter((candidate) => plan.phases.includes(candidate))) {
+        for (const phase of PHASES.filter((candidate) => round < (plan[candidate] ?? 0))) {
           if (phase === 'first apply') await fleet.reset();
           runs.push(await runPhase(fleet, tool, phase, round));
         }
@@ -517,7 +550,9 @@ function table(sizes: SizeResult[], ansibleExecs: Record<string, number>): strin
         const execs =
           summary.execsPerHost !== undefined
             ? `${summary.execsPerHost.total} (read ${summary.execsPerHost.read})`
-            : (ansibleExecs[`${summary.tool} ${phase}`]?.toFixed(0) ?? '');
+            : summary.tool === 'ssh true'
+              ? '1'
+              : (ansibleExecs[`${summary.tool} ${phase}`]?.toFixed(0) ?? '');
         rows.push([
           String(size.hosts),
           phase,
@@ -527,7 +562,7 @@ function table(sizes: SizeResult[], ansibleExecs: Record<string, number>): strin
           `${(summary.peakRssKb / 1024).toFixed(0)} MB`,
           seconds(summary.hostsCpuMs),
           execs,
-          summary.tool !== 'keel' && keel ? `${(summary.wallMs / keel.wallMs).toFixed(1)}×` : '',
+          summary.tool.startsWith('ansible') && keel ? `${(summary.wallMs / keel.wallMs).toFixed(1)}×` : '',
         ]);
       }
     }
