@@ -49,6 +49,11 @@ interface RunFlags {
   ui: 'auto' | 'live' | 'plain';
 }
 
+/** CI and CONTINUOUS_INTEGRATION as Ink reads them: under CI, Ink draws no frame until the end, so a live view would show nothing. */
+function inContinuousIntegration(env: NodeJS.ProcessEnv): boolean {
+  return ['CI', 'CONTINUOUS_INTEGRATION'].some((key) => env[key] !== undefined && env[key] !== '0' && env[key] !== 'false');
+}
+
 function positiveInteger(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('must be a positive integer');
@@ -80,7 +85,7 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
   const becomePassword = flags.askBecomePass ? await promptSecret('BECOME password: ') : undefined;
   const jsonToStdout = flags.json === true || flags.json === '-';
   const output = jsonToStdout ? process.stderr : process.stdout;
-  const live = !jsonToStdout && (flags.ui === 'live' || (flags.ui === 'auto' && process.stdout.isTTY === true));
+  const live = !jsonToStdout && (flags.ui === 'live' || (flags.ui === 'auto' && process.stdout.isTTY === true && !inContinuousIntegration(process.env)));
   let view: LiveViewHandle | undefined;
   const controller = new AbortController();
   const onInterrupt = (): void => {
@@ -136,7 +141,7 @@ function addRunOptions(command: Command): Command {
     .option('--prometheus <file>', 'write node_exporter textfile metrics (drifted resources, reachability, timing)')
     .option('--lock-wait <seconds>', 'wait this long for another keel run on the same inventory to finish', Number, 0)
     .addOption(
-      new Option('--ui <kind>', 'live: the terminal view; plain: one line per change, as in pipes and cron; auto: live on a terminal (never with --json -)')
+      new Option('--ui <kind>', 'live: the terminal view; plain: one line per change, as in pipes and cron; auto: live on a terminal, plain under CI (never with --json -)')
         .choices(['auto', 'live', 'plain'])
         .default('auto'),
     );

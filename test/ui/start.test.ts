@@ -2,10 +2,16 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stripVTControlCharacters } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fleetLine } from '../../src/report/format.js';
 import { startLiveView } from '../../src/ui/start.js';
 import { recorded, summaryOf } from '../support/events.js';
+
+// Ink draws only the last frame when CI is set (its is-in-ci check runs on import); the pacing under test is keel's own.
+vi.hoisted(() => {
+  process.env.CI = 'false';
+  process.env.CONTINUOUS_INTEGRATION = 'false';
+});
 
 class Terminal extends EventEmitter {
   readonly isTTY = true;
