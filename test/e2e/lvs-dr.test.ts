@@ -146,7 +146,7 @@ describe('LVS-DR on real kernels, converged by keel over SSH', () => {
   });
 
   it('7. everything persists: after a reboot of the director and of a real server, check is clean and traffic alternates', async () => {
-    await timed('reboot director and rs2', () => Promise.all([lab.reboot('director'), lab.reboot('rs2')]));
+    await Promise.all(['director', 'rs2'].map((host) => timed(`reboot ${host}`, () => lab.reboot(host))));
     const check = await timed('check (after reboot)', () => keelRun('check'));
     expect(check.code, check.text).toBe(0);
     expectHealthyTraffic(await traffic());
