@@ -1,6 +1,6 @@
 /** The `keel` command line. It parses options and hands over to the engine; nothing else lives here. */
-import { Argument, Command, InvalidArgumentError, Option } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { EXIT } from '../engine/events.js';
 import { loadRecipe } from '../engine/loadRecipe.js';
 import { DEFAULT_TIMEOUTS, run } from '../engine/run.js';
@@ -147,9 +147,15 @@ function addRunOptions(command: Command): Command {
     );
 }
 
+/** src/cli/main.ts and its bundle dist/cli/main.js both sit two levels under the package root. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 export function buildProgram(): Command {
   const program = new Command('keel')
     .description('Agentless configuration management: typed recipes, check-then-change resources, over SSH.')
+    .version(packageVersion(), '-V, --version')
     .showHelpAfterError()
     .addHelpText('after', `${EXAMPLES}\n${EXIT_CODES}`);
   program.exitOverride();
@@ -235,12 +241,9 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
-    const name = (error as Error).name;
-    if (name === 'CommanderError') {
-      const code = (error as { exitCode?: number }).exitCode ?? 1;
-      return code === 0 ? 0 : EXIT.usage;
-    }
-    if (CONFIG_ERRORS.has(name)) {
+    // Commander has printed its message (and the help) already.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT.usage;
+    if (CONFIG_ERRORS.has((error as Error).name)) {
       process.stderr.write(`${(error as Error).message}\n`);
       return EXIT.usage;
     }

@@ -78,4 +78,17 @@ describe('keel without a terminal', () => {
     // The same hook does see Ink when the live view is asked for, so its silence above means something.
     expect(importsOf('--ui', 'live').filter(ink)).toContainEqual(expect.stringMatching(/\/node_modules\/ink\//));
   });
+
+  it('answers a mistyped option with the message and the usage, exit 1 and no stack trace; --version prints the version', () => {
+    for (const args of [['check', 'recipes/site.ts', '-i', 'x.yaml', '--dry-run'], ['--bogus']]) {
+      const result = run(args);
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(/^error: unknown option '--(dry-run|bogus)'/);
+      expect(result.stderr).toContain('Usage: keel');
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+    const version = run(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
+  });
 });
