@@ -1,6 +1,8 @@
 /**
- * Many commands in one remote invocation. Each section's stdout, stderr and exit code come back framed by
- * byte counts, so any output (binary, missing trailing newline, text that looks like a marker) survives.
+ * Many commands in one remote invocation. After each section the script prints an end marker carrying a nonce
+ * fresh for every batch, on stdout (with the section's exit code) and on stderr, each after a newline of its own;
+ * so any output (binary, missing its trailing newline, text that looks like an older marker) comes back exactly,
+ * and whatever a login shell or sudo prints before the script starts is told apart.
  * The script travels on stdin (`sh -s`), so every section reads /dev/null instead.
  */
 import { randomBytes } from 'node:crypto';
@@ -16,6 +18,11 @@ export interface Section {
   chained?: boolean;
   /** Its failure ends the whole invocation: nothing after it runs (the apply lease). */
   fatal?: boolean;
+  /**
+   * Its output goes straight to the invocation's. Only for reads: a change may start a daemon that keeps its
+   * stdout open, which would hold the invocation open too, so other sections' output goes through files.
+   */
+  streamed?: boolean;
 }
 
 export interface SectionResult {
@@ -24,52 +31,74 @@ export interface SectionResult {
   code: number;
 }
 
-export interface Batch {
-  script: string;
-  parse(stdout: Buffer): Map<string, SectionResult>;
+export interface BatchOutput {
+  sections: Map<string, SectionResult>;
+  /** Stderr after the last section that finished: the shell's own complaints, or the section that never ended. */
+  trailingStderr: string;
 }
 
+export interface Batch {
+  script: string;
+  parse(stdout: Buffer, stderr?: Buffer): BatchOutput;
+}
+
+const BEGIN = 'begin';
+
 export function batchScript(sections: readonly Section[]): Batch {
-  const nonce = randomBytes(6).toString('hex');
-  const marker = `@KEEL:${nonce}`;
+  const marker = `@KEEL:${randomBytes(8).toString('hex')}`;
+  const capturing = sections.some((section) => !section.streamed);
   const lines = [
     'umask 022',
-    '__keel_d=$(mktemp -d 2>/dev/null || mktemp -d -t keel.XXXXXX) || { echo "keel: cannot create a temporary directory" >&2; exit 125; }',
-    `trap 'rm -rf "$__keel_d"' EXIT`,
+    `__keel_end() { printf '\\n${marker} %s %s\\n' "$1" "$2"; printf '\\n${marker} %s\\n' "$1" >&2; }`,
+    ...(capturing
+      ? [
+          '__keel_d=$(mktemp -d 2>/dev/null || mktemp -d -t keel.XXXXXX) || { echo "keel: cannot create a temporary directory" >&2; exit 125; }',
+          `trap 'rm -rf "$__keel_d"' EXIT`,
+          '__keel_replay() { if [ -s "$__keel_d/o" ]; then cat "$__keel_d/o"; fi; if [ -s "$__keel_d/e" ]; then cat "$__keel_d/e" >&2; fi; }',
+        ]
+      : ['__keel_d=']),
     '__keel_chain_ok=1',
-    '__keel_emit() {',
-    `  printf '\\n${marker} %s %s %s %s\\n' "$1" "$2" $(($(wc -c < "$__keel_d/o"))) $(($(wc -c < "$__keel_d/e")))`,
-    '  cat "$__keel_d/o" "$__keel_d/e"',
-    '}',
+    `__keel_end ${BEGIN} 0`,
   ];
   sections.forEach((section, index) => {
-    const run = `(\n${section.chained ? 'set -e\n' : ''}${section.command.text}\n) >"$__keel_d/o" 2>"$__keel_d/e" </dev/null; __keel_rc=$?; __keel_emit ${index} $__keel_rc${section.fatal ? '; [ $__keel_rc = 0 ] || exit $__keel_rc' : ''}`;
-    lines.push(
-      section.chained ? `if [ $__keel_chain_ok = 1 ]; then\n${run}\n[ $__keel_rc = 0 ] || __keel_chain_ok=0\nfi` : run,
-    );
+    const body = `(\n${section.chained ? 'set -e\n' : ''}${section.command.text}\n)`;
+    const run = section.streamed
+      ? `${body} </dev/null; __keel_rc=$?; __keel_end ${index} $__keel_rc`
+      : `${body} >"$__keel_d/o" 2>"$__keel_d/e" </dev/null; __keel_rc=$?; __keel_replay; __keel_end ${index} $__keel_rc`;
+    const ended = `${run}${section.fatal ? '; [ $__keel_rc = 0 ] || exit $__keel_rc' : ''}`;
+    lines.push(section.chained ? `if [ $__keel_chain_ok = 1 ]; then\n${ended}\n[ $__keel_rc = 0 ] || __keel_chain_ok=0\nfi` : ended);
   });
   return {
     script: lines.join('\n') + '\n',
-    parse(stdout: Buffer): Map<string, SectionResult> {
+    parse(stdout: Buffer, stderr = Buffer.alloc(0)): BatchOutput {
+      const outs = segments(stdout, marker);
+      const errs = segments(stderr, marker);
       const results = new Map<string, SectionResult>();
-      const header = Buffer.from(`\n${marker} `);
-      let offset = stdout.indexOf(header);
-      while (offset >= 0) {
-        const lineEnd = stdout.indexOf(0x0a, offset + header.length);
-        if (lineEnd < 0) break;
-        const fields = stdout.subarray(offset + header.length, lineEnd).toString().split(' ').map(Number);
-        const [index, code, outLength, errLength] = fields as [number, number, number, number];
-        const outStart = lineEnd + 1;
-        const section = sections[index];
-        if (!section) break;
-        results.set(section.name, {
-          code,
-          stdout: stdout.subarray(outStart, outStart + outLength).toString(),
-          stderr: stdout.subarray(outStart + outLength, outStart + outLength + errLength).toString(),
-        });
-        offset = stdout.indexOf(header, outStart + outLength + errLength);
+      for (const [label, out] of outs) {
+        const [index, code] = label.split(' ');
+        const section = index === BEGIN ? undefined : sections[Number(index)];
+        if (section) results.set(section.name, { code: Number(code), stdout: out.toString(), stderr: errs.get(index!)?.toString() ?? '' });
       }
-      return results;
+      const lastMarker = stderr.lastIndexOf(`\n${marker} `);
+      const lastMarkerEnd = lastMarker < 0 ? -1 : stderr.indexOf(0x0a, lastMarker + 1);
+      const trailing = lastMarker < 0 ? stderr : lastMarkerEnd < 0 ? Buffer.alloc(0) : stderr.subarray(lastMarkerEnd + 1);
+      return { sections: results, trailingStderr: trailing.toString() };
     },
   };
+}
+
+/** Each end marker's label (what follows the nonce on its line), with the bytes between it and the marker before. */
+function segments(output: Buffer, marker: string): Map<string, Buffer> {
+  const header = Buffer.from(`\n${marker} `);
+  const found = new Map<string, Buffer>();
+  let contentStart: number | undefined;
+  for (let at = output.indexOf(header); at >= 0; ) {
+    const lineEnd = output.indexOf(0x0a, at + header.length);
+    if (lineEnd < 0) break;
+    const label = output.subarray(at + header.length, lineEnd).toString();
+    if (contentStart !== undefined) found.set(label, output.subarray(contentStart, at));
+    contentStart = lineEnd + 1;
+    at = output.indexOf(header, contentStart);
+  }
+  return found;
 }

@@ -44,7 +44,7 @@ export async function runSections(
 ): Promise<Map<string, SectionResult>> {
   const batch = batchScript(sections);
   const result = await transport.exec(REMOTE_SCRIPT, { stdin: batch.script, sudo: true, timeoutMs });
-  const results = batch.parse(result.stdout);
+  const { sections: results, trailingStderr } = batch.parse(result.stdout, result.stderr);
   const fatal = sections.find((section) => section.fatal && (results.get(section.name)?.code ?? 0) !== 0);
   if (fatal) {
     const output = results.get(fatal.name)!;
@@ -57,7 +57,7 @@ export async function runSections(
     // Nothing ran when the shell never started (sudo refused): then no section is to blame.
     const inFlight = ran > 0 || timedOut ? sections[ran]?.name : undefined;
     // One line: the stderr tail travels in its own field, which reports print after the command.
-    throw new BatchError(`remote script ${reason}${inFlight ? ` during ${inFlight}` : ''}`, result.code, tail(result.stderr.toString()), inFlight);
+    throw new BatchError(`remote script ${reason}${inFlight ? ` during ${inFlight}` : ''}`, result.code, tail(trailingStderr), inFlight);
   }
   return results;
 }
@@ -76,7 +76,7 @@ export class BatchError extends Error {
 }
 
 export function readSection(instance: ResourceInstance): Section {
-  return { name: `read ${instance.id}`, command: instance.definition.read(instance.params).command };
+  return { name: `read ${instance.id}`, command: instance.definition.read(instance.params).command, streamed: true };
 }
 
 export function interpretRead(instance: ResourceInstance, output: SectionResult | undefined): ReadState {
@@ -110,7 +110,7 @@ export function owedMarker(ref: HandlerRef): string {
 }
 
 export function owedSection(): Section {
-  return { name: 'owed handlers', command: sh`ls -1 ${OWED_DIRECTORY} 2>/dev/null || true` };
+  return { name: 'owed handlers', command: sh`ls -1 ${OWED_DIRECTORY} 2>/dev/null || true`, streamed: true };
 }
 
 export function handlerRefs(resources: readonly ResourceInstance[]): HandlerRef[] {

@@ -74,6 +74,7 @@ export function decide(params: { creates?: string }, guards: GuardResults): Comm
 /**
  * Marks "ran in this invocation" in the batch's own temporary directory (`$__keel_d`, removed when the
  * invocation ends), so the verification read of a guardless command can see it and a later plan never does.
+ * A batch of reads alone has no such directory (`$__keel_d` is empty): nothing ran in it.
  */
 function ranMarker(params: object): ShellCommand {
   return new ShellCommand(`"$__keel_d/command-ran-${createHash('sha256').update(JSON.stringify(params)).digest('hex').slice(0, 16)}"`);
@@ -88,7 +89,7 @@ export const command = defineResource({
     if (params.creates !== undefined) lines.push(sh`if [ -e ${params.creates} ] || [ -L ${params.creates} ]; then echo 'creates present'; else echo 'creates absent'; fi`);
     if (params.unless !== undefined) lines.push(sh`sh -c ${params.unless} >/dev/null 2>&1; echo "unless $?"`);
     if (params.onlyIf !== undefined) lines.push(sh`sh -c ${params.onlyIf} >/dev/null 2>&1; echo "onlyIf $?"`);
-    lines.push(sh`if [ -e ${ranMarker(params)} ]; then echo 'ran-now yes'; else echo 'ran-now no'; fi`);
+    lines.push(sh`if [ -n "$__keel_d" ] && [ -e ${ranMarker(params)} ]; then echo 'ran-now yes'; else echo 'ran-now no'; fi`);
     return {
       command: new ShellCommand(lines.map((line) => line.text).join('\n')),
       parse: ({ stdout }) => decide(params, parseCommandRead(stdout)),

@@ -366,7 +366,7 @@ describe('injection fuzz', () => {
         const log = `/tmp/keel-fuzz-${index}.log`;
         const batch = batchScript(half);
         const result = await transport.exec('sh -s', { stdin: recorderPrelude(log) + batch.script, timeoutMs: 1_500_000 });
-        return { result, outputs: batch.parse(result.stdout), log };
+        return { result, outputs: batch.parse(result.stdout, result.stderr).sections, log };
       }),
     );
     const seconds = (Date.now() - started) / 1000;

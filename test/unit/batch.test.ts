@@ -1,0 +1,71 @@
+/** The batch script on a real dash: every section's output comes back exactly, whatever it holds. */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { batchScript, type Section } from '../../src/engine/batch.js';
+import { ShellCommand } from '../../src/engine/shell.js';
+
+function runBatch(sections: Section[], prelude = ''): { output: ReturnType<ReturnType<typeof batchScript>['parse']>; code: number } {
+  const batch = batchScript(sections);
+  const result = spawnSync('sh', ['-s'], { input: prelude + batch.script });
+  return { output: batch.parse(result.stdout, result.stderr), code: result.status ?? -1 };
+}
+
+const section = (name: string, text: string, extra: Partial<Section> = {}): Section => ({ name, command: new ShellCommand(text), ...extra });
+
+describe.each([true, false])('batch script (sections streamed: %s)', (streamed) => {
+  it('returns stdout, stderr and exit code of each section byte for byte', () => {
+    const { output } = runBatch([
+      section('no newline', "printf 'a\\nb'; printf 'warn' >&2; exit 3", { streamed }),
+      section('empty', 'true', { streamed }),
+      section('looks like a marker', "printf '\\n@KEEL:0123456789abcdef 0 0\\n'; printf '\\n\\n'", { streamed }),
+      section('binary', "printf '\\001\\377\\000x'", { streamed }),
+    ]);
+    expect(output.sections.get('no newline')).toEqual({ stdout: 'a\nb', stderr: 'warn', code: 3 });
+    expect(output.sections.get('empty')).toEqual({ stdout: '', stderr: '', code: 0 });
+    expect(output.sections.get('looks like a marker')).toEqual({ stdout: '\n@KEEL:0123456789abcdef 0 0\n\n\n', stderr: '', code: 0 });
+    expect(Buffer.from(output.sections.get('binary')!.stdout, 'latin1')).toHaveLength(4);
+    expect(output.trailingStderr).toBe('');
+  });
+
+  it('keeps what a login shell prints before the script out of the first section', () => {
+    const { output } = runBatch([section('first', 'echo one; echo err >&2', { streamed })], "echo 'Welcome!'; echo 'motd' >&2\n");
+    expect(output.sections.get('first')).toEqual({ stdout: 'one\n', stderr: 'err\n', code: 0 });
+  });
+
+  it('stops at a failed fatal section, and a chain at its first failure', () => {
+    const { output, code } = runBatch([
+      section('step 1', 'false', { chained: true }),
+      section('step 2', 'echo never', { chained: true }),
+      section('read', 'echo read', { streamed }),
+      section('lease', 'echo busy >&2; exit 75', { fatal: true }),
+      section('after', 'echo never'),
+    ]);
+    expect([...output.sections.keys()]).toEqual(['step 1', 'read', 'lease']);
+    expect(output.sections.get('lease')).toEqual({ stdout: '', stderr: 'busy\n', code: 75 });
+    expect(code).toBe(75);
+  });
+
+  it('leaves the stderr of a section that never ended, and the shell\'s own, in trailingStderr', () => {
+    const { output } = runBatch([section('done', 'echo ok', { streamed }), section('cut short', 'echo partial >&2; kill -9 $$', { streamed })]);
+    expect(output.sections.has('cut short')).toBe(false);
+    // A captured section's stderr waits in a file that nobody replays once the shell is gone.
+    expect(output.trailingStderr.includes('partial')).toBe(streamed);
+    expect(output.sections.get('done')?.stdout).toBe('ok\n');
+  });
+});
+
+describe('batch script', () => {
+  it('needs no temporary directory, and starts no program of its own, when every section is streamed', () => {
+    const batch = batchScript([section('a', 'echo a', { streamed: true }), section('b', 'echo b', { streamed: true })]);
+    expect(batch.script).not.toMatch(/mktemp|\bcat\b|\bwc\b/);
+    const withChange = batchScript([section('a', 'echo a', { streamed: true }), section('change', 'echo b', { chained: true })]);
+    expect(withChange.script).toMatch(/mktemp/);
+  });
+
+  it('returns a captured section at once even when it leaves a process holding its output open', () => {
+    const started = Date.now();
+    const { output } = runBatch([section('daemon', 'sleep 30 & echo started', { chained: true })]);
+    expect(output.sections.get('daemon')?.stdout).toBe('started\n');
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+});
