@@ -22,4 +22,5 @@ if (existsSync(`${root}/src`) && (!existsSync(bundle) || sourceTime() > statSync
   await buildKeel();
 }
 const { main } = await import(bundle);
-process.exitCode = await main(process.argv.slice(2));
+// Exit as soon as the work is done: sockets still saying goodbye to their servers hold nothing keel needs.
+process.exit(await main(process.argv.slice(2)));
