@@ -3,7 +3,10 @@ import addFormatsModule from 'ajv-formats';
 import type { TSchema } from '@sinclair/typebox';
 import { Secret } from './secret.js';
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true, verbose: true });
+// Compiling runs at every start-up, so its two costliest extras are off: checking each schema against the JSON
+// Schema meta-schema (TypeBox builds them typed; test/unit/schemas.test.ts checks keel's own) and optimising the
+// generated code, which only ever validates a handful of values.
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true, verbose: true, validateSchema: false, code: { optimize: false } });
 addFormatsModule.default(ajv, ['ipv4', 'ipv6', 'hostname', 'uri']);
 // `SecretString`: only a Secret passes, so a secret never arrives as plain text.
 ajv.addKeyword({ keyword: 'keelSecret', schemaType: 'boolean', validate: (_enabled: boolean, data: unknown) => data instanceof Secret });

@@ -1,0 +1,39 @@
+/**
+ * keel compiles schemas without checking them against the JSON Schema meta-schema (it would cost every start-up),
+ * so its own are checked here: the inventory's, the report's, every built-in resource's and recipe's vars.
+ */
+import { Ajv } from 'ajv';
+import type { TSchema } from '@sinclair/typebox';
+import { describe, expect, it } from 'vitest';
+import * as keel from '../../src/index.js';
+import { InventorySchema } from '../../src/inventory/schema.js';
+import { ReportSchema } from '../../src/report/json.js';
+import director from '../../recipes/director.js';
+import realserver from '../../recipes/realserver.js';
+
+const metaSchemaChecker = new Ajv({ strict: false });
+metaSchemaChecker.addKeyword({ keyword: 'keelSecret', schemaType: 'boolean' });
+
+const resources = (Object.values(keel) as unknown[]).filter(
+  (value): value is keel.ResourceFactory<TSchema, unknown> => typeof value === 'function' && 'definition' in value,
+);
+
+describe('built-in schemas', () => {
+  it('covers every built-in resource', () => {
+    expect(resources.map((resource) => resource.type).sort()).toEqual(['command', 'file', 'ifaceAlias', 'ipvsRule', 'kernelModule', 'package', 'service', 'sysctl']);
+  });
+
+  it.each([
+    ['inventory', InventorySchema],
+    ['report', ReportSchema],
+    ['director vars', director.vars],
+    ['realserver vars', realserver.vars],
+    ...resources.map((resource) => [`${resource.type} parameters`, resource.definition.schema] as [string, TSchema]),
+  ])('%s: a valid JSON Schema', (_name, schema) => {
+    expect(metaSchemaChecker.validateSchema(schema as object), JSON.stringify(metaSchemaChecker.errors)).toBe(true);
+  });
+
+  it('the checker does reject a malformed schema', () => {
+    expect(metaSchemaChecker.validateSchema({ type: 'string', minLength: 'three' })).toBe(false);
+  });
+});
