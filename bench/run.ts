@@ -3,7 +3,8 @@
  *
  * For each fleet size it starts that many light lab hosts (sshd in network namespaces), then times, alternating
  * the tools round by round: a first apply (after undoing the recipe on every host), a no-change check and a second
- * apply. Both tools reach the hosts through the lab's ProxyCommand and check host keys against its known_hosts.
+ * apply. Both tools run inside the lab's network namespace, connect straight to the hosts and check host keys
+ * against its known_hosts.
  * It prints a table with the keel/Ansible ratios and writes bench/results.json. See bench/README.md.
  */
 import { spawn } from 'node:child_process';
@@ -173,14 +174,13 @@ class Fleet {
       '  user: root',
       `  identityFile: ${lab.keyPath}`,
       `  knownHostsFile: ${lab.knownHostsPath}`,
-      `  proxyCommand: ${lab.proxyCommand}`,
       'vars:',
       ...Object.entries(VARS).map(([name, value]) => `  ${name}: ${value}`),
       'hosts:',
       ...lab.hosts.flatMap((host) => [`  ${host.name}:`, `    address: ${host.address}`]),
     ];
     writeFileSync(this.keelInventory, `${keel.join('\n')}\n`);
-    const sshArgs = `-o ProxyCommand="${lab.proxyCommand}" -o UserKnownHostsFile=${lab.knownHostsPath}`;
+    const sshArgs = `-o UserKnownHostsFile=${lab.knownHostsPath}`;
     const ansible = [
       '[realservers]',
       ...lab.hosts.map((host) => `${host.name} ansible_host=${host.address}`),
@@ -215,7 +215,16 @@ class Fleet {
     return this.lab.hosts.length;
   }
 
+  /**
+   * Every tool runs inside the lab's network namespace and connects straight to the hosts, as to a real fleet; the
+   * lab's ProxyCommand (a netcat started in that namespace for every connection) would cost each tool as much.
+   */
   command(tool: Tool, phase: Phase, extra: string[] = []): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
+    const { file, args, env } = this.#commandOutsideTheLab(tool, phase, extra);
+    return { file: 'ip', args: ['netns', 'exec', this.lab.netns, file, ...args], env };
+  }
+
+  #commandOutsideTheLab(tool: Tool, phase: Phase, extra: string[]): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
     if (tool === 'keel') {
       const mode = phase === 'check' ? 'check' : 'apply';
       // keel's default --forks (20): the hosts share this machine's two cores, so more handshakes at once only starve
@@ -223,7 +232,7 @@ class Fleet {
       return { file: process.execPath, args: [KEEL, mode, RECIPE, '-i', this.keelInventory, ...extra], env: { ...process.env, NO_COLOR: '1' } };
     }
     if (tool === 'ssh true') {
-      const ssh = ['-i', this.lab.keyPath, '-o', `UserKnownHostsFile=${this.lab.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', `ProxyCommand=${this.lab.proxyCommand}`];
+      const ssh = ['-i', this.lab.keyPath, '-o', `UserKnownHostsFile=${this.lab.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes'];
       return { file: 'xargs', args: ['-a', this.addresses, '-P', String(this.size), '-I', '{}', 'ssh', ...ssh, 'root@{}', 'true'], env: process.env };
     }
     return {
@@ -323,7 +332,7 @@ function processCommandLine(pid: string): string {
 
 /**
  * Ansible's ssh ControlPersist masters detach, so their CPU never reaches the rusage of ansible-playbook: count it
- * (and their ProxyCommands') here, then end them, so that every run starts with fresh connections as keel's do.
+ * here, then end them, so that every run starts with fresh connections as keel's do.
  */
 async function collectMasters(controlPaths: string): Promise<number> {
   const pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));

@@ -66,6 +66,9 @@ export interface Lab {
   inventoryPath: string;
   keyPath: string;
   knownHostsPath: string;
+  /** The lab's own network namespace, on the hosts' bridge: a program run in it (`ip netns exec`) reaches them directly. */
+  netns: string;
+  /** How ssh reaches the hosts from outside the lab: a netcat in its namespace. */
   proxyCommand: string;
   /** Runs `command` with sh inside the host's namespaces, bypassing ssh. Never throws on a non-zero exit. */
   exec(host: string, command: string): Promise<ExecResult>;
@@ -258,6 +261,7 @@ class RunningLab implements Lab {
   readonly inventoryPath: string;
   readonly keyPath: string;
   readonly knownHostsPath: string;
+  readonly netns: string;
   readonly proxyCommand: string;
 
   constructor(readonly state: LabState) {
@@ -267,6 +271,7 @@ class RunningLab implements Lab {
     this.inventoryPath = join(this.stateDir, 'inventory.yaml');
     this.keyPath = join(this.stateDir, 'id_ed25519');
     this.knownHostsPath = join(this.stateDir, 'known_hosts');
+    this.netns = state.netns;
     this.proxyCommand = `ip netns exec ${state.netns} nc %h %p`;
     this.hosts = state.hosts.map((host) => ({
       name: host.name,
