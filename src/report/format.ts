@@ -5,6 +5,14 @@ import { emptyCounts, type HandlerResult, type HostCounts, type HostSummary, typ
 /** What Ctrl-C does, said by every view. */
 export const INTERRUPT_NOTICE = 'finishing changes in flight, starting no new ones (Ctrl-C again to quit now)';
 
+/**
+ * Text that came from a host (file content, stderr) made safe for a terminal: control characters, which could move
+ * the cursor, recolour or retitle it, are shown as `\xNN`; newlines and tabs stay.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export function formatValue(value: unknown): string {
   if (value === null || value === undefined) return 'absent';
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);

@@ -3,8 +3,8 @@
  * then one line for the fleet. A check run where everything is in sync prints nothing at all.
  */
 import type { EngineEvent, EventSink } from '../engine/events.js';
-import { OUTCOME_STYLE, painter, patchLineStyle } from './color.js';
-import { describeResult, fleetLine, handlerLine, hostProblem } from './format.js';
+import { OUTCOME_STYLE, painter, patchLineStyle, type Style } from './color.js';
+import { describeResult, fleetLine, handlerLine, hostProblem, printable } from './format.js';
 
 export interface TextReporterOptions {
   write(line: string): void;
@@ -16,6 +16,7 @@ export interface TextReporterOptions {
 
 export function textReporter(options: TextReporterOptions): EventSink {
   const paint = painter(options.color ?? false);
+  const write = (style: Style | undefined, line: string): void => options.write(paint(style, printable(line)));
   let mode = 'plan';
   return (event: EngineEvent) => {
     switch (event.type) {
@@ -26,26 +27,26 @@ export function textReporter(options: TextReporterOptions): EventSink {
         const { result } = event;
         if (result.outcome === 'unchanged') break;
         if (result.outcome === 'skipped' && mode !== 'apply') break;
-        options.write(paint(OUTCOME_STYLE[result.outcome], describeResult(mode, result)));
+        write(OUTCOME_STYLE[result.outcome], describeResult(mode, result));
         if (options.diffs === false) break;
         for (const change of result.changes) {
-          for (const line of change.patch?.trimEnd().split('\n') ?? []) options.write(paint(patchLineStyle(line), line));
+          for (const line of change.patch?.trimEnd().split('\n') ?? []) write(patchLineStyle(line), line);
         }
         break;
       }
       case 'handler-result': {
         const { result } = event;
-        options.write(paint(result.outcome === 'failed' ? 'red' : undefined, `${result.host}: ${handlerLine(result)}`));
+        write(result.outcome === 'failed' ? 'red' : undefined, `${result.host}: ${handlerLine(result)}`);
         break;
       }
       case 'host-end': {
         const problem = hostProblem(event.summary);
-        if (problem && event.summary.resources.every((r) => r.error?.message !== event.summary.error)) options.write(paint('red', problem));
+        if (problem && event.summary.resources.every((r) => r.error?.message !== event.summary.error)) write('red', problem);
         break;
       }
       case 'run-end': {
         const quiet = mode === 'check' && event.summary.exitCode === 0;
-        if (!quiet) options.write(paint('bold', fleetLine(event.summary)));
+        if (!quiet) write('bold', fleetLine(event.summary));
         break;
       }
       default:

@@ -7,7 +7,7 @@ import Spinner from 'ink-spinner';
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { emptyCounts, type Mode, type RunSummary } from '../engine/events.js';
 import { patchLineStyle, type Style } from '../report/color.js';
-import { addCounts, countsLine, differsWord, fleetLine, INTERRUPT_NOTICE } from '../report/format.js';
+import { addCounts, countsLine, differsWord, fleetLine, INTERRUPT_NOTICE, printable } from '../report/format.js';
 import { changeBlocks, hostList } from './changes.js';
 import { layoutFinalTable, layoutTable, stderrTail, type TableLayout } from './layout.js';
 import { isActive, isFailing, type Failure, type HostRow, type LiveModel } from './model.js';
@@ -24,10 +24,12 @@ export interface ViewProps {
   diffs: boolean;
 }
 
+/** Styled text; strings pass through `printable`, since much of what is shown (diffs, stderr) comes from hosts. */
 function Styled({ style, colors, children }: { style?: Style | undefined; colors: boolean; children: ReactNode }): ReactNode {
-  if (style === 'bold') return <Text bold>{children}</Text>;
-  if (style === 'dim') return <Text dimColor>{children}</Text>;
-  return <Text color={colors ? style : undefined}>{children}</Text>;
+  const text = typeof children === 'string' ? printable(children) : children;
+  if (style === 'bold') return <Text bold>{text}</Text>;
+  if (style === 'dim') return <Text dimColor>{text}</Text>;
+  return <Text color={colors ? style : undefined}>{text}</Text>;
 }
 
 function seconds(ms: number): string {
@@ -104,9 +106,9 @@ function FailureLines({ failure, colors, wrap }: { failure: Failure; colors: boo
         {'    '}
         <Styled style="red" colors={colors}>{`✗ ${failure.subject}${phase}: ${error.message}${command === undefined ? exit : ''}`}</Styled>
       </Text>
-      {command !== undefined && <Text wrap={wrap}>{`      $ ${command}${error.command!.includes('\n') ? ' …' : ''}${exit}`}</Text>}
+      {command !== undefined && <Text wrap={wrap}>{printable(`      $ ${command}${error.command!.includes('\n') ? ' …' : ''}${exit}`)}</Text>}
       {stderrTail(error.stderr).map((line, index) => (
-        <Text key={index} dimColor wrap={wrap}>{`      │ ${line}`}</Text>
+        <Text key={index} dimColor wrap={wrap}>{printable(`      │ ${line}`)}</Text>
       ))}
     </>
   );

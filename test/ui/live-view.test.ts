@@ -180,3 +180,14 @@ describe('a fleet of 200 hosts', () => {
     expect(unwrapped(frame)).toMatch(/ apply: 200 hosts \(197 ok, 3 failed\); resources: 577 unchanged, 20 changed, 3 failed in [\d.]+ s; exit 4$/);
   });
 });
+
+describe('text from hosts', () => {
+  it('is drawn with its control characters shown, not obeyed', () => {
+    // Every copy of a diff: in its resource's result and in the run's summary.
+    const events = JSON.parse(JSON.stringify(recorded('changes')), (key, value: unknown) =>
+      key === 'patch' && typeof value === 'string' ? `${value}+\x1b]0;owned\x07\n` : value,
+    ) as EngineEvent[];
+    const frame = draw(events);
+    expect(frame).toContain('+\\x1b]0;owned\\x07');
+  });
+});

@@ -71,3 +71,19 @@ describe('colorEnabled', () => {
     expect(colorEnabled({ NO_COLOR: '' }, true)).toBe(true);
   });
 });
+
+describe('text from hosts', () => {
+  it('reaches the terminal with its control characters shown, not obeyed', () => {
+    const hostile = '\x1b]0;owned\x07\x1b[2J';
+    const events = structuredClone(recorded('failure')).map((event) => {
+      if (event.type === 'resource-result' && event.result.error?.stderr) event.result.error.stderr = `${hostile} denied`;
+      return event;
+    });
+    const lines: string[] = [];
+    const sink = textReporter({ write: (line) => lines.push(line) });
+    for (const event of events) sink(event);
+    const output = lines.join('\n');
+    expect(output).not.toContain('\x1b');
+    expect(output).toContain('stderr: \\x1b]0;owned\\x07\\x1b[2J denied');
+  });
+});
