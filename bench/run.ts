@@ -517,7 +517,9 @@ async function probe(hosts: number, work: string): Promise<Probes> {
     const fleet = new Fleet(lab, work);
     const importLog = join(work, 'imports.txt');
     const keel = fleet.command('keel', 'check');
-    await timed({ file: keel.file, args: ['--import', IMPORT_LOG_HOOK, ...keel.args], env: { ...keel.env, KEEL_IMPORT_LOG: importLog } }, work);
+    const node = keel.args.indexOf(process.execPath);
+    const args = [...keel.args.slice(0, node + 1), '--import', IMPORT_LOG_HOOK, ...keel.args.slice(node + 1)];
+    await timed({ file: keel.file, args, env: { ...keel.env, KEEL_IMPORT_LOG: importLog } }, work);
     const inkLoaded = /\/node_modules\/(ink|ink-spinner|react)\//.test(readFileSync(importLog, 'utf8'));
     const ansibleExecs: Record<string, number> = {};
     const variants: [Tool, Phase][] = [

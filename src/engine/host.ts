@@ -33,8 +33,8 @@ export function tail(text: string, length = STDERR_TAIL): string {
   return trimmed.length <= length ? trimmed : `…${trimmed.slice(-length)}`;
 }
 
-/** The command every remote invocation runs: a shell reading the batch script from stdin. */
-export const REMOTE_SCRIPT = 'sh -s';
+/** The command every remote invocation runs: a shell reading the batch script from stdin, in place of the one that started it. */
+export const REMOTE_SCRIPT = 'exec sh -s';
 
 /** Runs sections as one remote invocation; a transport failure surfaces as ConnectionError. */
 export async function runSections(

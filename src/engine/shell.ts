@@ -47,6 +47,14 @@ export function sh(strings: TemplateStringsArray, ...values: ShellValue[]): Shel
   return joinCommands(parts, '');
 }
 
+/**
+ * Prints a small text file with shell builtins alone: on a host, starting `cat` costs more than reading a sysctl or a
+ * config file. A missing final newline is added. The file must exist (test it first).
+ */
+export function printTextFile(path: string): ShellCommand {
+  return sh`while IFS= read -r __keel_line || [ -n "$__keel_line" ]; do printf '%s\n' "$__keel_line"; done < ${path}`;
+}
+
 /** Joins fragments into a script that stops at the first failing line. */
 export function script(lines: readonly ShellCommand[]): ShellCommand {
   return joinCommands([new ShellCommand('set -e'), ...lines], '\n');

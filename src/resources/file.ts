@@ -176,8 +176,9 @@ export const file = defineResource({
       command: sh`if [ -L ${path} ]; then echo symlink
 elif [ -d ${path} ]; then echo directory
 elif [ -f ${path} ]; then
-  stat -c 'file %u %U %g %G %a %s' ${path}
-  if [ "$(stat -c %s ${path})" -le ${CONTENT_READ_LIMIT} ]; then echo base64; base64 ${path}; else printf 'sha256 '; sha256sum < ${path} | cut -c1-64; fi
+  set -f; set -- $(stat -c '%u %U %g %G %a %s' ${path})
+  echo "file $*"
+  if [ "$6" -le ${CONTENT_READ_LIMIT} ]; then echo base64; base64 ${path}; else printf 'sha256 '; sha256sum < ${path} | cut -c1-64; fi
 elif [ -e ${path} ]; then echo other
 elif [ -d ${parent} ]; then echo absent
 else echo absent-parent

@@ -5,7 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineResource, fieldChange, Unknowable, type FieldChange } from '../engine/resource.js';
-import { sh, type ShellCommand } from '../engine/shell.js';
+import { printTextFile, sh, type ShellCommand } from '../engine/shell.js';
 import type { ValidationIssue } from '../engine/validate.js';
 import { AddressLabel, canonicalIp, InterfaceName, IpAddress, StringEnum } from '../engine/values.js';
 import { atomicWriteScript } from '../transport/scripts.js';
@@ -139,6 +139,11 @@ export function unitContent(params: IfaceAliasParams): string {
 }
 
 const NO_DEVICE = 'no-device';
+
+/** The device's IPv4 settings, present exactly while the device exists in the host's network namespace. */
+function ipv4Conf(device: string): string {
+  return `/proc/sys/net/ipv4/conf/${device}`;
+}
 const NO_UNIT = 'no-unit';
 const UNIT = 'unit';
 
@@ -232,11 +237,11 @@ export const ifaceAlias = defineResource({
   key: (params) => `${canonicalIp(params.address)}@${params.device}`,
   read(params) {
     return {
-      command: sh`ip link show dev ${params.device} >/dev/null 2>&1 || { echo ${NO_DEVICE}; exit 0; }
+      command: sh`[ -d ${ipv4Conf(params.device)} ] || { echo ${NO_DEVICE}; exit 0; }
 ip -j addr show dev ${params.device}
-cat ${`/proc/sys/net/ipv4/conf/${params.device}/promote_secondaries`} 2>/dev/null || echo
+if [ -f ${`${ipv4Conf(params.device)}/promote_secondaries`} ]; then ${printTextFile(`${ipv4Conf(params.device)}/promote_secondaries`)}; else echo; fi
 if [ -L ${wantsLink(params)} ]; then echo enabled; else echo disabled; fi
-if [ -f ${unitPath(params)} ]; then echo ${UNIT}; cat ${unitPath(params)}; else echo ${NO_UNIT}; fi`,
+if [ -f ${unitPath(params)} ]; then echo ${UNIT}; ${printTextFile(unitPath(params))}; else echo ${NO_UNIT}; fi`,
       parse: (output) => parseIfaceAliasRead(output.stdout, params),
     };
   },

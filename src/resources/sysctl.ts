@@ -4,7 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineResource, Unknowable } from '../engine/resource.js';
-import { sh } from '../engine/shell.js';
+import { printTextFile, sh } from '../engine/shell.js';
 import { atomicWriteScript } from '../transport/scripts.js';
 
 export const SysctlKey = Type.String({
@@ -109,8 +109,8 @@ export const sysctl = defineResource({
   read(params) {
     const file = params.file ?? DEFAULT_FILE;
     return {
-      command: sh`if [ -e ${sysctlPath(params.key)} ]; then printf '%s' ${LIVE}; cat ${sysctlPath(params.key)}; else echo ${MISSING}; exit 0; fi
-if [ -f ${file} ]; then printf '\n%s\n' ${FILE_MARK}; cat ${file}; else printf '\n%s\n' ${NO_FILE}; fi`,
+      command: sh`if [ -e ${sysctlPath(params.key)} ]; then printf '%s' ${LIVE}; ${printTextFile(sysctlPath(params.key))}; else echo ${MISSING}; exit 0; fi
+if [ -f ${file} ]; then printf '\n%s\n' ${FILE_MARK}; ${printTextFile(file)}; else printf '\n%s\n' ${NO_FILE}; fi`,
       parse: (output) => parseSysctlRead(output.stdout, params.key),
     };
   },

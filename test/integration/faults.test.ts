@@ -209,7 +209,7 @@ describe('faults, one host at a time', () => {
     expect(result.code).toBe(4);
     const [line, ...more] = problems(result.stdout, 'h4');
     expect(more).toEqual([]);
-    expect(line).toMatch(/^h4: file\[\/etc\/keel-faults\/round\.conf\] failed: reading the host failed: remote script exited 1; command: sh -s; stderr: .*incorrect password attempt/);
+    expect(line).toMatch(/^h4: file\[\/etc\/keel-faults\/round\.conf\] failed: reading the host failed: remote script exited 1; command: exec sh -s; stderr: .*incorrect password attempt/);
     expect(result.stdout).toContain('h4: file[/etc/keel-faults/after.conf] skipped');
     expect(`${result.stdout}${result.stderr}`).not.toContain(wrong);
     for (const host of ['h1', 'h2', 'h3']) expect(await afterOf(host)).toBe(`after ${round}`);
