@@ -1,5 +1,5 @@
 /**
- * keel against Ansible on the same lab hosts: `npm run bench [-- --sizes 3,50 --rounds 3 --full]`.
+ * keel against Ansible on the same lab hosts: `npm run bench [-- --sizes 3,50 --rounds 3 --full --tools keel,ansible]`.
  *
  * For each fleet size it starts that many light lab hosts (sshd in network namespaces), then times, alternating
  * the tools round by round: a first apply (after undoing the recipe on every host), a no-change check and a second
@@ -50,6 +50,7 @@ interface Options {
   sizes: number[];
   rounds: number;
   full: boolean;
+  tools: Tool[];
 }
 
 interface Run {
@@ -94,13 +95,17 @@ function parseOptions(): Options {
       sizes: { type: 'string', default: '3,50,200' },
       rounds: { type: 'string', default: '3' },
       full: { type: 'boolean', default: false },
+      tools: { type: 'string', default: TOOLS.join(',') },
     },
   });
+  const tools = values.tools.split(',').map((tool) => tool.trim());
+  const unknown = tools.filter((tool) => !(TOOLS as string[]).includes(tool));
+  if (unknown.length > 0) throw new Error(`--tools: ${unknown.join(', ')}: not one of ${TOOLS.join(', ')}`);
   const sizes = values.sizes.split(',').map((size) => Number(size.trim()));
   const rounds = Number(values.rounds);
   if (sizes.some((size) => !Number.isInteger(size) || size < 1)) throw new Error('--sizes: host counts, comma-separated');
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds: a positive integer');
-  return { sizes: [...new Set(sizes)].sort((a, b) => a - b), rounds, full: values.full };
+  return { sizes: [...new Set(sizes)].sort((a, b) => a - b), rounds, full: values.full, tools: tools as Tool[] };
 }
 
 /** How many rounds of each phase a tool runs at a fleet size; a phase left out does not run. */
@@ -113,6 +118,7 @@ type Schedule = Partial<Record<Phase, number>>;
  */
 function schedule(tool: Tool, hosts: number, options: Options): Schedule {
   const { rounds } = options;
+  if (!options.tools.includes(tool)) return {};
   if (tool === 'ssh true') return { check: hosts <= 50 ? rounds : 1 };
   if (options.full || hosts <= 3) {
     if (tool === 'ansible+facts' && !options.full) return { check: 1 };
@@ -511,7 +517,7 @@ interface Probes {
  * Untimed runs on a small fleet, which also warm both tools up (keel's bundle and recipe cache): whether keel loads
  * Ink without a terminal, and how many round trips per host Ansible makes in each phase.
  */
-async function probe(hosts: number, work: string): Promise<Probes> {
+async function probe(hosts: number, work: string, tools: Tool[]): Promise<Probes> {
   const lab = await startHosts({ lab: LAB, count: hosts, kind: 'light', log });
   try {
     const fleet = new Fleet(lab, work);
@@ -528,7 +534,7 @@ async function probe(hosts: number, work: string): Promise<Probes> {
       ['ansible', 'second apply'],
       ['ansible+facts', 'check'],
     ];
-    for (const [tool, phase] of variants) {
+    for (const [tool, phase] of variants.filter(([tool]) => tools.includes(tool))) {
       stopIfInterrupted();
       if (phase === 'first apply') await fleet.reset();
       const result = await timed(fleet.command(tool, phase, ['-vvv']), work);
@@ -629,7 +635,7 @@ async function main(): Promise<void> {
   try {
     const nodeStartupMs = await nodeStartup(work);
     log(`${ansibleVersion}; node ${process.version} (starts in ${seconds(nodeStartupMs)}); ${cpus().length} CPUs`);
-    const { ansibleExecs, inkLoaded } = await probe(options.sizes[0]!, work);
+    const { ansibleExecs, inkLoaded } = await probe(options.sizes[0]!, work, options.tools);
     const startedAt = new Date().toISOString();
     const sizes: SizeResult[] = [];
     for (const hosts of options.sizes) {
@@ -640,7 +646,7 @@ async function main(): Promise<void> {
         startedAt,
         command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
         machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), kernel: release(), node: process.version, nodeStartupMs, ansible: ansibleVersion },
-        settings: { hostKind: 'light', rounds: options.rounds, full: options.full, vars: VARS },
+        settings: { hostKind: 'light', rounds: options.rounds, full: options.full, tools: options.tools, vars: VARS },
         ansibleExecsPerHost: ansibleExecs,
         inkLoaded,
         sizes,
