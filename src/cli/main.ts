@@ -1,5 +1,6 @@
 /** The `keel` command line. It parses options and hands over to the engine; nothing else lives here. */
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import isInCi from 'is-in-ci';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { EXIT } from '../engine/events.js';
 import { loadRecipe } from '../engine/loadRecipe.js';
@@ -49,11 +50,6 @@ interface RunFlags {
   ui: 'auto' | 'live' | 'plain';
 }
 
-/** CI and CONTINUOUS_INTEGRATION as Ink reads them: under CI, Ink draws no frame until the end, so a live view would show nothing. */
-function inContinuousIntegration(env: NodeJS.ProcessEnv): boolean {
-  return ['CI', 'CONTINUOUS_INTEGRATION'].some((key) => env[key] !== undefined && env[key] !== '0' && env[key] !== 'false');
-}
-
 function positiveInteger(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('must be a positive integer');
@@ -85,7 +81,8 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
   const becomePassword = flags.askBecomePass ? await promptSecret('BECOME password: ') : undefined;
   const jsonToStdout = flags.json === true || flags.json === '-';
   const output = jsonToStdout ? process.stderr : process.stdout;
-  const live = !jsonToStdout && (flags.ui === 'live' || (flags.ui === 'auto' && process.stdout.isTTY === true && !inContinuousIntegration(process.env)));
+  // Ink's own test: under CI it draws no frame until the end, so a live view there would show nothing.
+  const live = !jsonToStdout && (flags.ui === 'live' || (flags.ui === 'auto' && process.stdout.isTTY === true && !isInCi));
   let view: LiveViewHandle | undefined;
   const controller = new AbortController();
   const onInterrupt = (): void => {

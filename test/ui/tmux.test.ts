@@ -42,6 +42,15 @@ describe('keel apply on a terminal', () => {
     expect(readFileSync(join(project.state, 'release'), 'utf8')).toBe('2.4.1');
   });
 
+  it('prints plain lines instead of the live view when CI is set, since Ink would draw nothing until the end', async () => {
+    project.reset(0);
+    pane = keelInTmux(project.directory, project.args('apply'), { CI: 'true' });
+    expect(await pane.exitCode()).toBe(0);
+    const lines = pane.screen().split('\n');
+    expect(lines).toContain(`box: slowFile[${project.state}/release] changed: content: "2.4.0" → "2.4.1"`);
+    expect(lines.some((line) => /^ {2}host +unchanged/.test(line))).toBe(false);
+  });
+
   it('on Ctrl-C finishes the change in flight, starts no other, shows the summary and exits 130', async () => {
     project.reset(3);
     pane = keelInTmux(project.directory, project.args('apply'));
