@@ -139,13 +139,13 @@ export function unitContent(params: IfaceAliasParams): string {
 }
 
 const NO_DEVICE = 'no-device';
+const NO_UNIT = 'no-unit';
+const UNIT = 'unit';
 
 /** The device's IPv4 settings, present exactly while the device exists in the host's network namespace. */
 function ipv4Conf(device: string): string {
   return `/proc/sys/net/ipv4/conf/${device}`;
 }
-const NO_UNIT = 'no-unit';
-const UNIT = 'unit';
 
 /**
  * Read output: line 1 the JSON of `ip -j addr show dev DEV` (or `no-device`), line 2 promote_secondaries,
