@@ -75,7 +75,6 @@ function local(name: string, resources: ResourceInstance[]): HostTarget {
           return transport.execCount;
         },
         exec: (command, options = {}) => transport.exec(command, { ...options, stdin: options.stdin?.toString().replaceAll(OWED_DIRECTORY, owed) }),
-        put: (path, content, options) => transport.put(path, content, options),
         close: () => transport.close(),
       };
     },

@@ -15,11 +15,11 @@ export {
   type ResourceOptions,
   type HandlerRef,
 } from './engine/resource.js';
-export { sh, quote, script, ShellCommand } from './engine/shell.js';
-export { Secret } from './engine/secret.js';
-export * from './engine/values.js';
+export { sh, quote, script, ShellCommand } from './shell/index.js';
+export { Secret } from './shell/index.js';
+export * from './schema/index.js';
 export type * from './engine/events.js';
-export { atomicWriteScript as writeFileScript } from './transport/scripts.js';
+export { atomicWriteScript as writeFileScript } from './shell/index.js';
 export { sysctl } from './resources/sysctl.js';
 export { file, template } from './resources/file.js';
 export { ifaceAlias } from './resources/ifaceAlias.js';

@@ -40,7 +40,6 @@ function keepOpen(transport: Transport): Transport {
       return transport.execCount;
     },
     exec: (command, options) => transport.exec(command, options),
-    put: (path, content, options) => transport.put(path, content, options),
     close: async () => undefined,
   };
 }

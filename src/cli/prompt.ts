@@ -1,7 +1,7 @@
 /** Asking the person at the terminal for a secret, without echoing it. */
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { Secret } from '../engine/secret.js';
+import { Secret } from '../shell/index.js';
 
 export class PromptError extends Error {
   constructor(message: string) {

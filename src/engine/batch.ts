@@ -6,7 +6,7 @@
  * The script travels on stdin (`sh -s`), so every section reads /dev/null instead.
  */
 import { randomBytes } from 'node:crypto';
-import type { ShellCommand } from './shell.js';
+import type { ShellCommand } from '../shell/index.js';
 
 export interface Section {
   name: string;

@@ -23,7 +23,7 @@ import {
 import { applyLease, deadLocalHolder } from './hostLock.js';
 import { assess, readerFor } from './observe.js';
 import { diffResource, type HandlerRef, type ResourceInstance } from './resource.js';
-import { script, sh } from './shell.js';
+import { script, sh } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
 
 function applySections(instance: ResourceInstance, current: unknown, changes: ReturnType<typeof diffResource>): Section[] {

@@ -1,6 +1,4 @@
 /** What the engine tells the world. The UI, the text printer and the reports consume these; nothing else. */
-import type { FieldChange } from './resource.js';
-
 export type Mode = 'plan' | 'check' | 'apply';
 
 /**
@@ -12,6 +10,15 @@ export type Mode = 'plan' | 'check' | 'apply';
  * - `skipped`: not attempted, because an earlier resource on the host failed or the run was interrupted.
  */
 export type ResourceOutcome = 'unchanged' | 'drifted' | 'changed' | 'pending' | 'failed' | 'skipped';
+
+/** One field of a resource's state that differs: `from` is what the host has, `to` what the recipe wants. */
+export interface FieldChange {
+  field: string;
+  from: unknown;
+  to: unknown;
+  /** A unified diff, for text content. */
+  patch?: string;
+}
 
 export interface ResourceError {
   /** Which step failed. `read` failures make the exit code 4 in every mode. */

@@ -3,10 +3,9 @@ import { createHash } from 'node:crypto';
 import { batchScript, type Section, type SectionResult } from './batch.js';
 import type { HandlerResult, ResourceError, ResourceResult } from './events.js';
 import { Unknowable, type HandlerRef, type ResourceInstance } from './resource.js';
-import { redactDeep, type Secret } from './secret.js';
-import { sh } from './shell.js';
-import { TIMEOUT_EXIT_CODE } from '../transport/local.js';
-import { ConnectionError, type Transport } from '../transport/types.js';
+import { redactDeep, type Secret } from '../shell/index.js';
+import { sh } from '../shell/index.js';
+import { TIMEOUT_EXIT_CODE, type Transport } from '../transport/types.js';
 
 export interface HostTarget {
   name: string;
@@ -133,9 +132,4 @@ export function desiredOf(instance: ResourceInstance): unknown {
 /** Every string of a result (error, diff, desired and actual state) with the host's secrets replaced. */
 export function scrub<Result extends ResourceResult | HandlerResult>(result: Result, secrets: readonly Secret[] | undefined): Result {
   return secrets?.length ? redactDeep(result, secrets) : result;
-}
-
-export function connectionLost(host: string, error: unknown): ConnectionError {
-  if (error instanceof ConnectionError) return error;
-  return new ConnectionError(host, (error as Error).message);
 }

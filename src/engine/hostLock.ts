@@ -6,7 +6,7 @@
 import { hostname, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Section } from './batch.js';
-import { sh, ShellCommand } from './shell.js';
+import { sh, ShellCommand } from '../shell/index.js';
 
 export const LEASE_DIRECTORY = '/var/lib/keel';
 export const LEASE_BUSY_EXIT = 75;

@@ -2,8 +2,8 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { ResourceInstance } from './resource.js';
-import { Secret } from './secret.js';
-import { formatPath, validate, type ValidationIssue } from './validate.js';
+import { Secret } from '../shell/index.js';
+import { formatPath, validate, type ValidationIssue } from '../schema/index.js';
 
 /** What a recipe may know about any host in the inventory. */
 export interface HostInfo {

@@ -7,8 +7,11 @@ import { createTwoFilesPatch } from 'diff';
 import { dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
-import type { ShellCommand } from './shell.js';
-import { formatPath, validate, type ValidationIssue } from './validate.js';
+import type { FieldChange } from './events.js';
+import type { ShellCommand } from '../shell/index.js';
+import { formatPath, validate, type ValidationIssue } from '../schema/index.js';
+
+export type { FieldChange } from './events.js';
 
 export interface ReadOutput {
   stdout: string;
@@ -26,14 +29,6 @@ export interface ReadSpec<State> {
   command: ShellCommand;
   /** Pure function of the command's output. Throws when the output makes no sense. */
   parse(output: ReadOutput): State | Unknowable;
-}
-
-export interface FieldChange {
-  field: string;
-  from: unknown;
-  to: unknown;
-  /** A unified diff, for text content. */
-  patch?: string;
 }
 
 export interface ResourceDefinition<Schema extends TSchema, State> {

@@ -13,7 +13,7 @@ import {
 } from './events.js';
 import { BatchError, desiredOf, readSection, REMOTE_SCRIPT, type HostTarget, type Timeouts } from './host.js';
 import { observeHost, readerFor } from './observe.js';
-import { redact } from './secret.js';
+import { redact } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
 
 export interface RunOptions {

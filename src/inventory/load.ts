@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { InventorySchema, type ConnectionSettings, type InventoryFile } from './schema.js';
-import { formatPath, validate } from '../engine/validate.js';
+import { formatPath, validate } from '../schema/index.js';
 
 type Path = (string | number)[];
 

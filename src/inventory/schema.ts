@@ -1,6 +1,6 @@
 /** The inventory's shape. `inventory/schema.json` is this schema, published for editors and other tools. */
 import { Type, type Static } from '@sinclair/typebox';
-import { Port } from '../engine/values.js';
+import { Port } from '../schema/index.js';
 
 export const SecretSource = Type.Union(
   [

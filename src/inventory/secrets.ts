@@ -2,11 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Secret } from '../engine/secret.js';
-import { formatPath, validate } from '../engine/validate.js';
+import { Secret } from '../shell/index.js';
+import { formatPath, validate } from '../schema/index.js';
 import { InventoryError, type InventoryHost } from './load.js';
 import { SecretSource, type SecretSourceSpec } from './schema.js';
-import type { Become } from '../transport/types.js';
 
 /** `what` names the setting in messages, e.g. `rs1: become.password`; the value never appears in one. */
 export function resolveSecret(source: SecretSourceSpec, what: string): Secret {
@@ -32,17 +31,6 @@ export function connectionSecrets(host: InventoryHost): Secret[] {
     [passphrase, 'passphrase'],
   ];
   return sources.flatMap(([source, field]) => (source ? [resolveSecret(source, `${host.name}: ${field}`)] : []));
-}
-
-/**
- * The `become` a host's inventory asks for, when logged in as `user`: none for root. `become: true` uses the
- * password given with --ask-become-pass, if any, and otherwise passwordless sudo.
- */
-export function becomeOf(host: InventoryHost, user: string, askedPassword?: Secret): Become | undefined {
-  const { become } = host.connection;
-  if (!become || user === 'root') return undefined;
-  if (become !== true) return { password: resolveSecret(become.password, `${host.name}: become.password`) };
-  return askedPassword ? { password: askedPassword } : {};
 }
 
 /** `{secret: …}` in the vars: a reference to a secret, resolved before any recipe sees the vars. */

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDocument } from 'yaml';
 import { $ } from 'zx';
-import { sh } from '../engine/shell.js';
+import { sh } from '../shell/index.js';
 import { loadInventory } from '../inventory/load.js';
 import { labDir, openLab, startHosts, stopLab, type ExecResult, type Lab } from './hosts.js';
 import { createHostNetwork, deleteNetns, HOST_INTERFACE, hostNetns, parseSubnet, type Subnet } from './netns.js';

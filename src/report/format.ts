@@ -1,5 +1,5 @@
 /** Wording shared by every human-facing view (plain text and the terminal UI). */
-import type { FieldChange } from '../engine/resource.js';
+import type { FieldChange } from '../engine/events.js';
 import { emptyCounts, type HandlerResult, type HostCounts, type HostSummary, type Mode, type ResourceError, type ResourceResult, type RunSummary } from '../engine/events.js';
 
 /** What Ctrl-C does, said by every view. */

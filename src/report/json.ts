@@ -4,7 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { RunSummary } from '../engine/events.js';
-import { StringEnum } from '../engine/values.js';
+import { StringEnum } from '../schema/index.js';
 
 export const REPORT_VERSION = 'keel.report/v1';
 

@@ -9,8 +9,8 @@
 import { Type } from '@sinclair/typebox';
 import { createHash } from 'node:crypto';
 import { defineResource, type FieldChange } from '../engine/resource.js';
-import { sh, ShellCommand } from '../engine/shell.js';
-import { AbsolutePath } from '../engine/values.js';
+import { sh, ShellCommand } from '../shell/index.js';
+import { AbsolutePath } from '../schema/index.js';
 
 const ShellText = Type.String({ minLength: 1, maxLength: 65536, title: 'a shell command' });
 

@@ -6,10 +6,10 @@ import { Type, type Static } from '@sinclair/typebox';
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { fieldChange, defineResource, Unknowable, type FieldChange } from '../engine/resource.js';
-import { sh, type ShellCommand } from '../engine/shell.js';
-import { REDACTED, Secret } from '../engine/secret.js';
-import { AbsolutePath, FileMode, SecretString, StringEnum, UserOrGroup } from '../engine/values.js';
-import { atomicWriteScript } from '../transport/scripts.js';
+import { sh, type ShellCommand } from '../shell/index.js';
+import { REDACTED, Secret } from '../shell/index.js';
+import { AbsolutePath, FileMode, SecretString, StringEnum, UserOrGroup } from '../schema/index.js';
+import { atomicWriteScript } from '../shell/index.js';
 
 const FileParams = Type.Object(
   {

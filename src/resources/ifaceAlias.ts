@@ -5,10 +5,10 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineResource, fieldChange, Unknowable, type FieldChange } from '../engine/resource.js';
-import { printTextFile, sh, type ShellCommand } from '../engine/shell.js';
-import type { ValidationIssue } from '../engine/validate.js';
-import { AddressLabel, canonicalIp, InterfaceName, IpAddress, StringEnum } from '../engine/values.js';
-import { atomicWriteScript } from '../transport/scripts.js';
+import { printTextFile, sh, type ShellCommand } from '../shell/index.js';
+import type { ValidationIssue } from '../schema/index.js';
+import { AddressLabel, canonicalIp, InterfaceName, IpAddress, StringEnum } from '../schema/index.js';
+import { atomicWriteScript } from '../shell/index.js';
 
 const IfaceAliasParams = Type.Object(
   {

@@ -11,10 +11,10 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineResource, fieldChange, Unknowable, type FieldChange } from '../engine/resource.js';
-import { sh, type ShellCommand } from '../engine/shell.js';
-import type { ValidationIssue } from '../engine/validate.js';
-import { canonicalIp, IpAddress, Port, StringEnum } from '../engine/values.js';
-import { atomicWriteScript } from '../transport/scripts.js';
+import { sh, type ShellCommand } from '../shell/index.js';
+import type { ValidationIssue } from '../schema/index.js';
+import { canonicalIp, IpAddress, Port, StringEnum } from '../schema/index.js';
+import { atomicWriteScript } from '../shell/index.js';
 
 const Forwarding = StringEnum(['route', 'masq', 'tunnel']);
 

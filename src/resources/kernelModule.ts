@@ -4,8 +4,8 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineResource } from '../engine/resource.js';
-import { sh, type ShellCommand } from '../engine/shell.js';
-import { atomicWriteScript } from '../transport/scripts.js';
+import { sh, type ShellCommand } from '../shell/index.js';
+import { atomicWriteScript } from '../shell/index.js';
 
 const KernelModuleParams = Type.Object(
   {

@@ -10,8 +10,8 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { defineResource, type FieldChange } from '../engine/resource.js';
-import { sh, ShellCommand } from '../engine/shell.js';
-import { PackageName, PackageVersion, StringEnum } from '../engine/values.js';
+import { sh, ShellCommand } from '../shell/index.js';
+import { PackageName, PackageVersion, StringEnum } from '../schema/index.js';
 
 const DEFAULT_LOCK_WAIT_SECONDS = 60;
 

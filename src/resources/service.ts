@@ -6,8 +6,8 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineResource, diffFields, Unknowable, type FieldChange } from '../engine/resource.js';
-import { sh, type ShellCommand } from '../engine/shell.js';
-import { UnitName } from '../engine/values.js';
+import { sh, type ShellCommand } from '../shell/index.js';
+import { UnitName } from '../schema/index.js';
 
 const ServiceParams = Type.Object(
   {

@@ -4,8 +4,8 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineResource, Unknowable } from '../engine/resource.js';
-import { printTextFile, sh } from '../engine/shell.js';
-import { atomicWriteScript } from '../transport/scripts.js';
+import { printTextFile, sh } from '../shell/index.js';
+import { atomicWriteScript } from '../shell/index.js';
 
 export const SysctlKey = Type.String({
   pattern: '^[a-z][a-z0-9_]*(\\.[A-Za-z0-9_][A-Za-z0-9_:@/-]*)+$',

@@ -1,9 +1,7 @@
 import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
-import { becomeCommand, putWithScript } from './scripts.js';
-import type { Become, ExecOptions, ExecResult, PutOptions, Transport } from './types.js';
-
-export const TIMEOUT_EXIT_CODE = 124;
+import { becomeCommand } from './become.js';
+import { TIMEOUT_EXIT_CODE, type Become, type ExecOptions, type ExecResult, type Transport } from './types.js';
 
 /** Runs commands on this machine: pull mode (`--connection local`) and tests. */
 export class LocalTransport implements Transport {
@@ -64,9 +62,6 @@ export class LocalTransport implements Transport {
     });
   }
 
-  put(path: string, content: Buffer | string, options: PutOptions = {}): Promise<void> {
-    return putWithScript(this, path, content, options);
-  }
 
   async close(): Promise<void> {}
 }

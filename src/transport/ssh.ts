@@ -9,11 +9,8 @@ import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import pLimit from 'p-limit';
 import ssh2, { type AnyAuthMethod, type AuthHandlerMiddleware, type Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
-import type { Secret } from '../engine/secret.js';
-import { quote, sh } from '../engine/shell.js';
-import type { InventoryHost } from '../inventory/load.js';
-import { becomeOf, resolveSecret } from '../inventory/secrets.js';
-import type { ConnectOptions } from './connect.js';
+import type { Secret } from '../shell/index.js';
+import { quote, sh } from '../shell/index.js';
 import {
   describeKey,
   fingerprint,
@@ -24,10 +21,9 @@ import {
   verifyHostKey,
   type HostKeyVerdict,
 } from './knownHosts.js';
-import { TIMEOUT_EXIT_CODE } from './local.js';
-import { becomeCommand, putWithScript } from './scripts.js';
+import { becomeCommand } from './become.js';
 import { expandHome, expandTokens, sshConfigFor, userSshDirectory } from './sshConfig.js';
-import { ConnectionError, type Become, type ExecOptions, type ExecResult, type PutOptions, type Transport } from './types.js';
+import { ConnectionError, TIMEOUT_EXIT_CODE, type Become, type ExecOptions, type ExecResult, type SshTarget, type Transport } from './types.js';
 
 const MAX_CHANNELS = 10;
 const DEFAULT_CONNECT_TIMEOUT_SECONDS = 10;
@@ -216,13 +212,13 @@ interface KnownHostsPolicy {
 }
 
 /** ~/.ssh/known_hosts and the system file, plus the inventory's and the command line's; new keys go to the last named. */
-function knownHostsPolicy(host: InventoryHost, options: ConnectOptions): KnownHostsPolicy {
+function knownHostsPolicy(target: SshTarget): KnownHostsPolicy {
   const userFile = join(userSshDirectory(), 'known_hosts');
-  const named = [host.connection.knownHostsFile, options.knownHostsFile].filter((file): file is string => file !== undefined).map(expandHome);
+  const named = target.knownHostsFiles.map(expandHome);
   return {
     files: [...new Set([userFile, GLOBAL_KNOWN_HOSTS, ...named])],
     recordTo: named.at(-1) ?? userFile,
-    acceptNew: options.acceptNew === true,
+    acceptNew: target.acceptNew,
   };
 }
 
@@ -580,9 +576,6 @@ class SshTransport implements Transport {
     this.#execute(sh`kill -s TERM -- ${group} 2>/dev/null; sleep ${seconds}; kill -s KILL -- ${group} 2>/dev/null; true`.text, { sudo: true }).catch(() => undefined);
   }
 
-  put(path: string, content: Buffer | string, options: PutOptions = {}): Promise<void> {
-    return putWithScript(this, path, content, options);
-  }
 
   /**
    * Says goodbye and returns: the server's side of it (ending the session and its PAM stack) takes it a tenth of a
@@ -595,49 +588,42 @@ class SshTransport implements Transport {
   }
 }
 
-function credentialsOf(host: InventoryHost): Credentials {
-  const { identityFile, passphrase, password } = host.connection;
-  return {
+export async function connectSsh(target: SshTarget): Promise<Transport> {
+  const { user, port, proxyCommand, proxyJump, connectTimeoutSeconds, identityFile, passphrase, password } = target;
+  const credentials: Credentials = {
     ...(identityFile ? { identityFile: expandHome(identityFile) } : {}),
-    ...(passphrase ? { passphrase: resolveSecret(passphrase, `${host.name}: passphrase`) } : {}),
-    ...(password ? { password: resolveSecret(password, `${host.name}: password`) } : {}),
+    ...(passphrase ? { passphrase } : {}),
+    ...(password ? { password } : {}),
   };
-}
-
-export async function connectSsh(host: InventoryHost, options: ConnectOptions): Promise<Transport> {
-  const { user, port, proxyCommand, proxyJump, connectTimeout } = host.connection;
-  let credentials: Credentials;
   let endpoint: Endpoint;
-  let become: Become | undefined;
   try {
-    credentials = credentialsOf(host);
     endpoint = resolveEndpoint(
-      host.name,
-      host.name,
-      host.address,
+      target.name,
+      target.name,
+      target.address,
       {
         ...(user ? { user } : {}),
         ...(port ? { port } : {}),
         ...(proxyCommand ? { proxyCommand } : {}),
         ...(proxyJump ? { proxyJump } : {}),
-        ...(connectTimeout ? { connectTimeoutSeconds: connectTimeout } : {}),
+        ...(connectTimeoutSeconds ? { connectTimeoutSeconds } : {}),
       },
       credentials,
     );
-    become = becomeOf(host, endpoint.user, options.becomePassword);
   } catch (error) {
-    throw new ConnectionError(host.name, (error as Error).message);
+    throw new ConnectionError(target.name, (error as Error).message);
   }
+  const become = endpoint.user === 'root' ? undefined : target.become;
   const opened: Attempt['opened'] = { clients: [], proxies: [] };
   const closeAll = (): void => {
     for (const client of opened.clients) client.end();
     for (const proxy of opened.proxies) if (proxy.child.exitCode === null) endProxy(proxy.child);
   };
   try {
-    const client = await openClient(endpoint, { policy: knownHostsPolicy(host, options), credentials, opened });
-    return new SshTransport(host.name, endpoint.hostName, where(endpoint), client, become, closeAll);
+    const client = await openClient(endpoint, { policy: knownHostsPolicy(target), credentials, opened });
+    return new SshTransport(target.name, endpoint.hostName, where(endpoint), client, become, closeAll);
   } catch (error) {
     closeAll();
-    throw error instanceof ConnectionError ? error : new ConnectionError(host.name, `${where(endpoint)}: ${(error as Error).message}`);
+    throw error instanceof ConnectionError ? error : new ConnectionError(target.name, `${where(endpoint)}: ${(error as Error).message}`);
   }
 }

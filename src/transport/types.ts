@@ -1,4 +1,7 @@
-import type { Secret } from '../engine/secret.js';
+import type { Secret } from '../shell/index.js';
+
+/** The exit code of a command ended by its timeout, as coreutils' `timeout` gives. */
+export const TIMEOUT_EXIT_CODE = 124;
 
 export interface ExecOptions {
   /** Bytes written to the command's standard input, then closed. */
@@ -15,15 +18,34 @@ export interface ExecResult {
   code: number;
 }
 
-export interface PutOptions {
-  mode?: number;
-  owner?: string;
-  group?: string;
-}
-
 export interface Become {
   /** Absent: `sudo -n` (passwordless). Present: fed to `sudo -S` on stdin, never in argv. */
   password?: Secret;
+}
+
+/**
+ * Everything the SSH transport needs to reach one host, resolved from the inventory by the layer above:
+ * settings it leaves out come from ~/.ssh/config, as with OpenSSH.
+ */
+export interface SshTarget {
+  /** How messages name the host. */
+  name: string;
+  /** Host name, address or ssh config alias. */
+  address: string;
+  user?: string;
+  port?: number;
+  identityFile?: string;
+  passphrase?: Secret;
+  password?: Secret;
+  proxyCommand?: string;
+  proxyJump?: string;
+  connectTimeoutSeconds?: number;
+  /** Read besides ~/.ssh/known_hosts and the system file; --accept-new records new keys in the last. */
+  knownHostsFiles: string[];
+  /** Trust on first use: record the key of a host not yet known. */
+  acceptNew: boolean;
+  /** The sudo asked for; not used when the login user is root. */
+  become?: Become;
 }
 
 /** How the engine reaches a host. The engine never learns which kind it holds. */
@@ -32,8 +54,6 @@ export interface Transport {
   /** Number of commands executed so far (one per exec channel for SSH). */
   readonly execCount: number;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
-  /** Writes a file atomically: a temporary file beside it, mode and owner set, then renamed into place. */
-  put(path: string, content: Buffer | string, options?: PutOptions): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -14,7 +14,7 @@ import { loadInventory } from '../../src/inventory/load.js';
 import { startHosts, type Lab } from '../../src/lab/hosts.js';
 import { file } from '../../src/resources/file.js';
 import { runOnce } from '../../src/testing.js';
-import { connectSsh } from '../../src/transport/ssh.js';
+import { connectHost } from '../../src/planner/connect.js';
 import { keel, recipeProject, type CliResult } from '../support/cli.js';
 import { holdDpkgLock } from '../support/dpkgLock.js';
 import { startKeel } from '../support/keelProcess.js';
@@ -245,7 +245,7 @@ describe('nothing half-written', () => {
     const path = '/srv/keel-big.txt';
     const versions = ['a', 'b'].map((fill) => `${fill.repeat(4 * 1024 * 1024)}\n`);
     const digests = versions.map((version) => createHash('md5').update(version).digest('hex'));
-    const transport = await connectSsh(loadInventory(inventory()).hosts[0]!, { kind: 'ssh' });
+    const transport = await connectHost(loadInventory(inventory()).hosts[0]!, { kind: 'ssh' });
     try {
       expect((await runOnce('apply', [file({ path, content: versions[0]! })], transport)).outcome).toBe('ok');
       await inHost('h1', `rm -f /run/keel-reader-stop; (while [ ! -e /run/keel-reader-stop ]; do md5sum < ${path}; done > /run/keel-reader.out 2>&1 &)`);

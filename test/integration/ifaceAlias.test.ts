@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadInventory } from '../../src/inventory/load.js';
 import { ifaceAlias } from '../../src/resources/ifaceAlias.js';
 import { runOnce, testResource } from '../../src/testing.js';
-import { connectSsh } from '../../src/transport/ssh.js';
+import { connectHost } from '../../src/planner/connect.js';
 import { useLabHost } from '../support/labHost.js';
 
 const host = useLabHost('res-alias');
@@ -37,7 +37,7 @@ describe('ifaceAlias on a real host', () => {
     await lab.start(name);
     expect(await sh('ip -o -4 addr show dev lo')).toMatch(/192\.168\.9\.100\/32 .* lo:8/);
     expect((await sh(`systemctl is-active ${UNIT}`)).trim()).toBe('active');
-    const again = await connectSsh(loadInventory(lab.inventoryPath).hosts[0]!, { kind: 'ssh' });
+    const again = await connectHost(loadInventory(lab.inventoryPath).hosts[0]!, { kind: 'ssh' });
     try {
       const plan = await runOnce('plan', [ifaceAlias({ device: 'lo', address: '192.168.9.100', prefix: 32, label: 'lo:8' })], again);
       expect(plan.resources[0]!.outcome).toBe('unchanged');
@@ -49,7 +49,7 @@ describe('ifaceAlias on a real host', () => {
   it('changes the prefix of an alias on the LAN interface and removes it, never touching the host’s own address', async () => {
     const { lab, sh } = host();
     const own = lab.hosts[0]!.address;
-    const transport = await connectSsh(loadInventory(lab.inventoryPath).hosts[0]!, { kind: 'ssh' });
+    const transport = await connectHost(loadInventory(lab.inventoryPath).hosts[0]!, { kind: 'ssh' });
     try {
       const alias = (prefix: number, state: 'present' | 'absent' = 'present') =>
         ifaceAlias({ device: 'eth0', address: '10.77.0.100', prefix, label: 'eth0:0', state, persist: false });

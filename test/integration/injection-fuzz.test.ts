@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchScript, type Section } from '../../src/engine/batch.js';
 import { ResourceParamsError, diffResource, type ResourceInstance } from '../../src/engine/resource.js';
-import { quote, ShellCommand } from '../../src/engine/shell.js';
+import { quote, ShellCommand } from '../../src/shell/index.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { startHosts, type Lab } from '../../src/lab/hosts.js';
 import { command } from '../../src/resources/command.js';
@@ -25,7 +25,7 @@ import { pkg, type PackageState } from '../../src/resources/package.js';
 import { service, type ServiceState } from '../../src/resources/service.js';
 import { sysctl } from '../../src/resources/sysctl.js';
 import { runOnce } from '../../src/testing.js';
-import { connectSsh } from '../../src/transport/ssh.js';
+import { connectHost } from '../../src/planner/connect.js';
 import type { Transport } from '../../src/transport/types.js';
 import { CANARY, hostileStrings, RELATIVE_CANARY } from '../support/hostileStrings.js';
 
@@ -293,7 +293,7 @@ async function canaries(): Promise<string> {
 
 beforeAll(async () => {
   lab = await startHosts({ lab: 'fuzz', count: 1, kind: 'light' });
-  transport = await connectSsh(loadInventory(lab.inventoryPath).hosts[0]!, { kind: 'ssh' });
+  transport = await connectHost(loadInventory(lab.inventoryPath).hosts[0]!, { kind: 'ssh' });
   const scripts = RECORDED_SCRIPTS.map((name) => `printf '%s\\n' '#!/bin/sh' 'printf "%s\\\\0" @call "$(($# + 1))" "\${0##*/}" "$@" >> "$__fz_log_file"' > ${STUB_BIN}/${name}`).join('; ');
   const setup = await lab.exec(lab.hosts[0]!.name, `mkdir -p ${STUB_BIN} && ${scripts} && chmod +x ${STUB_BIN}/*`);
   if (setup.code !== 0) throw new Error(setup.stderr);

@@ -7,12 +7,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quote } from '../../src/engine/shell.js';
+import { quote } from '../../src/shell/index.js';
 import { startHosts, type Lab } from '../../src/lab/hosts.js';
-import { connectSsh } from '../../src/transport/ssh.js';
+import { connectHost } from '../../src/planner/connect.js';
 import type { Transport } from '../../src/transport/types.js';
 import { KEEL, keel, recipeProject } from '../support/cli.js';
 import { inventoryHost } from '../support/sshd.js';
+import { writeFileOver } from '../support/writeFile.js';
 
 const PASSWORD = `pa ss'"$(touch /tmp/owned)`;
 const PASSWORD_ENV = 'KEEL_TEST_BECOME_PASSWORD';
@@ -70,7 +71,7 @@ afterAll(async () => {
 describe('become with passwordless sudo', () => {
   let transport: Transport;
   beforeAll(async () => {
-    transport = await connectSsh(asUser('nopass', true), { kind: 'ssh' });
+    transport = await connectHost(asUser('nopass', true), { kind: 'ssh' });
   });
   afterAll(async () => {
     await transport?.close();
@@ -81,8 +82,8 @@ describe('become with passwordless sudo', () => {
     expect((await transport.exec('id -un')).stdout.toString()).toBe('nopass\n');
   });
 
-  it('writes root-owned files with put', async () => {
-    await transport.put('/etc/keel-become-test', 'written as root\n', { mode: 0o600 });
+  it('writes root-owned files with the atomic-write fragment', async () => {
+    await writeFileOver(transport, '/etc/keel-become-test', 'written as root\n', { mode: 0o600 });
     expect(await inHost('stat -c "%U %a" /etc/keel-become-test && cat /etc/keel-become-test')).toBe('root 600\nwritten as root\n');
   });
 
@@ -97,7 +98,7 @@ describe('become with passwordless sudo', () => {
 
 describe('become with a sudo password', () => {
   it('feeds the password on stdin, before the command\'s own stdin, and never in argv', async () => {
-    const transport = await connectSsh(asUser('withpass', { password: { env: PASSWORD_ENV } }), { kind: 'ssh' });
+    const transport = await connectHost(asUser('withpass', { password: { env: PASSWORD_ENV } }), { kind: 'ssh' });
     try {
       expect((await transport.exec('id -un', { sudo: true })).stdout.toString()).toBe('root\n');
       expect((await transport.exec('cat', { sudo: true, stdin: 'the command input\n' })).stdout.toString()).toBe('the command input\n');
@@ -114,7 +115,7 @@ describe('become with a sudo password', () => {
   });
 
   it('without the password, sudo -n refuses rather than waiting for one', async () => {
-    const transport = await connectSsh(asUser('withpass', true), { kind: 'ssh' });
+    const transport = await connectHost(asUser('withpass', true), { kind: 'ssh' });
     try {
       const result = await transport.exec('id -un', { sudo: true, timeoutMs: 10_000 });
       expect(result.code).toBe(1);

@@ -9,9 +9,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectSsh } from '../../src/transport/ssh.js';
+import { connectHost } from '../../src/planner/connect.js';
 import { ConnectionError, type Transport } from '../../src/transport/types.js';
 import { generateKey, inventoryHost, startSshd, type TestSshd } from '../support/sshd.js';
+import { writeFileOver } from '../support/writeFile.js';
 
 let sshd: TestSshd;
 let home: string;
@@ -59,7 +60,7 @@ afterAll(async () => {
 describe('commands', () => {
   let transport: Transport;
   beforeAll(async () => {
-    transport = await connectSsh(target(), { kind: 'ssh' });
+    transport = await connectHost(target(), { kind: 'ssh' });
   });
   afterAll(async () => {
     await transport?.close();
@@ -94,13 +95,13 @@ describe('commands', () => {
     const path = join(directory, 'data.bin');
     const versions = ['a', 'b'].map((fill) => Buffer.alloc(3_000_000, fill));
     const digests = new Set(versions.map((version) => createHash('md5').update(version).digest('hex')));
-    await transport.put(path, versions[0]!, { mode: 0o640 });
+    await writeFileOver(transport, path, versions[0]!, { mode: 0o640 });
     let reading = true;
     const seen: string[] = [];
     const reader = (async () => {
       while (reading) seen.push((await transport.exec(`md5sum < ${path}`)).stdout.toString().split(' ')[0]!);
     })();
-    for (let round = 0; round < 6; round += 1) await transport.put(path, versions[round % 2]!, { mode: 0o640 });
+    for (let round = 0; round < 6; round += 1) await writeFileOver(transport, path, versions[round % 2]!, { mode: 0o640 });
     reading = false;
     await reader;
     expect(seen.length).toBeGreaterThan(0);
@@ -136,7 +137,7 @@ describe('host keys', () => {
   it('refuses an unknown host, naming it, its key type and fingerprint, and how to accept it', async () => {
     const empty = join(home, 'empty_known_hosts');
     writeFileSync(empty, '');
-    const error = await connectionError(connectSsh(target({ knownHostsFile: empty }), { kind: 'ssh' }));
+    const error = await connectionError(connectHost(target({ knownHostsFile: empty }), { kind: 'ssh' }));
     expect(error.host).toBe('target');
     expect(error.message).toContain(`target: host key for [127.0.0.1]:${sshd.port} is not known; run with --accept-new to trust it (ssh-ed25519 ${sha256Of(sshd.hostPublicKey)})`);
     expect(error.message).toContain(`ssh-keyscan -p ${sshd.port} 127.0.0.1 >> ${empty}`);
@@ -144,10 +145,10 @@ describe('host keys', () => {
 
   it('--accept-new records the key, and the next connection passes without it', async () => {
     const file = join(home, 'tofu_known_hosts');
-    const first = await connectSsh(target({ knownHostsFile: file }), { kind: 'ssh', acceptNew: true });
+    const first = await connectHost(target({ knownHostsFile: file }), { kind: 'ssh', acceptNew: true });
     await first.close();
     expect(readFileSync(file, 'utf8')).toBe(`${sshd.knownHostsLine}\n`);
-    const second = await connectSsh(target({ knownHostsFile: file }), { kind: 'ssh' });
+    const second = await connectHost(target({ knownHostsFile: file }), { kind: 'ssh' });
     expect((await second.exec('true')).code).toBe(0);
     await second.close();
     expect(readFileSync(file, 'utf8')).toBe(`${sshd.knownHostsLine}\n`);
@@ -156,7 +157,7 @@ describe('host keys', () => {
   it('records into ~/.ssh/known_hosts when no other file is named, as OpenSSH would read it', async () => {
     const host = target();
     delete host.connection.knownHostsFile;
-    const transport = await connectSsh(host, { kind: 'ssh', acceptNew: true });
+    const transport = await connectHost(host, { kind: 'ssh', acceptNew: true });
     await transport.close();
     const recorded = join(home, '.ssh/known_hosts');
     expect(execFileSync('ssh-keygen', ['-F', `[127.0.0.1]:${sshd.port}`, '-f', recorded], { encoding: 'utf8' })).toContain(sshd.hostPublicKey);
@@ -168,7 +169,7 @@ describe('host keys', () => {
     const file = join(home, 'changed_known_hosts');
     writeFileSync(file, `[127.0.0.1]:${sshd.port} ${impostor}\n`);
     for (const acceptNew of [false, true]) {
-      const error = await connectionError(connectSsh(target({ knownHostsFile: file }), { kind: 'ssh', acceptNew }));
+      const error = await connectionError(connectHost(target({ knownHostsFile: file }), { kind: 'ssh', acceptNew }));
       expect(error.message).toContain(`host key for [127.0.0.1]:${sshd.port} has CHANGED`);
       expect(error.message).toContain(`expected ssh-ed25519 ${sha256Of(impostor)} (${file}:1)`);
       expect(error.message).toContain(`offered ssh-ed25519 ${sha256Of(sshd.hostPublicKey)}`);
@@ -179,7 +180,7 @@ describe('host keys', () => {
   it('refuses a key marked @revoked', async () => {
     const file = join(home, 'revoked_known_hosts');
     writeFileSync(file, `${sshd.knownHostsLine}\n@revoked * ${sshd.hostPublicKey}\n`);
-    const error = await connectionError(connectSsh(target({ knownHostsFile: file }), { kind: 'ssh' }));
+    const error = await connectionError(connectHost(target({ knownHostsFile: file }), { kind: 'ssh' }));
     expect(error.message).toContain('is REVOKED');
   });
 
@@ -188,7 +189,7 @@ describe('host keys', () => {
     writeFileSync(file, `${sshd.knownHostsLine}\n`);
     execFileSync('ssh-keygen', ['-H', '-f', file], { stdio: 'ignore' });
     expect(readFileSync(file, 'utf8')).toMatch(/^\|1\|/);
-    const transport = await connectSsh(target({ knownHostsFile: file }), { kind: 'ssh' });
+    const transport = await connectHost(target({ knownHostsFile: file }), { kind: 'ssh' });
     await transport.close();
   });
 });
@@ -199,7 +200,7 @@ describe('connection failures', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
     await new Promise((resolve) => server.close(resolve));
-    const error = await connectionError(connectSsh(target({ port }), { kind: 'ssh' }));
+    const error = await connectionError(connectHost(target({ port }), { kind: 'ssh' }));
     expect(error.message).toBe(`target (127.0.0.1:${port}): connection refused`);
   });
 
@@ -209,7 +210,7 @@ describe('connection failures', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
     try {
-      const { value: error, ms } = await timed(() => connectionError(connectSsh(target({ port, connectTimeout: 1 }), { kind: 'ssh' })));
+      const { value: error, ms } = await timed(() => connectionError(connectHost(target({ port, connectTimeout: 1 }), { kind: 'ssh' })));
       expect(error.message).toBe(`target (127.0.0.1:${port}): connect timed out after 1 s`);
       expect(ms).toBeLessThan(2_500);
     } finally {
@@ -221,7 +222,7 @@ describe('connection failures', () => {
   it('reports which keys it tried when none is accepted', async () => {
     const wrongKey = join(mkdtempSync(join(tmpdir(), 'keel-key-')), 'id_wrong');
     generateKey(wrongKey);
-    const error = await connectionError(connectSsh(target({ identityFile: wrongKey }), { kind: 'ssh' }));
+    const error = await connectionError(connectHost(target({ identityFile: wrongKey }), { kind: 'ssh' }));
     expect(error.message).toBe(`target: authentication failed as root (tried publickey with ${wrongKey})`);
   });
 
@@ -229,16 +230,16 @@ describe('connection failures', () => {
     const encrypted = join(mkdtempSync(join(tmpdir(), 'keel-key-')), 'id_encrypted');
     const publicKey = generateKey(encrypted, 'ed25519', 'correct horse');
     writeFileSync(join(sshd.directory, 'authorized_keys'), `${readFileSync(join(sshd.directory, 'authorized_keys'), 'utf8')}${publicKey}\n`);
-    const error = await connectionError(connectSsh(target({ identityFile: encrypted }), { kind: 'ssh' }));
+    const error = await connectionError(connectHost(target({ identityFile: encrypted }), { kind: 'ssh' }));
     expect(error.message).toContain(`skipped ${encrypted} (encrypted, and no passphrase was given)`);
     process.env['KEEL_TEST_PASSPHRASE'] = 'correct horse';
-    const transport = await connectSsh(target({ identityFile: encrypted, passphrase: { env: 'KEEL_TEST_PASSPHRASE' } }), { kind: 'ssh' });
+    const transport = await connectHost(target({ identityFile: encrypted, passphrase: { env: 'KEEL_TEST_PASSPHRASE' } }), { kind: 'ssh' });
     await transport.close();
   });
 
   it('rejects a command in flight promptly with ConnectionError when the sshd serving it is killed, and every later one', async () => {
     const before = new Set(sshd.connectionPids());
-    const transport = await connectSsh(target(), { kind: 'ssh' });
+    const transport = await connectHost(target(), { kind: 'ssh' });
     const running = transport.exec('sleep 30');
     await new Promise((resolve) => setTimeout(resolve, 500));
     const started = performance.now();
@@ -257,7 +258,7 @@ describe('connection failures', () => {
 describe('a host that stops answering', () => {
   it('is declared lost by keepalive, failing the command in flight instead of hanging', async () => {
     const before = new Set(sshd.connectionPids());
-    const transport = await connectSsh(target(), { kind: 'ssh' });
+    const transport = await connectHost(target(), { kind: 'ssh' });
     const serving = sshd.connectionPids().filter((pid) => !before.has(pid));
     const running = transport.exec('sleep 60');
     for (const pid of serving) process.kill(pid, 'SIGSTOP');
@@ -279,25 +280,25 @@ describe('~/.ssh/config and proxies', () => {
       join(home, '.ssh/config'),
       `Host lab-alias\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ${sshd.clientKey}\n`,
     );
-    const transport = await connectSsh(inventoryHost({ address: 'lab-alias', knownHostsFile: knownHosts }), { kind: 'ssh' });
+    const transport = await connectHost(inventoryHost({ address: 'lab-alias', knownHostsFile: knownHosts }), { kind: 'ssh' });
     expect((await transport.exec('echo via config')).stdout.toString()).toBe('via config\n');
     await transport.close();
   });
 
   it('connects through a ProxyCommand, with %h and %p substituted', async () => {
-    const transport = await connectSsh(target({ proxyCommand: 'exec nc %h %p' }), { kind: 'ssh' });
+    const transport = await connectHost(target({ proxyCommand: 'exec nc %h %p' }), { kind: 'ssh' });
     expect((await transport.exec('echo proxied')).stdout.toString()).toBe('proxied\n');
     await transport.close();
   });
 
   it('connects through a ProxyJump host', async () => {
-    const transport = await connectSsh(target({ proxyJump: `root@127.0.0.1:${sshd.port}` }), { kind: 'ssh' });
+    const transport = await connectHost(target({ proxyJump: `root@127.0.0.1:${sshd.port}` }), { kind: 'ssh' });
     expect((await transport.exec('echo jumped')).stdout.toString()).toBe('jumped\n');
     await transport.close();
   });
 
   it('reports a ProxyCommand that fails with its own message', async () => {
-    const error = await connectionError(connectSsh(target({ proxyCommand: 'echo "no way through" >&2; exit 7' }), { kind: 'ssh' }));
+    const error = await connectionError(connectHost(target({ proxyCommand: 'echo "no way through" >&2; exit 7' }), { kind: 'ssh' }));
     expect(error.message).toBe(`target (127.0.0.1:${sshd.port}): proxy command (echo "no way through" >&2; exit 7) exited with code 7: no way through`);
   });
 });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { loadInventory } from '../../src/inventory/load.js';
 import { startHosts, type HostKind, type Lab } from '../../src/lab/hosts.js';
-import { connectSsh } from '../../src/transport/ssh.js';
+import { connectHost } from '../../src/planner/connect.js';
 import type { Transport } from '../../src/transport/types.js';
 
 export interface LabHostSession {
@@ -26,7 +26,7 @@ export function useLabHost(lab: string, kind: HostKind = 'nspawn'): () => LabHos
     const started = await startHosts({ lab, count: 1, kind });
     try {
       const [host] = loadInventory(started.inventoryPath).hosts;
-      const transport = await connectSsh(host!, { kind: 'ssh' });
+      const transport = await connectHost(host!, { kind: 'ssh' });
       session = { lab: started, transport, sh: (command) => handRun(started, command) };
     } catch (error) {
       await started.down();

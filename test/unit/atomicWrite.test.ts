@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { atomicWriteScript } from '../../src/transport/scripts.js';
+import { atomicWriteScript } from '../../src/shell/index.js';
 
 const runScript = (text: string): void => void execFileSync('/bin/sh', ['-c', `set -e\n${text}`]);
 

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { batchScript, type Section } from '../../src/engine/batch.js';
-import { ShellCommand } from '../../src/engine/shell.js';
+import { ShellCommand } from '../../src/shell/index.js';
 
 function runBatch(sections: Section[], prelude = ''): { output: ReturnType<ReturnType<typeof batchScript>['parse']>; code: number } {
   const batch = batchScript(sections);

@@ -9,7 +9,7 @@ import { LocalTransport } from '../../src/transport/local.js';
 import type { Transport } from '../../src/transport/types.js';
 import { runOnce } from '../../src/testing.js';
 import { valueFile } from '../support/valueFile.js';
-import { sh } from '../../src/engine/shell.js';
+import { sh } from '../../src/shell/index.js';
 
 let directory: string;
 let transport: LocalTransport;
@@ -33,7 +33,6 @@ function recording(inner: Transport): Transport & { scripts: string[] } {
       scripts.push(String(options?.stdin ?? command));
       return inner.exec(command, options);
     },
-    put: (p, c, o) => inner.put(p, c, o),
     close: async () => undefined,
   };
 }

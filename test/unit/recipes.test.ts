@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RecipeVarsError } from '../../src/engine/recipe.js';
 import { inventoryFromText, loadInventory } from '../../src/inventory/load.js';
-import { planHosts } from '../../src/inventory/targets.js';
+import { planHosts } from '../../src/planner/targets.js';
 import director from '../../recipes/director.js';
 import realserver from '../../recipes/realserver.js';
 

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { TSchema } from '@sinclair/typebox';
-import { Secret } from './secret.js';
+import { Secret } from '../shell/index.js';
 
 // Compiling runs at every start-up, so its two costliest extras are off: checking each schema against the JSON
 // Schema meta-schema (TypeBox builds them typed; test/unit/schemas.test.ts checks keel's own) and optimising the

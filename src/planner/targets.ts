@@ -5,11 +5,11 @@
 import type { HostTarget } from '../engine/host.js';
 import { checkVars, flattenResources, type HostInfo, type Recipe } from '../engine/recipe.js';
 import type { ResourceInstance } from '../engine/resource.js';
-import type { Secret } from '../engine/secret.js';
+import type { Secret } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
-import { InventoryError, type Inventory, type InventoryHost } from './load.js';
-import { connectionSecrets, resolveSecretVars } from './secrets.js';
-import { selectHosts, unmatchedPatterns } from './select.js';
+import { InventoryError, type Inventory, type InventoryHost } from '../inventory/load.js';
+import { connectionSecrets, resolveSecretVars } from '../inventory/secrets.js';
+import { selectHosts, unmatchedPatterns } from '../inventory/select.js';
 
 export interface PlannedHost {
   host: InventoryHost;

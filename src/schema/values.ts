@@ -3,7 +3,7 @@
  * before any command is built; the `title` doubles as the error message ("must be an interface name").
  */
 import { Type, type TUnsafe } from '@sinclair/typebox';
-import type { Secret } from './secret.js';
+import type { Secret } from '../shell/index.js';
 
 export const Ipv4 = Type.String({ format: 'ipv4', title: 'an IPv4 address' });
 export const IpAddress = Type.Union([Type.String({ format: 'ipv4' }), Type.String({ format: 'ipv6' })], { title: 'an IP address' });
