@@ -62,7 +62,7 @@ export async function connectHost(host: InventoryHost, options: ConnectOptions):
   } catch (error) {
     throw new ConnectionError(host.name, (error as Error).message);
   }
-  const { connectSsh } = await import('../transport/ssh.js');
+  const { connectSsh } = await import('../transport/ssh/index.js');
   return connectSsh(target);
 }
 

@@ -17,7 +17,7 @@ import {
   preferredHostKeyAlgorithms,
   recordHostKey,
   verifyHostKey,
-} from '../../src/transport/knownHosts.js';
+} from '../../src/transport/ssh/knownHosts.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/known_hosts');
 const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
