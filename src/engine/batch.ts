@@ -1,8 +1,9 @@
 /**
  * Many commands in one remote invocation. After each section the script prints an end marker carrying a nonce
  * fresh for every batch, on stdout (with the section's exit code) and on stderr, each after a newline of its own;
- * so any output (binary, missing its trailing newline, text that looks like an older marker) comes back exactly,
- * and whatever a login shell or sudo prints before the script starts is told apart.
+ * so text output, even without its trailing newline or looking like an older marker, comes back exactly, and
+ * whatever a login shell or sudo prints before the script starts is told apart. Output is decoded as UTF-8:
+ * bytes that are not UTF-8 come back as U+FFFD.
  * The script travels on stdin (`sh -s`), so every section reads /dev/null instead.
  */
 import { randomBytes } from 'node:crypto';

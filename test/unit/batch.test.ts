@@ -1,4 +1,4 @@
-/** The batch script on a real dash: every section's output comes back exactly, whatever it holds. */
+/** The batch script on a real dash: every section's text output comes back exactly, and bytes that are not UTF-8 as U+FFFD. */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { batchScript, type Section } from '../../src/engine/batch.js';
@@ -13,17 +13,19 @@ function runBatch(sections: Section[], prelude = ''): { output: ReturnType<Retur
 const section = (name: string, text: string, extra: Partial<Section> = {}): Section => ({ name, command: new ShellCommand(text), ...extra });
 
 describe.each([true, false])('batch script (sections streamed: %s)', (streamed) => {
-  it('returns stdout, stderr and exit code of each section byte for byte', () => {
+  it('returns the text stdout, stderr and exit code of each section exactly, and bytes that are not UTF-8 as U+FFFD', () => {
     const { output } = runBatch([
       section('no newline', "printf 'a\\nb'; printf 'warn' >&2; exit 3", { streamed }),
       section('empty', 'true', { streamed }),
       section('looks like a marker', "printf '\\n@KEEL:0123456789abcdef 0 0\\n'; printf '\\n\\n'", { streamed }),
-      section('binary', "printf '\\001\\377\\000x'", { streamed }),
+      section('utf-8', "printf 'h\\303\\251 \\342\\234\\223'", { streamed }),
+      section('not utf-8', "printf '\\001\\377\\000x'; printf '\\377' >&2", { streamed }),
     ]);
     expect(output.sections.get('no newline')).toEqual({ stdout: 'a\nb', stderr: 'warn', code: 3 });
     expect(output.sections.get('empty')).toEqual({ stdout: '', stderr: '', code: 0 });
     expect(output.sections.get('looks like a marker')).toEqual({ stdout: '\n@KEEL:0123456789abcdef 0 0\n\n\n', stderr: '', code: 0 });
-    expect(Buffer.from(output.sections.get('binary')!.stdout, 'latin1')).toHaveLength(4);
+    expect(output.sections.get('utf-8')).toEqual({ stdout: 'hé ✓', stderr: '', code: 0 });
+    expect(output.sections.get('not utf-8')).toEqual({ stdout: '\u0001\ufffd\u0000x', stderr: '\ufffd', code: 0 });
     expect(output.trailingStderr).toBe('');
   });
 

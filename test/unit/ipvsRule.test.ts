@@ -1,6 +1,6 @@
 /**
- * ipvsRule's parser and planner. The tables under test/fixtures/ipvsadm are hand-written in the exact
- * `ipvsadm -Sn` format, pending capture from the lab VM's kernel (this machine's kernel has no IP_VS).
+ * ipvsRule's parser and planner, on `ipvsadm -Sn` tables captured from the lab director's kernel by
+ * test/fixtures/ipvsadm/capture.ts (this machine's kernel has no IP_VS).
  */
 import { describe, expect, it } from 'vitest';
 import { ResourceParamsError, Unknowable } from '../../src/engine/resource.js';
@@ -29,7 +29,7 @@ const lab: Params = {
   persist: false,
 };
 
-const table = (name: string): string => fixture('ipvsadm', name);
+const table = (name: string): string => fixture('ipvsadm', `${name}.captured`);
 const b64 = (text: string | null): string => (text === null ? '-' : Buffer.from(text).toString('base64'));
 
 interface HostFiles {
@@ -165,7 +165,7 @@ describe('ipvsRule: the planner', () => {
   });
 
   it('replaces a changed key (port 80 → 8080): the new service and servers first, then the old servers and service', () => {
-    const plan = planFor({ ...lab, port: 8080 }, readOutput(table('old-port-80')));
+    const plan = planFor({ ...lab, port: 8080 }, readOutput(table('lab-converged')));
     expect(plan.changes).toEqual([
       'service: null → "-t 192.168.9.100:8080 -s rr"',
       'real server 192.168.9.11:8080: null → "-g -w 1"',
@@ -227,7 +227,7 @@ describe('ipvsRule: persistence', () => {
     const rules = `-A -t 192.168.9.100:80 -s rr\n-a -t 192.168.9.100:80 -r 192.168.9.11:80 -g -w 1\n${othersRules}`;
     const rewritten = withServiceRules(rules, ['-t 192.168.9.100:8080', '-t 192.168.9.100:80'], ['-A -t 192.168.9.100:8080 -s rr']);
     expect(rewritten).toBe(`-A -t 192.168.9.100:8080 -s rr\n${othersRules}`);
-    const plan = planFor({ ...lab, port: 8080, persist: true }, readOutput(table('old-port-80'), { rules, defaults: 'AUTO=true\n', boot: true }));
+    const plan = planFor({ ...lab, port: 8080, persist: true }, readOutput(table('lab-converged'), { rules, defaults: 'AUTO=true\n', boot: true }));
     expect(plan.changes.at(-1)).toBe('persisted: "outdated" → "yes"');
   });
 

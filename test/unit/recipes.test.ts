@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RecipeVarsError } from '../../src/engine/recipe.js';
-import { inventoryFromText, loadInventory } from '../../src/inventory/load.js';
-import { planHosts } from '../../src/planner/targets.js';
+import { DEFAULT_TIMEOUTS, run } from '../../src/engine/run.js';
+import { inventoryFromText, loadInventory, type Inventory, type InventoryHost } from '../../src/inventory/load.js';
+import { hostTargets, planHosts } from '../../src/planner/targets.js';
+import { ConnectionError, type Transport } from '../../src/transport/types.js';
 import director from '../../recipes/director.js';
 import realserver from '../../recipes/realserver.js';
 
@@ -59,17 +61,24 @@ describe('the LVS-DR recipes on the lab inventory', () => {
     });
   });
 
-  it('stop at a var that breaks a recipe’s schema, naming file:line:col, before any host is contacted', () => {
+  it('stop at a var that breaks a recipe’s schema, naming file:line:col, before any host is contacted', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'keel-recipes-'));
     const broken = join(directory, 'lab.yaml');
     writeFileSync(broken, readFileSync(LAB, 'utf8').replace('vip: 192.168.9.100', 'vip: 192.168.9.300'));
     const inventory = loadInventory(broken);
-    let contacted = false;
-    expect(() => {
-      planHosts(inventory, [director, realserver]);
-      contacted = true;
-    }).toThrow(RecipeVarsError);
-    expect(contacted).toBe(false);
+    const contacted: string[] = [];
+    const connect = async (host: InventoryHost): Promise<Transport> => {
+      contacted.push(host.name);
+      throw new ConnectionError(host.name, 'no host is reached in this test');
+    };
+    // The way the CLI goes from inventory to hosts: plan, then run with the connect function.
+    const plan = async (on: Inventory): Promise<unknown> =>
+      run({ mode: 'plan', recipes: [], hosts: hostTargets(planHosts(on, [director, realserver]), connect), forks: 1, timeouts: DEFAULT_TIMEOUTS, emit: () => undefined });
+    await plan(loadInventory(LAB));
+    expect(contacted).toEqual(['director', 'rs1', 'rs2']);
+    contacted.length = 0;
+    await expect(plan(inventory)).rejects.toThrow(RecipeVarsError);
+    expect(contacted).toEqual([]);
     expect(() => planHosts(inventory, [director, realserver])).toThrow(
       `${broken}:6:8: vars.vip: must be an IPv4 address (recipe director, host director)`,
     );
