@@ -108,8 +108,10 @@ export const sysctl = defineResource({
   key: (params) => params.key,
   read(params) {
     const file = params.file ?? DEFAULT_FILE;
+    // The live value through cat, not a shell's read builtin: dash reads a byte at a time, and the kernel's
+    // integer handlers return nothing past the first byte, so `32768\t60999` would arrive as `3`.
     return {
-      command: sh`if [ -e ${sysctlPath(params.key)} ]; then printf '%s' ${LIVE}; ${printTextFile(sysctlPath(params.key))}; else echo ${MISSING}; exit 0; fi
+      command: sh`if [ -e ${sysctlPath(params.key)} ]; then printf '%s' ${LIVE}; cat -- ${sysctlPath(params.key)}; else echo ${MISSING}; exit 0; fi
 if [ -f ${file} ]; then printf '\n%s\n' ${FILE_MARK}; ${printTextFile(file)}; else printf '\n%s\n' ${NO_FILE}; fi`,
       parse: (output) => parseSysctlRead(output.stdout, params.key),
     };
