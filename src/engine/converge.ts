@@ -4,31 +4,20 @@
  * every later resource, so later diffs see the host as it now is.
  */
 import type { Section } from './batch.js';
-import type { EventSink, HandlerResult, ResourceError, ResourceResult } from './events.js';
-import {
-  BatchError,
-  desiredOf,
-  handlerRefs,
-  interpretRead,
-  owedMarker,
-  OWED_DIRECTORY,
-  readSection,
-  runSections,
-  scrub,
-  tail,
-  type HostTarget,
-  type ReadState,
-  type Timeouts,
-} from './host.js';
+import type { EventSink, HandlerResult, ResourceResult } from './events.js';
 import { applyLease, deadLocalHolder } from './hostLock.js';
 import { assess, readerFor } from './observe.js';
-import { diffResource, type HandlerRef, type ResourceInstance } from './resource.js';
-import { script, sh } from '../shell/index.js';
+import { clearOwed, handlerRefs, owedMarker, recordOwed } from './owed.js';
+import { interpretRead, readSection, type ReadState } from './reads.js';
+import { BatchError, runSections, tail } from './remote.js';
+import { desiredOf, diffResource, type HandlerRef, type ResourceInstance } from './resource.js';
+import { scrub, type HostTarget, type Timeouts } from './target.js';
+import { script } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
 
 function applySections(instance: ResourceInstance, current: unknown, changes: ReturnType<typeof diffResource>): Section[] {
   const steps = instance.definition.apply(instance.params, current, changes);
-  const owed = instance.notify.map((ref) => sh`mkdir -p ${OWED_DIRECTORY} && printf '%s\n' ${`${ref.resource.id} ${ref.action}`} > ${`${OWED_DIRECTORY}/${owedMarker(ref)}`}`);
+  const owed = instance.notify.map(recordOwed);
   return [
     ...owed.map((command, index) => ({ name: `record notification ${index}`, command, chained: true })),
     ...steps.map((command, index) => ({ name: `apply ${instance.id} step ${index + 1}`, command, chained: true })),
@@ -37,7 +26,7 @@ function applySections(instance: ResourceInstance, current: unknown, changes: Re
 
 function handlerSection(ref: HandlerRef): Section {
   const steps = ref.resource.definition.actions![ref.action]!(ref.resource.params);
-  return { name: `handler ${ref.resource.id} ${ref.action}`, command: script([...steps, sh`rm -f ${`${OWED_DIRECTORY}/${owedMarker(ref)}`}`]) };
+  return { name: `handler ${ref.resource.id} ${ref.action}`, command: script([...steps, clearOwed(ref)]) };
 }
 
 export interface ConvergeOptions {

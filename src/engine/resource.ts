@@ -192,6 +192,11 @@ export function diffFields<State>(desired: Partial<State>, current: State): Fiel
   return changes;
 }
 
+/** What the recipe wants of the instance, as reports show it. */
+export function desiredOf(instance: ResourceInstance): unknown {
+  return instance.definition.desired ? instance.definition.desired(instance.params) : instance.params;
+}
+
 export function diffResource(instance: ResourceInstance, current: unknown): FieldChange[] {
   const { definition, params } = instance;
   if (definition.diff) return definition.diff(params, current);
