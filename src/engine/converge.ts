@@ -3,32 +3,21 @@
  * differs gets one remote invocation holding its apply steps, its own re-read (verify) and fresh reads of
  * every later resource, so later diffs see the host as it now is.
  */
-import type { Section } from './batch.js';
+import type { Section, SectionResult } from './batch.js';
 import type { EventSink, HandlerResult, ResourceError, ResourceResult } from './events.js';
-import {
-  BatchError,
-  desiredOf,
-  handlerRefs,
-  interpretRead,
-  owedMarker,
-  OWED_DIRECTORY,
-  readSection,
-  runSections,
-  scrub,
-  tail,
-  type HostTarget,
-  type ReadState,
-  type Timeouts,
-} from './host.js';
-import { applyLease, deadLocalHolder } from './hostLock.js';
-import { assess, readerFor } from './observe.js';
-import { diffResource, type HandlerRef, type ResourceInstance } from './resource.js';
-import { script, sh } from '../shell/index.js';
+import { applyLease, deadLocalHolder, type ApplyLease } from './hostLock.js';
+import { assess, readerFor, type Assessment } from './observe.js';
+import { clearOwed, handlerRefs, owedMarker, recordOwed } from './owed.js';
+import { interpretRead, readSection, type ReadState } from './reads.js';
+import { BatchError, runSections, tail } from './remote.js';
+import { desiredOf, diffResource, type HandlerRef, type ResourceInstance } from './resource.js';
+import { scrub, type HostTarget, type Timeouts } from './target.js';
+import { script } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
 
 function applySections(instance: ResourceInstance, current: unknown, changes: ReturnType<typeof diffResource>): Section[] {
   const steps = instance.definition.apply(instance.params, current, changes);
-  const owed = instance.notify.map((ref) => sh`mkdir -p ${OWED_DIRECTORY} && printf '%s\n' ${`${ref.resource.id} ${ref.action}`} > ${`${OWED_DIRECTORY}/${owedMarker(ref)}`}`);
+  const owed = instance.notify.map(recordOwed);
   return [
     ...owed.map((command, index) => ({ name: `record notification ${index}`, command, chained: true })),
     ...steps.map((command, index) => ({ name: `apply ${instance.id} step ${index + 1}`, command, chained: true })),
@@ -37,7 +26,7 @@ function applySections(instance: ResourceInstance, current: unknown, changes: Re
 
 function handlerSection(ref: HandlerRef): Section {
   const steps = ref.resource.definition.actions![ref.action]!(ref.resource.params);
-  return { name: `handler ${ref.resource.id} ${ref.action}`, command: script([...steps, sh`rm -f ${`${OWED_DIRECTORY}/${owedMarker(ref)}`}`]) };
+  return { name: `handler ${ref.resource.id} ${ref.action}`, command: script([...steps, clearOwed(ref)]) };
 }
 
 export interface ConvergeOptions {
@@ -53,120 +42,191 @@ export interface ConvergeResult {
   connectionError?: string;
 }
 
+/** One host's apply as it walks the resources. */
+interface Converging {
+  readonly target: HostTarget;
+  readonly transport: Transport;
+  readonly emit: EventSink;
+  readonly options: ConvergeOptions;
+  /** Each resource's latest read: a change re-reads every resource after it. */
+  readonly states: Map<string, ReadState>;
+  /** Handlers owed, by marker: those the host still owes from earlier runs, and those this run's changes notify. */
+  readonly owed: Map<string, HandlerRef>;
+  readonly results: ResourceResult[];
+  readonly lease: ApplyLease;
+  leaseTaken: boolean;
+  /** Why every later resource is skipped, once one has failed. */
+  halted?: string;
+  connectionError?: string;
+}
+
+/** What one change came to: confirmed by its re-read, or failed, with the reason the resources after it are not attempted. */
+type ChangeOutcome = { outcome: 'changed'; actual: unknown } | { outcome: 'failed'; actual: unknown; error: ResourceError; halt: string };
+
 export async function convergeHost(
   target: HostTarget,
   transport: Transport,
   emit: EventSink,
   options: ConvergeOptions,
 ): Promise<ConvergeResult> {
-  const refs = handlerRefs(target.resources);
-  const reading = await readerFor(transport, options.timeouts.readMs).read(target.resources, { owed: refs });
-  const states = new Map<string, ReadState>(reading.states);
-  const owed = new Map<string, HandlerRef>(reading.owed.map((ref) => [owedMarker(ref), ref]));
-  const results: ResourceResult[] = [];
-  let halted: string | undefined;
-  let connectionError: string | undefined;
-  // Taken with the first change, renewed with every later one, dropped at the end: a run that changes
-  // nothing never takes it.
-  const lease = applyLease(Math.ceil(options.timeouts.applyMs / 1000) + 120);
-  let leaseTaken = false;
-
-  const record = (result: ResourceResult): void => {
-    const clean = scrub(result, target.secrets);
-    results.push(clean);
-    emit({ type: 'resource-result', result: clean });
-  };
-
-  for (let index = 0; index < target.resources.length; index += 1) {
-    const instance = target.resources[index]!;
-    const started = Date.now();
-    const base = { host: target.name, id: instance.id, type: instance.definition.type, desired: desiredOf(instance) };
-    if (halted !== undefined || options.stopRequested()) {
-      record({ ...base, outcome: 'skipped', changes: [], actual: null, error: { phase: 'apply', message: halted ?? 'interrupted before this resource started' }, durationMs: 0 });
-      continue;
-    }
-    const assessment = assess(instance, states.get(instance.id)!, []);
-    if (assessment.outcome !== 'drifted') {
-      record({ ...base, ...assessment, durationMs: Date.now() - started });
-      if (assessment.outcome === 'failed') halted = `not attempted: ${instance.id} failed earlier on this host`;
-      continue;
-    }
-    emit({ type: 'resource-start', host: target.name, id: instance.id, phase: 'apply' });
-    const steps = applySections(instance, assessment.actual, assessment.changes);
-    const later = target.resources.slice(index + 1);
-    const sections = [lease.acquire, ...steps, readSection(instance), ...later.map(readSection)];
-    leaseTaken = true;
-    let outputs;
-    try {
-      outputs = await runSections(transport, sections, options.timeouts.applyMs).catch((error: unknown) => {
-        const dead = error instanceof BatchError && error.section === lease.acquire.name ? deadLocalHolder(error.stderr) : undefined;
-        if (dead === undefined) throw error;
-        return runSections(transport, [lease.takeOver(dead), ...sections.slice(1)], options.timeouts.applyMs);
-      });
-    } catch (error) {
-      if (error instanceof BatchError) {
-        const command = sections.find((section) => section.name === error.section)?.command.display;
-        record({ ...base, outcome: 'failed', changes: assessment.changes, actual: assessment.actual, error: { phase: 'apply', message: error.message, command, exitCode: error.exitCode, stderr: error.stderr }, durationMs: Date.now() - started });
-        halted = `not attempted: ${instance.id} failed earlier on this host`;
-      } else {
-        // Which step was running is unknown: the whole invocation went down with the connection.
-        connectionError = `the connection dropped during the change, so it may be incomplete: ${(error as Error).message}`;
-        const command = steps.find((step) => step.name.startsWith('apply '))?.command.display;
-        record({ ...base, outcome: 'failed', changes: assessment.changes, actual: assessment.actual, error: { phase: 'apply', message: connectionError, command }, durationMs: Date.now() - started });
-        halted = `not attempted: the connection was lost during ${instance.id}`;
-      }
-      continue;
-    }
-    for (const other of later) states.set(other.id, interpretRead(other, outputs.get(readSection(other).name)));
-    const failedStep = steps.find((step) => (outputs.get(step.name)?.code ?? 0) !== 0);
-    if (failedStep) {
-      const output = outputs.get(failedStep.name)!;
-      record({
-        ...base,
-        outcome: 'failed',
-        changes: assessment.changes,
-        actual: assessment.actual,
-        error: { phase: 'apply', message: `command exited ${output.code}`, command: failedStep.command.display, exitCode: output.code, stderr: tail(output.stderr) },
-        durationMs: Date.now() - started,
-      });
-      halted = `not attempted: ${instance.id} failed earlier on this host`;
-      continue;
-    }
-    const verify = interpretRead(instance, outputs.get(readSection(instance).name));
-    const after = assess(instance, verify, []);
-    if (after.outcome !== 'unchanged') {
-      const still = after.changes.map((c) => `${c.field}: ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`).join(', ');
-      record({
-        ...base,
-        outcome: 'failed',
-        changes: assessment.changes,
-        actual: after.actual,
-        error: after.error ?? { phase: 'verify', message: `the change ran but the host still differs: ${still}` },
-        durationMs: Date.now() - started,
-      });
-      halted = `not attempted: ${instance.id} failed earlier on this host`;
-      continue;
-    }
-    for (const ref of instance.notify) owed.set(owedMarker(ref), ref);
-    record({
-      ...base,
-      outcome: 'changed',
-      changes: assessment.changes,
-      actual: after.actual,
-      ...(instance.notify.length > 0 ? { notified: instance.notify.map((r) => `${r.resource.id} ${r.action}`) } : {}),
-      durationMs: Date.now() - started,
-    });
-  }
-
-  if (connectionError !== undefined) return { resources: results, handlers: [], connectionError };
-  const handlerRefsOwed = [...owed.values()];
-  if (handlerRefsOwed.length > 0) leaseTaken = true;
+  const host = await readHost(target, transport, emit, options);
+  for (const [index, instance] of target.resources.entries()) await convergeResource(host, instance, target.resources.slice(index + 1));
+  if (host.connectionError !== undefined) return { resources: host.results, handlers: [], connectionError: host.connectionError };
+  const owed = [...host.owed.values()];
+  if (owed.length > 0) host.leaseTaken = true;
   try {
-    const handlers = await runHandlers(target, transport, emit, handlerRefsOwed, options, lease.acquire);
-    return { resources: results, handlers };
+    const handlers = await runHandlers(target, transport, emit, owed, options, host.lease.acquire);
+    return { resources: host.results, handlers };
   } finally {
-    if (leaseTaken) await runSections(transport, [lease.release], options.timeouts.readMs).catch(() => undefined);
+    if (host.leaseTaken) await runSections(transport, [host.lease.release], options.timeouts.readMs).catch(() => undefined);
   }
+}
+
+/** One invocation reads every resource and the notifications the host still owes. */
+async function readHost(target: HostTarget, transport: Transport, emit: EventSink, options: ConvergeOptions): Promise<Converging> {
+  const reading = await readerFor(transport, options.timeouts.readMs).read(target.resources, { owed: handlerRefs(target.resources) });
+  return {
+    target,
+    transport,
+    emit,
+    options,
+    states: new Map(reading.states),
+    owed: new Map(reading.owed.map((ref) => [owedMarker(ref), ref])),
+    results: [],
+    // Taken with the first change, renewed with every later one, dropped at the end: a run that changes
+    // nothing never takes it.
+    lease: applyLease(Math.ceil(options.timeouts.applyMs / 1000) + 120),
+    leaseTaken: false,
+  };
+}
+
+function record(host: Converging, result: ResourceResult): void {
+  const clean = scrub(result, host.target.secrets);
+  host.results.push(clean);
+  host.emit({ type: 'resource-result', result: clean });
+}
+
+/** Records a failed resource and skips every one after it, for `reason`. */
+function fail(host: Converging, result: ResourceResult, reason: string): void {
+  record(host, result);
+  host.halted = reason;
+}
+
+function failedEarlier(instance: ResourceInstance): string {
+  return `not attempted: ${instance.id} failed earlier on this host`;
+}
+
+/** Skips, reports in sync, or changes one resource; `later` are the resources after it, re-read with the change. */
+async function convergeResource(host: Converging, instance: ResourceInstance, later: readonly ResourceInstance[]): Promise<void> {
+  const started = Date.now();
+  const base = { host: host.target.name, id: instance.id, type: instance.definition.type, desired: desiredOf(instance) };
+  if (host.halted !== undefined || host.options.stopRequested()) {
+    const message = host.halted ?? 'interrupted before this resource started';
+    return record(host, { ...base, outcome: 'skipped', changes: [], actual: null, error: { phase: 'apply', message }, durationMs: 0 });
+  }
+  const assessment = assess(instance, host.states.get(instance.id)!, []);
+  if (assessment.outcome === 'failed') return fail(host, { ...base, ...assessment, durationMs: Date.now() - started }, failedEarlier(instance));
+  if (assessment.outcome !== 'drifted') return record(host, { ...base, ...assessment, durationMs: Date.now() - started });
+  const change = await applyOne(host, instance, later, assessment);
+  if (change.outcome === 'failed') {
+    const { actual, error, halt } = change;
+    return fail(host, { ...base, outcome: 'failed', changes: assessment.changes, actual, error, durationMs: Date.now() - started }, halt);
+  }
+  for (const ref of instance.notify) host.owed.set(owedMarker(ref), ref);
+  record(host, {
+    ...base,
+    outcome: 'changed',
+    changes: assessment.changes,
+    actual: change.actual,
+    ...(instance.notify.length > 0 ? { notified: instance.notify.map((r) => `${r.resource.id} ${r.action}`) } : {}),
+    durationMs: Date.now() - started,
+  });
+}
+
+/** One invocation: take the lease, run the apply steps, re-read this resource (verify) and every later one. */
+async function applyOne(
+  host: Converging,
+  instance: ResourceInstance,
+  later: readonly ResourceInstance[],
+  assessment: Assessment,
+): Promise<ChangeOutcome> {
+  host.emit({ type: 'resource-start', host: host.target.name, id: instance.id, phase: 'apply' });
+  const steps = applySections(instance, assessment.actual, assessment.changes);
+  const sections = [host.lease.acquire, ...steps, readSection(instance), ...later.map(readSection)];
+  host.leaseTaken = true;
+  let outputs: Map<string, SectionResult>;
+  try {
+    outputs = await runUnderLease(host, sections);
+  } catch (error) {
+    return invocationFailed(host, instance, assessment.actual, sections, steps, error);
+  }
+  for (const other of later) host.states.set(other.id, interpretRead(other, outputs.get(readSection(other).name)));
+  const failedStep = steps.find((step) => (outputs.get(step.name)?.code ?? 0) !== 0);
+  if (failedStep) {
+    const output = outputs.get(failedStep.name)!;
+    return {
+      outcome: 'failed',
+      actual: assessment.actual,
+      error: { phase: 'apply', message: `command exited ${output.code}`, command: failedStep.command.display, exitCode: output.code, stderr: tail(output.stderr) },
+      halt: failedEarlier(instance),
+    };
+  }
+  return verify(instance, outputs.get(readSection(instance).name));
+}
+
+/** Runs a change's sections; when the lease refuses because an earlier run on this machine died holding it, takes it over. */
+async function runUnderLease(host: Converging, sections: Section[]): Promise<Map<string, SectionResult>> {
+  const { transport, lease, options } = host;
+  try {
+    return await runSections(transport, sections, options.timeouts.applyMs);
+  } catch (error) {
+    const dead = error instanceof BatchError && error.section === lease.acquire.name ? deadLocalHolder(error.stderr) : undefined;
+    if (dead === undefined) throw error;
+    return runSections(transport, [lease.takeOver(dead), ...sections.slice(1)], options.timeouts.applyMs);
+  }
+}
+
+/** The invocation itself failed: the remote script (the section it names), or the connection, which ends the host's run. */
+function invocationFailed(
+  host: Converging,
+  instance: ResourceInstance,
+  actual: unknown,
+  sections: readonly Section[],
+  steps: readonly Section[],
+  error: unknown,
+): ChangeOutcome {
+  if (error instanceof BatchError) {
+    const command = sections.find((section) => section.name === error.section)?.command.display;
+    return {
+      outcome: 'failed',
+      actual,
+      error: { phase: 'apply', message: error.message, command, exitCode: error.exitCode, stderr: error.stderr },
+      halt: failedEarlier(instance),
+    };
+  }
+  // Which step was running is unknown: the whole invocation went down with the connection.
+  const message = `the connection dropped during the change, so it may be incomplete: ${(error as Error).message}`;
+  host.connectionError = message;
+  const command = steps.find((step) => step.name.startsWith('apply '))?.command.display;
+  return {
+    outcome: 'failed',
+    actual,
+    error: { phase: 'apply', message, command },
+    halt: `not attempted: the connection was lost during ${instance.id}`,
+  };
+}
+
+/** The change counts only when the re-read finds the resource in sync. */
+function verify(instance: ResourceInstance, output: SectionResult | undefined): ChangeOutcome {
+  const after = assess(instance, interpretRead(instance, output), []);
+  if (after.outcome === 'unchanged') return { outcome: 'changed', actual: after.actual };
+  const still = after.changes.map((c) => `${c.field}: ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`).join(', ');
+  return {
+    outcome: 'failed',
+    actual: after.actual,
+    error: after.error ?? { phase: 'verify', message: `the change ran but the host still differs: ${still}` },
+    halt: failedEarlier(instance),
+  };
 }
 
 async function runHandlers(

@@ -11,9 +11,12 @@ export type Mode = 'plan' | 'check' | 'apply';
  */
 export type ResourceOutcome = 'unchanged' | 'drifted' | 'changed' | 'pending' | 'failed' | 'skipped';
 
-/** One field of a resource's state that differs: `from` is what the host has, `to` what the recipe wants. */
-export interface FieldChange {
-  field: string;
+/**
+ * One field of a resource's state that differs: `from` is what the host has, `to` what the recipe wants.
+ * A resource types its own field names (`FieldChange<'value' | 'persisted'>`); reports and the UI read them as strings.
+ */
+export interface FieldChange<Field extends string = string> {
+  field: Field;
   from: unknown;
   to: unknown;
   /** A unified diff, for text content. */

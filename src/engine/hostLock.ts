@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Section } from './batch.js';
 import { sh, ShellCommand } from '../shell/index.js';
 
-export const LEASE_DIRECTORY = '/var/lib/keel';
+const LEASE_DIRECTORY = '/var/lib/keel';
 export const LEASE_BUSY_EXIT = 75;
 
 export interface ApplyLease {

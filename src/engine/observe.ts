@@ -4,19 +4,11 @@
  */
 import type { SectionResult } from './batch.js';
 import type { EventSink, HandlerResult, ResourceResult } from './events.js';
-import {
-  desiredOf,
-  handlerRefs,
-  interpretRead,
-  owedFromListing,
-  owedSection,
-  readSection,
-  runSections,
-  scrub,
-  type HostTarget,
-  type ReadState,
-} from './host.js';
-import { diffResource, type FieldChange, type HandlerRef, type ResourceInstance } from './resource.js';
+import { handlerRefs, owedFromListing, owedSection } from './owed.js';
+import { interpretRead, readSection, type ReadState } from './reads.js';
+import { runSections } from './remote.js';
+import { desiredOf, diffResource, type FieldChange, type HandlerRef, type ResourceInstance } from './resource.js';
+import { scrub, type HostTarget } from './target.js';
 import type { Transport } from '../transport/types.js';
 
 export interface HostReading {

@@ -31,7 +31,11 @@ export interface ReadSpec<State> {
   parse(output: ReadOutput): State | Unknowable;
 }
 
-export interface ResourceDefinition<Schema extends TSchema, State> {
+/**
+ * `Field` names what diff reports and apply receives. It defaults to the keys of State, which is what the
+ * generic diff (`desired`) produces; a `diff` of its own may name others, and they are inferred from it.
+ */
+export interface ResourceDefinition<Schema extends TSchema, State, Field extends string = keyof State & string> {
   /** Type name, the first half of every id: `sysctl[net.ipv4.ip_forward]`. */
   type: string;
   schema: Schema;
@@ -45,14 +49,14 @@ export interface ResourceDefinition<Schema extends TSchema, State> {
    * value differs becomes a change. Supply `diff` instead for richer comparisons.
    */
   desired?(params: Static<Schema>): Partial<State>;
-  diff?(params: Static<Schema>, current: State): FieldChange[];
+  diff?(params: Static<Schema>, current: State): FieldChange<Field>[];
   /** Commands that remove exactly the given difference; run as one script that stops at the first error. */
-  apply(params: Static<Schema>, current: State, changes: readonly FieldChange[]): ShellCommand[];
+  apply(params: Static<Schema>, current: State, changes: readonly FieldChange<Field>[]): ShellCommand[];
   /** Named actions other resources can notify, such as `restart`. */
   actions?: Record<string, (params: Static<Schema>) => ShellCommand[]>;
 }
 
-export type AnyResourceDefinition = ResourceDefinition<TSchema, any>;
+export type AnyResourceDefinition = ResourceDefinition<TSchema, any, string>;
 
 export interface HandlerRef {
   resource: ResourceInstance;
@@ -78,10 +82,10 @@ export interface ResourceInstance<Params = unknown> {
   on(action: string): HandlerRef;
 }
 
-export interface ResourceFactory<Schema extends TSchema, State> {
+export interface ResourceFactory<Schema extends TSchema, State, Field extends string = keyof State & string> {
   (params: Static<Schema>, options?: ResourceOptions): ResourceInstance<Static<Schema>>;
   readonly type: string;
-  readonly definition: ResourceDefinition<Schema, State>;
+  readonly definition: ResourceDefinition<Schema, State, Field>;
 }
 
 export class ResourceParamsError extends Error {
@@ -131,9 +135,9 @@ function toList<T>(value: T | T[] | undefined): T[] {
   return Array.isArray(value) ? value : [value];
 }
 
-export function defineResource<Schema extends TSchema, State>(
-  definition: ResourceDefinition<Schema, State>,
-): ResourceFactory<Schema, State> {
+export function defineResource<Schema extends TSchema, State, Field extends string = keyof State & string>(
+  definition: ResourceDefinition<Schema, State, Field>,
+): ResourceFactory<Schema, State, Field> {
   if (!definition.desired && !definition.diff) {
     throw new Error(`resource type ${definition.type} needs either desired() or diff()`);
   }
@@ -173,8 +177,8 @@ function isMultiline(value: unknown): value is string {
 }
 
 /** A field change; multi-line text also carries a unified diff. */
-export function fieldChange(field: string, from: unknown, to: unknown): FieldChange {
-  const change: FieldChange = { field, from, to };
+export function fieldChange<Field extends string>(field: Field, from: unknown, to: unknown): FieldChange<Field> {
+  const change: FieldChange<Field> = { field, from, to };
   if ((isMultiline(from) || isMultiline(to)) && (typeof from === 'string' || from === null) && typeof to === 'string') {
     change.patch = createTwoFilesPatch(`${field} (current)`, `${field} (desired)`, from ?? '', to, undefined, undefined, { context: 3 });
   }
@@ -182,14 +186,19 @@ export function fieldChange(field: string, from: unknown, to: unknown): FieldCha
 }
 
 /** The generic diff: every desired field whose current value differs. */
-export function diffFields<State>(desired: Partial<State>, current: State): FieldChange[] {
-  const changes: FieldChange[] = [];
-  for (const [field, want] of Object.entries(desired) as [string, unknown][]) {
+export function diffFields<State>(desired: Partial<State>, current: State): FieldChange<keyof State & string>[] {
+  const changes: FieldChange<keyof State & string>[] = [];
+  for (const [field, want] of Object.entries(desired) as [keyof State & string, unknown][]) {
     if (want === undefined) continue;
     const have = (current as Record<string, unknown>)[field];
     if (!isDeepStrictEqual(have, want)) changes.push(fieldChange(field, have ?? null, want));
   }
   return changes;
+}
+
+/** What the recipe wants of the instance, as reports show it. */
+export function desiredOf(instance: ResourceInstance): unknown {
+  return instance.definition.desired ? instance.definition.desired(instance.params) : instance.params;
 }
 
 export function diffResource(instance: ResourceInstance, current: unknown): FieldChange[] {

@@ -11,8 +11,11 @@ import {
   type ResourceResult,
   type RunSummary,
 } from './events.js';
-import { BatchError, desiredOf, readSection, REMOTE_SCRIPT, type HostTarget, type Timeouts } from './host.js';
 import { observeHost, readerFor } from './observe.js';
+import { readSection } from './reads.js';
+import { BatchError, REMOTE_SCRIPT } from './remote.js';
+import { desiredOf } from './resource.js';
+import type { HostTarget, Timeouts } from './target.js';
 import { redact } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
 

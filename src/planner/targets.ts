@@ -2,9 +2,9 @@
  * Joins recipes with the inventory: which recipes apply to which selected host, with vars validated
  * against each recipe's schema before any host is contacted.
  */
-import type { HostTarget } from '../engine/host.js';
 import { checkVars, flattenResources, type HostInfo, type Recipe } from '../engine/recipe.js';
 import type { ResourceInstance } from '../engine/resource.js';
+import type { HostTarget } from '../engine/target.js';
 import type { Secret } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
 import { InventoryError, type Inventory, type InventoryHost } from '../inventory/load.js';

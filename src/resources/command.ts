@@ -8,7 +8,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { createHash } from 'node:crypto';
-import { defineResource, type FieldChange } from '../engine/resource.js';
+import { defineResource } from '../engine/resource.js';
 import { sh, ShellCommand } from '../shell/index.js';
 import { AbsolutePath } from '../schema/index.js';
 
@@ -95,7 +95,7 @@ export const command = defineResource({
       parse: ({ stdout }) => decide(params, parseCommandRead(stdout)),
     };
   },
-  diff(params, current): FieldChange[] {
+  diff(params, current) {
     return current.needsToRun ? [{ field: 'run', from: current.because, to: params.run }] : [];
   },
   apply: (params) => [sh`sh -c ${params.run}`, sh`: > ${ranMarker(params)}`],

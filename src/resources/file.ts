@@ -145,7 +145,7 @@ function sameAccount(wanted: string, name: string | null, id: number | null): bo
 }
 
 /** A unified diff of the text, or checksums when the content is sensitive or too large to have been read; nothing of a Secret. */
-function contentChange(current: FileState, wanted: string, params: Static<typeof FileParams>): FieldChange {
+function contentChange(current: FileState, wanted: string, params: Static<typeof FileParams>): FieldChange<'content'> {
   if (params.content instanceof Secret) return { field: 'content', from: current.type === 'file' ? REDACTED : null, to: REDACTED };
   const byChecksum = params.sensitive || (current.sha256 !== null && current.content === null);
   if (byChecksum) return { field: 'content', from: current.sha256 && `sha256:${current.sha256}`, to: `sha256:${sha256(wanted)}` };
@@ -202,7 +202,7 @@ fi`,
   diff(params, current) {
     if (current.type === 'directory') throw new Error(`${params.path} is a directory; keel will not replace it`);
     if (params.state === 'absent') return current.type === 'absent' ? [] : [fieldChange('type', current.type, 'absent')];
-    const changes: FieldChange[] = [];
+    const changes: FieldChange<keyof FileState>[] = [];
     if (current.type !== 'file') changes.push(fieldChange('type', current.type, 'file'));
     const wanted = contentText(params) ?? (current.type === 'file' ? undefined : '');
     if (wanted !== undefined && current.sha256 !== wantedChecksum(params, wanted)) changes.push(contentChange(current, wanted, params));

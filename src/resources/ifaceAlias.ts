@@ -173,8 +173,11 @@ function single<T>(values: T[]): T | T[] | null {
   return values.length === 0 ? null : values.length === 1 ? values[0]! : values;
 }
 
-export function diffIfaceAlias(params: IfaceAliasParams, current: IfaceAliasState): FieldChange[] {
-  const changes: FieldChange[] = [];
+/** What differs: the address itself, its prefix or label, and the unit that restores it at boot. */
+export type IfaceAliasField = 'address' | 'prefix' | 'label' | 'persisted';
+
+export function diffIfaceAlias(params: IfaceAliasParams, current: IfaceAliasState): FieldChange<IfaceAliasField>[] {
+  const changes: FieldChange<IfaceAliasField>[] = [];
   const present = params.state !== 'absent';
   if (!present) {
     if (current.entries.length > 0) changes.push(fieldChange('address', 'present', 'absent'));

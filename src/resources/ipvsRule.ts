@@ -284,8 +284,21 @@ function persistedLines(params: IpvsRuleParams, current: IpvsRuleState): string[
   });
 }
 
-export function diffIpvsRule(params: IpvsRuleParams, current: IpvsRuleState): FieldChange[] {
-  const changes: FieldChange[] = [];
+/** The service and each of its real servers live, an older service this resource replaced, and their persistence. */
+export type IpvsRuleField =
+  | 'service'
+  | 'scheduler'
+  | 'persistence'
+  | 'service options'
+  | `real server ${string}`
+  | `service ${string}`
+  | 'recorded'
+  | 'persisted'
+  | 'AUTO'
+  | 'boot service';
+
+export function diffIpvsRule(params: IpvsRuleParams, current: IpvsRuleState): FieldChange<IpvsRuleField>[] {
+  const changes: FieldChange<IpvsRuleField>[] = [];
   const want = desiredService(params);
   const have = current.table.find((service) => service.key === want.key);
   if (!have) {
@@ -310,12 +323,12 @@ export function diffIpvsRule(params: IpvsRuleParams, current: IpvsRuleState): Fi
   return changes;
 }
 
-function diffPersistence(params: IpvsRuleParams, current: IpvsRuleState): FieldChange[] {
+function diffPersistence(params: IpvsRuleParams, current: IpvsRuleState): FieldChange<IpvsRuleField>[] {
   const { flavour, defaults, bootEnabled } = current.persistence;
   if (flavour === 'other') {
     throw new Error(`cannot persist: this host has neither Debian's ${DEBIAN_DEFAULTS} nor /etc/redhat-release (set persist: false to manage the live table only)`);
   }
-  const changes: FieldChange[] = [];
+  const changes: FieldChange<IpvsRuleField>[] = [];
   const lines = persistedLines(params, current);
   const wanted = ruleLines(desiredService(params));
   if (lines.join('\n') !== wanted.join('\n')) changes.push(fieldChange('persisted', lines.length === 0 ? 'no' : 'outdated', 'yes'));
@@ -347,7 +360,7 @@ function removeServers(key: string, servers: readonly IpvsRealServer[], drainSec
   return [...quiesce, wait, ...remove];
 }
 
-export function ipvsRuleSteps(params: IpvsRuleParams, current: IpvsRuleState, changes: readonly FieldChange[]): ShellCommand[] {
+export function ipvsRuleSteps(params: IpvsRuleParams, current: IpvsRuleState, changes: readonly FieldChange<IpvsRuleField>[]): ShellCommand[] {
   const want = desiredService(params);
   const have = current.table.find((service) => service.key === want.key);
   const steps: ShellCommand[] = [];

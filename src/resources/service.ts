@@ -5,7 +5,7 @@
  * `restart` and `reload` are actions for handlers: `notify: nginx.on('reload')`.
  */
 import { Type } from '@sinclair/typebox';
-import { defineResource, diffFields, Unknowable, type FieldChange } from '../engine/resource.js';
+import { defineResource, diffFields, Unknowable } from '../engine/resource.js';
 import { sh, type ShellCommand } from '../shell/index.js';
 import { UnitName } from '../schema/index.js';
 
@@ -113,7 +113,7 @@ exit 0`,
     };
   },
   desired: wanted,
-  diff(params, current): FieldChange[] {
+  diff(params, current) {
     if (params.enabled === true && current.unitFileState !== null && NOT_ENABLEABLE.has(current.unitFileState)) {
       throw new Error(`the unit ${params.name} is ${current.unitFileState}: keel cannot enable it; leave "enabled" unset`);
     }

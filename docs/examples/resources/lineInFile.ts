@@ -6,13 +6,6 @@ import { AbsolutePath, defineResource, fieldChange, sh, StringEnum, Type, Unknow
 
 const MISSING = '<keel:no-such-file>';
 
-export interface LineInFileState {
-  /** The line that matches, or null when none does. */
-  line: string | null;
-  /** The whole file, kept so apply can rewrite it without losing other lines. */
-  content: string;
-}
-
 /** Pure: what the file holds for this resource. */
 export function findLine(content: string, match: RegExp): string | null {
   return content.split('\n').find((line) => match.test(line)) ?? null;
@@ -46,14 +39,15 @@ export const lineInFile = defineResource({
     command: sh`cat ${params.path} 2>/dev/null || printf '%s' ${MISSING}`,
     parse: ({ stdout }) => {
       if (stdout === MISSING) return new Unknowable(`${params.path} does not exist`);
+      // The line that matches (null when none does), and the whole file, so apply can rewrite it keeping the other lines.
       return { line: findLine(stdout, matcher(params)), content: stdout };
     },
   }),
-  diff: (params, current: LineInFileState) => {
+  diff: (params, current) => {
     const wanted = params.state === 'absent' ? null : params.line;
     return current.line === wanted ? [] : [fieldChange('line', current.line, wanted)];
   },
-  apply: (params, current: LineInFileState) => [
+  apply: (params, current) => [
     writeFileScript(params.path, rewrite(current.content, matcher(params), params.state === 'absent' ? null : params.line)),
   ],
 });

@@ -1,0 +1,44 @@
+/**
+ * A notification owed to a handler is kept on the host, as a marker file, until the handler has run, so no
+ * failure loses it: recorded with the change that notifies, cleared by the handler's own invocation.
+ */
+import { createHash } from 'node:crypto';
+import type { Section } from './batch.js';
+import type { HandlerRef, ResourceInstance } from './resource.js';
+import { sh, type ShellCommand } from '../shell/index.js';
+
+export const OWED_DIRECTORY = '/var/lib/keel/owed';
+
+export function owedMarker(ref: HandlerRef): string {
+  return createHash('sha256').update(`${ref.resource.id}\0${ref.action}`).digest('hex').slice(0, 32);
+}
+
+function markerPath(ref: HandlerRef): string {
+  return `${OWED_DIRECTORY}/${owedMarker(ref)}`;
+}
+
+export function recordOwed(ref: HandlerRef): ShellCommand {
+  return sh`mkdir -p ${OWED_DIRECTORY} && printf '%s\n' ${`${ref.resource.id} ${ref.action}`} > ${markerPath(ref)}`;
+}
+
+export function clearOwed(ref: HandlerRef): ShellCommand {
+  return sh`rm -f ${markerPath(ref)}`;
+}
+
+export function owedSection(): Section {
+  return { name: 'owed handlers', command: sh`ls -1 ${OWED_DIRECTORY} 2>/dev/null || true`, streamed: true };
+}
+
+/** Every handler the resources notify, once each. */
+export function handlerRefs(resources: readonly ResourceInstance[]): HandlerRef[] {
+  const seen = new Map<string, HandlerRef>();
+  for (const resource of resources) {
+    for (const ref of resource.notify) seen.set(owedMarker(ref), ref);
+  }
+  return [...seen.values()];
+}
+
+export function owedFromListing(listing: string | undefined, refs: readonly HandlerRef[]): HandlerRef[] {
+  const names = new Set((listing ?? '').split('\n').map((line) => line.trim()));
+  return refs.filter((ref) => names.has(owedMarker(ref)));
+}

@@ -1,0 +1,23 @@
+/** A host as the engine sees it: its name, its resources, how to reach it, and the secrets kept out of its messages. */
+import type { HandlerResult, ResourceResult } from './events.js';
+import type { ResourceInstance } from './resource.js';
+import { redactDeep, type Secret } from '../shell/index.js';
+import type { Transport } from '../transport/types.js';
+
+export interface HostTarget {
+  name: string;
+  resources: ResourceInstance[];
+  connect(): Promise<Transport>;
+  /** Values to scrub from every message about this host. */
+  secrets?: Secret[];
+}
+
+export interface Timeouts {
+  readMs: number;
+  applyMs: number;
+}
+
+/** Every string of a result (error, diff, desired and actual state) with the host's secrets replaced. */
+export function scrub<Result extends ResourceResult | HandlerResult>(result: Result, secrets: readonly Secret[] | undefined): Result {
+  return secrets?.length ? redactDeep(result, secrets) : result;
+}
