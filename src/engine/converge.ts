@@ -243,7 +243,10 @@ async function runHandlers(
   const results: HandlerResult[] = [];
   if (options.stopRequested()) {
     for (const ref of pending) {
-      const result: HandlerResult = { host: target.name, id: ref.resource.id, action: ref.action, outcome: 'failed', durationMs: 0, error: { phase: 'handler', message: 'interrupted; the notification stays owed on the host and runs on the next apply' } };
+      const result = scrub<HandlerResult>(
+        { host: target.name, id: ref.resource.id, action: ref.action, outcome: 'failed', durationMs: 0, error: { phase: 'handler', message: 'interrupted; the notification stays owed on the host and runs on the next apply' } },
+        target.secrets,
+      );
       results.push(result);
       emit({ type: 'handler-result', result });
     }
