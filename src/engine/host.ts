@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { batchScript, type Section, type SectionResult } from './batch.js';
 import type { HandlerResult, ResourceError, ResourceResult } from './events.js';
+import { STATE_DIRECTORY } from './hostLock.js';
 import { Unknowable, type HandlerRef, type ResourceInstance } from './resource.js';
 import { redactDeep, type Secret } from '../shell/index.js';
 import { sh } from '../shell/index.js';
@@ -101,7 +102,7 @@ export function interpretRead(instance: ResourceInstance, output: SectionResult 
   }
 }
 
-export const OWED_DIRECTORY = '/var/lib/keel/owed';
+export const OWED_DIRECTORY = `${STATE_DIRECTORY}/owed`;
 
 /** A notification owed to a handler is kept on the host until the handler has run, so no failure loses it. */
 export function owedMarker(ref: HandlerRef): string {
