@@ -1,6 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two tiers. `unit` needs nothing but Node: no root, no image. `integration` (and the terminal UI tests)
+ * starts real hosts, so it builds the lab image first and runs one file at a time, after the unit tier.
+ */
 export default defineConfig({
   resolve: {
     alias: [
@@ -9,11 +13,19 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['test/**/*.test.ts'],
-    exclude: ['test/e2e/**', 'node_modules/**'],
-    globalSetup: ['test/setup/image.ts'],
     testTimeout: 120_000,
-    hookTimeout: 600_000,
-    fileParallelism: false,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], setupFiles: ['test/setup/stateDirectory.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts', 'test/ui/**/*.test.ts'],
+          globalSetup: ['test/setup/image.ts'],
+          hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
+    ],
   },
 });

@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { $ } from 'zx';
-import { startHosts, type Lab } from '../src/lab/hosts.js';
+import { startHosts, type Lab } from '../lab/hosts.js';
 import type { Report } from '../src/report/json.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// Runs the bundled CLI. In a source checkout the bundle is rebuilt first whenever src/ is newer than it,
-// so a `git pull` never leaves a stale keel behind.
+// Runs the bundled CLI. In a source checkout (one with the build script, which the package does not ship) the
+// bundle is rebuilt first whenever src/ is newer than it, so a `git pull` never leaves a stale keel behind.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bundle = `${root}/dist/cli/main.js`;
+const buildScript = `${root}/scripts/build.mjs`;
 
 function newestSource(directory) {
   let newest = 0;
@@ -16,8 +17,8 @@ function newestSource(directory) {
   return newest;
 }
 
-const sourceTime = () => Math.max(newestSource(`${root}/src`), statSync(`${root}/scripts/build.mjs`).mtimeMs);
-if (existsSync(`${root}/src`) && (!existsSync(bundle) || sourceTime() > statSync(bundle).mtimeMs)) {
+const sourceTime = () => Math.max(newestSource(`${root}/src`), statSync(buildScript).mtimeMs);
+if (existsSync(buildScript) && (!existsSync(bundle) || sourceTime() > statSync(bundle).mtimeMs)) {
   const { buildKeel } = await import('../scripts/build.mjs');
   await buildKeel();
 }

@@ -20,8 +20,8 @@ export async function buildKeel() {
     format: 'esm',
     target: 'node20',
     sourcemap: true,
-    // Loaded only when needed (ssh2, the Ink view on a terminal, the lab), or with native parts.
-    external: ['ssh2', 'cpu-features', 'ink', 'ink-spinner', 'react', 'react/*', 'zx', 'jiti', 'tsx', 'esbuild', 'typescript'],
+    // Loaded only when needed (ssh2, the Ink view on a terminal, recipe loading, typecheck), or with native parts.
+    external: ['ssh2', 'cpu-features', 'ink', 'ink-spinner', 'react', 'react/*', 'jiti', 'esbuild', 'typescript'],
     logLevel: 'warning',
     // Bundled CommonJS dependencies (commander, ajv) call require() for Node built-ins.
     banner: { js: "import { createRequire as __keelRequire } from 'node:module'; const require = __keelRequire(import.meta.url);" },

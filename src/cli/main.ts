@@ -209,16 +209,6 @@ export function buildProgram(): Command {
     });
 
   program
-    .command('lab')
-    .description('the LVS-DR lab on this machine: a director VM, real servers and a client on one bridge (needs root)')
-    .addArgument(new Argument('<action>', 'up: boot it and write its inventory; down: tear it down; status: what runs').choices(['up', 'down', 'status']))
-    .option('-i, --inventory <file>', 'the hosts, groups and vars to build the lab from', 'inventory/lab.yaml')
-    .action(async (action: 'up' | 'down' | 'status', flags: { inventory: string }) => {
-      const { runLab } = await import('../lab/cliLab.js');
-      process.exitCode = await runLab(action, flags);
-    });
-
-  program
     .command('new')
     .description('write a starting recipe or resource that compiles and passes the idempotence harness')
     .addArgument(new Argument('<kind>', 'what to create').choices(['recipe', 'resource']))

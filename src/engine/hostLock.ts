@@ -8,7 +8,11 @@ import { randomBytes } from 'node:crypto';
 import type { Section } from './batch.js';
 import { sh, ShellCommand } from '../shell/index.js';
 
-const LEASE_DIRECTORY = '/var/lib/keel';
+/**
+ * Where keel keeps its own state on a host: the apply lease and owed notifications. KEEL_STATE_DIR moves it for
+ * runs that cannot write /var/lib/keel, such as tests or the resource harness run by an ordinary user.
+ */
+export const STATE_DIRECTORY = process.env.KEEL_STATE_DIR || '/var/lib/keel';
 export const LEASE_BUSY_EXIT = 75;
 
 export interface ApplyLease {
@@ -54,7 +58,7 @@ function underLock(directory: string, body: string): string {
 /** Sections that take (or renew) and drop this run's lease; `ttlSeconds` must outlast the longest invocation. */
 export function applyLease(
   ttlSeconds: number,
-  { directory = LEASE_DIRECTORY, who = `${CONTROLLER} pid ${process.pid}` }: { directory?: string; who?: string } = {},
+  { directory = STATE_DIRECTORY, who = `${CONTROLLER} pid ${process.pid}` }: { directory?: string; who?: string } = {},
 ): ApplyLease {
   const owner = randomBytes(8).toString('hex');
   const acquire = (deadHolder: string): string => underLock(

@@ -4,10 +4,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { Section } from './batch.js';
+import { STATE_DIRECTORY } from './hostLock.js';
 import type { HandlerRef, ResourceInstance } from './resource.js';
 import { sh, type ShellCommand } from '../shell/index.js';
 
-export const OWED_DIRECTORY = '/var/lib/keel/owed';
+export const OWED_DIRECTORY = `${STATE_DIRECTORY}/owed`;
 
 export function owedMarker(ref: HandlerRef): string {
   return createHash('sha256').update(`${ref.resource.id}\0${ref.action}`).digest('hex').slice(0, 32);

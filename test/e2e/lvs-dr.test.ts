@@ -5,9 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageDir } from '../../src/lab/image.js';
-import { upLvsLab, type LvsLab } from '../../src/lab/lvsLab.js';
-import { alternates, interfaceMac, observeTraffic, type Traffic } from '../../src/lab/traffic.js';
+import { imageDir } from '../../lab/image.js';
+import { upLvsLab, type LvsLab } from '../../lab/lvsLab.js';
+import { alternates, interfaceMac, observeTraffic, type Traffic } from '../../lab/traffic.js';
 import type { Report } from '../../src/report/json.js';
 import { keel } from '../support/cli.js';
 

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHosts, type Lab } from '../../src/lab/hosts.js';
+import { startHosts, type Lab } from '../../lab/hosts.js';
 import type { Report } from '../../src/report/json.js';
 import { KEEL, keel, recipeProject } from '../support/cli.js';
 

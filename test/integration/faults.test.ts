@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadInventory } from '../../src/inventory/load.js';
-import { startHosts, type Lab } from '../../src/lab/hosts.js';
+import { startHosts, type Lab } from '../../lab/hosts.js';
 import { file } from '../../src/resources/file.js';
 import { runOnce } from '../../src/testing.js';
 import { connectHost } from '../../src/planner/connect.js';

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labDir, openLab, startHosts, stopLab, type Lab } from '../../src/lab/hosts.js';
+import { labDir, openLab, startHosts, stopLab, type Lab } from '../../lab/hosts.js';
 
 const run = promisify(execFile);
 
@@ -201,7 +201,7 @@ describe('teardown', () => {
   });
 
   it('stopLab cleans up a lab whose controlling process is gone', async () => {
-    await run(process.execPath, ['bin/hosts.js', 'up', '2', '--lab', 't-orphan'], { cwd: new URL('../..', import.meta.url).pathname });
+    await run(process.execPath, ['--import', 'tsx', 'lab/cliHosts.ts', 'up', '2', '--lab', 't-orphan'], { cwd: new URL('../..', import.meta.url).pathname });
     const orphan = openLab('t-orphan');
     expect(orphan.hosts.every((host) => host.leaderPid > 0)).toBe(true);
     expect((await ssh(orphan, 'h2', 'hostname')).stdout).toBe('h2\n');

@@ -15,7 +15,7 @@ import { batchScript, type Section } from '../../src/engine/batch.js';
 import { ResourceParamsError, diffResource, type ResourceInstance } from '../../src/engine/resource.js';
 import { quote, ShellCommand } from '../../src/shell/index.js';
 import { loadInventory } from '../../src/inventory/load.js';
-import { startHosts, type Lab } from '../../src/lab/hosts.js';
+import { startHosts, type Lab } from '../../lab/hosts.js';
 import { command } from '../../src/resources/command.js';
 import { file, type FileState } from '../../src/resources/file.js';
 import { ifaceAlias, type IfaceAliasState } from '../../src/resources/ifaceAlias.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { startHosts, type Lab } from '../../src/lab/hosts.js';
+import { startHosts, type Lab } from '../../lab/hosts.js';
 import { siteProject, type SiteProject } from '../support/siteProject.js';
 import { keelInTmux, SPINNER_FRAME, type KeelPane } from '../support/tmux.js';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quote } from '../../src/shell/index.js';
-import { startHosts, type Lab } from '../../src/lab/hosts.js';
+import { startHosts, type Lab } from '../../lab/hosts.js';
 import { keel, recipeProject, type CliResult } from '../support/cli.js';
 import { startKeel } from '../support/keelProcess.js';
 import { writeLabInventory } from '../support/labInventory.js';

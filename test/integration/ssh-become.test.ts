@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quote } from '../../src/shell/index.js';
-import { startHosts, type Lab } from '../../src/lab/hosts.js';
+import { startHosts, type Lab } from '../../lab/hosts.js';
 import { connectHost } from '../../src/planner/connect.js';
 import type { Transport } from '../../src/transport/types.js';
 import { KEEL, keel, recipeProject } from '../support/cli.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/json.js';
-import { startHosts, type Lab } from '../../src/lab/hosts.js';
+import { startHosts, type Lab } from '../../lab/hosts.js';
 import { keel, recipeProject } from '../support/cli.js';
 import { generateKey } from '../support/sshd.js';
 

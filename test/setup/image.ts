@@ -1,5 +1,5 @@
-import { ensureAptRepo } from '../../src/lab/aptRepo.js';
-import { ensureImage } from '../../src/lab/image.js';
+import { ensureAptRepo } from '../../lab/aptRepo.js';
+import { ensureImage } from '../../lab/image.js';
 
 /** Builds the lab image and apt repository once per machine, before any test can time out waiting for them. */
 export default async function setup(): Promise<void> {

@@ -1,5 +1,5 @@
 /** Holding dpkg's lock inside a lab host, the way another package manager run would. */
-import type { Lab } from '../../src/lab/hosts.js';
+import type { Lab } from '../../lab/hosts.js';
 
 /**
  * Holds dpkg's frontend lock the way apt and dpkg take it, with fcntl (flock(1) takes a different kind of lock,

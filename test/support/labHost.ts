@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll } from 'vitest';
 import { loadInventory } from '../../src/inventory/load.js';
-import { startHosts, type HostKind, type Lab } from '../../src/lab/hosts.js';
+import { startHosts, type HostKind, type Lab } from '../../lab/hosts.js';
 import { connectHost } from '../../src/planner/connect.js';
 import type { Transport } from '../../src/transport/types.js';
 

@@ -1,7 +1,7 @@
 /** Inventories for lab hosts, with per-host settings that break (or fix) one host at a time. */
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import type { Lab } from '../../src/lab/hosts.js';
+import type { Lab } from '../../lab/hosts.js';
 
 export interface LabInventoryOptions {
   vars?: Record<string, unknown>;

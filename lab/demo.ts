@@ -1,17 +1,13 @@
-#!/usr/bin/env node
 // `npm run demo`: boots the LVS-DR lab on this machine, converges it with keel (the live view on a
 // terminal), then shows from the client which real server answered each request and who answers ARP
 // for the VIP. The lab stays up to be looked at; `npm run lab -- down` removes it.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
-
-register();
-const { upLvsLab } = await import('../src/lab/lvsLab.ts');
-const { describeLab, describeTimings } = await import('../src/lab/cliLab.ts');
-const { alternates, interfaceMac, observeTraffic } = await import('../src/lab/traffic.ts');
-const { loadInventory } = await import('../src/inventory/load.ts');
+import { loadInventory } from '../src/inventory/load.js';
+import { describeLab, describeTimings } from './cliLab.js';
+import { upLvsLab } from './lvsLab.js';
+import { alternates, interfaceMac, observeTraffic } from './traffic.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const REQUESTS = 10;
@@ -37,7 +33,7 @@ if (apply.status !== 0) {
 const inventory = loadInventory(lab.inventoryPath);
 const vip = String(inventory.hosts.find((host) => host.name === 'client')?.vars.vip);
 const realServers = inventory.groups.get('realservers') ?? [];
-const macs = new Map();
+const macs = new Map<string, string>();
 for (const host of lab.hosts) macs.set(await interfaceMac(lab, host.name), host.name);
 
 console.log(`\nFrom the client, ${REQUESTS} separate requests to http://${vip}/:`);
@@ -47,7 +43,7 @@ const responders = traffic.arpResponders.map((mac) => `${macs.get(mac) ?? 'unkno
 console.log(`ARP for ${vip} answered by: ${responders.join(', ') || 'nobody'}`);
 console.log(`The client's neighbour entry for ${vip}: ${macs.get(traffic.neighbour) ?? 'unknown host'} (${traffic.neighbour || 'none'})`);
 
-const directorOnly = traffic.arpResponders.length === 1 && macs.get(traffic.arpResponders[0]) === 'director';
+const directorOnly = traffic.arpResponders.length === 1 && macs.get(traffic.arpResponders[0] ?? '') === 'director';
 if (alternates(traffic.answers, realServers) && directorOnly) {
   console.log(`\nDirect routing works: requests alternate between ${realServers.join(' and ')}, and only the director answers ARP for the VIP.`);
 } else {

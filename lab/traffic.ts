@@ -1,5 +1,5 @@
 /** What a client of the LVS lab sees: who answers its requests to the VIP, and who answers ARP for it. */
-import { sh } from '../shell/index.js';
+import { sh } from '../src/shell/index.js';
 import type { LvsLab } from './lvsLab.js';
 
 export interface Traffic {

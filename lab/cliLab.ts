@@ -1,4 +1,4 @@
-/** `keel lab up|down|status`: the LVS-DR lab on this machine. Loaded only when that command runs. */
+/** What `npm run lab -- up|down|status` does, and how a running lab is described (also by the demo). */
 import { existsSync } from 'node:fs';
 import { labDir } from './hosts.js';
 import { DEFAULT_LAB_INVENTORY, downLvsLab, LVS_LAB, openLvsLab, upLvsLab, type LvsLab, type LvsTimings } from './lvsLab.js';
@@ -26,7 +26,7 @@ export function describeTimings(timings: LvsTimings): string {
 
 export async function runLab(action: LabAction, flags: { inventory?: string }): Promise<number> {
   if (process.getuid?.() !== 0) {
-    process.stderr.write('keel lab: needs root (network namespaces, containers, a VM)\n');
+    process.stderr.write('npm run lab: needs root (network namespaces, containers, a VM)\n');
     return 1;
   }
   if (action === 'up') {

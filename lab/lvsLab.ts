@@ -10,8 +10,8 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDocument } from 'yaml';
 import { $ } from 'zx';
-import { sh } from '../shell/index.js';
-import { loadInventory } from '../inventory/load.js';
+import { sh } from '../src/shell/index.js';
+import { loadInventory } from '../src/inventory/load.js';
 import { labDir, openLab, startHosts, stopLab, type ExecResult, type Lab } from './hosts.js';
 import { createHostNetwork, deleteNetns, HOST_INTERFACE, hostNetns, parseSubnet, type Subnet } from './netns.js';
 import { isRunning, type ProcessRef } from './system.js';
@@ -132,7 +132,7 @@ function readState(): LvsState | undefined {
 /** Reattaches to the running lab, possibly started by another process. */
 export function openLvsLab(): LvsLab {
   const state = readState();
-  if (state === undefined) throw new Error(`the LVS lab is not up (no ${statePath()}); start it with: keel lab up`);
+  if (state === undefined) throw new Error(`the LVS lab is not up (no ${statePath()}); start it with: npm run lab -- up`);
   return new LvsLab(openLab(LVS_LAB), state);
 }
 
@@ -243,7 +243,7 @@ export class LvsLab {
       // An emulated director needs seconds of CPU for a key exchange, more on a busy machine.
       connectTimeout: GUEST_CONNECT_TIMEOUT_SECONDS,
     });
-    document.commentBefore = ` Written by keel lab up from ${this.state.source}, with how to reach the lab's hosts.`;
+    document.commentBefore = ` Written by npm run lab -- up from ${this.state.source}, with how to reach the lab's hosts.`;
     await writeFile(this.inventoryPath, document.toString());
   }
 

@@ -1,0 +1,1 @@
+import('./test/setup/image.ts').then((m) => m.default())
