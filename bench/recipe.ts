@@ -3,7 +3,7 @@
  * on sshd-only lab hosts. The VIP is not persisted: those hosts have no init system to restore it at boot.
  * bench/run.ts sets the vars for both tools.
  */
-import { AbsolutePath, file, ifaceAlias, InterfaceName, Ipv4, recipe, sysctl, Type, Vars } from 'keel';
+import { AbsolutePath, file, InterfaceName, Ipv4, ifaceAlias, recipe, sysctl, Type, Vars } from 'keel';
 
 export default recipe({
   name: 'bench-realserver',

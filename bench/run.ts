@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { $ } from 'zx';
-import { startHosts, type Lab } from '../lab/hosts.js';
+import { type Lab, startHosts } from '../lab/hosts.js';
 import type { Report } from '../src/report/json.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -237,11 +237,28 @@ class Fleet {
       const mode = phase === 'check' ? 'check' : 'apply';
       // keel's default --forks (20): the hosts share this machine's two cores, so more handshakes at once only starve
       // each other (with --forks 200 some passed keel's 10 s connect timeout).
-      return { file: process.execPath, args: [KEEL, mode, RECIPE, '-i', this.keelInventory, ...extra], env: { ...process.env, NO_COLOR: '1' } };
+      return {
+        file: process.execPath,
+        args: [KEEL, mode, RECIPE, '-i', this.keelInventory, ...extra],
+        env: { ...process.env, NO_COLOR: '1' },
+      };
     }
     if (tool === 'ssh true') {
-      const ssh = ['-i', this.lab.keyPath, '-o', `UserKnownHostsFile=${this.lab.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes'];
-      return { file: 'xargs', args: ['-a', this.addresses, '-P', String(this.size), '-I', '{}', 'ssh', ...ssh, 'root@{}', 'true'], env: process.env };
+      const ssh = [
+        '-i',
+        this.lab.keyPath,
+        '-o',
+        `UserKnownHostsFile=${this.lab.knownHostsPath}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'BatchMode=yes',
+      ];
+      return {
+        file: 'xargs',
+        args: ['-a', this.addresses, '-P', String(this.size), '-I', '{}', 'ssh', ...ssh, 'root@{}', 'true'],
+        env: process.env,
+      };
     }
     return {
       file: '/usr/bin/ansible-playbook',
@@ -272,12 +289,16 @@ class Fleet {
   /** Undoes the recipe by hand, so that the next first apply has everything to do. */
   async reset(): Promise<void> {
     const sysctls = Object.keys(SYSCTLS).map((key) => `echo 0 > /proc/sys/${key.replaceAll('.', '/')}`);
-    await this.onEveryHost([...sysctls, `ip addr del ${VARS.vip}/32 dev lo 2>/dev/null`, `rm -f ${VARS.sysctlFile} ${VARS.markerFile}`, 'true'].join('; '));
+    await this.onEveryHost(
+      [...sysctls, `ip addr del ${VARS.vip}/32 dev lo 2>/dev/null`, `rm -f ${VARS.sysctlFile} ${VARS.markerFile}`, 'true'].join('; '),
+    );
   }
 
   /** Puts the recipe's state in place by hand, as keel's first apply leaves it, for sizes that skip that phase. */
   async converge(): Promise<void> {
-    const sysctlFile = Object.entries(SYSCTLS).map(([key, value]) => `${key} = ${value}\\n`).join('');
+    const sysctlFile = Object.entries(SYSCTLS)
+      .map(([key, value]) => `${key} = ${value}\\n`)
+      .join('');
     const script = [
       ...Object.entries(SYSCTLS).map(([key, value]) => `echo ${value} > /proc/sys/${key.replaceAll('.', '/')}`),
       `printf '${sysctlFile}' > ${VARS.sysctlFile}`,
@@ -287,7 +308,8 @@ class Fleet {
     ].join('; ');
     await this.onEveryHost(script);
     const deviations = await this.deviations();
-    if (deviations.length > 0) throw new Error(`converging by hand left ${deviations.length} hosts off the recipe's state, e.g. ${deviations[0]}`);
+    if (deviations.length > 0)
+      throw new Error(`converging by hand left ${deviations.length} hosts off the recipe's state, e.g. ${deviations[0]}`);
   }
 
   /** The hosts where the recipe's state is not fully in place, with what is wrong there. */
@@ -301,7 +323,14 @@ class Fleet {
     const outputs = await this.onEveryHost(script);
     const problems: string[] = [];
     for (const [host, output] of outputs) {
-      const expected = [...Object.entries(SYSCTLS).map(([key, value]) => `${key}=${value}`), 'persisted', 'vip', `vip ${VARS.vip}`, `host ${host}`, ''].join('\n');
+      const expected = [
+        ...Object.entries(SYSCTLS).map(([key, value]) => `${key}=${value}`),
+        'persisted',
+        'vip',
+        `vip ${VARS.vip}`,
+        `host ${host}`,
+        '',
+      ].join('\n');
       if (output !== expected) problems.push(`${host}: ${JSON.stringify(output)}`);
     }
     return problems;
@@ -371,13 +400,19 @@ async function timed(command: { file: string; args: string[]; env: NodeJS.Proces
   const stdout = openSync(paths.stdout, 'w');
   const stderr = openSync(paths.stderr, 'w');
   const exitCode = await new Promise<number>((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', TIME_FORMAT, '-o', paths.time, command.file, ...command.args], { cwd: REPO, env: command.env, stdio: ['ignore', stdout, stderr] });
+    const child = spawn('/usr/bin/time', ['-f', TIME_FORMAT, '-o', paths.time, command.file, ...command.args], {
+      cwd: REPO,
+      env: command.env,
+      stdio: ['ignore', stdout, stderr],
+    });
     child.on('error', reject);
     child.on('exit', (code) => resolve(code ?? -1));
   });
   closeSync(stdout);
   closeSync(stderr);
-  const line = readFileSync(paths.time, 'utf8').split('\n').find((candidate) => candidate.startsWith('bench-time '));
+  const line = readFileSync(paths.time, 'utf8')
+    .split('\n')
+    .find((candidate) => candidate.startsWith('bench-time '));
   if (line === undefined) throw new Error(`no timing from /usr/bin/time for ${command.file} ${command.args.join(' ')}`);
   const [wall, user, system, rss] = line.split(' ').slice(1).map(Number) as [number, number, number, number];
   return {
@@ -397,7 +432,8 @@ function keelProblem(phase: Phase, result: Timed, report: Report | undefined, ho
   if (failed.length > 0) return `exit ${result.exitCode}: ${failed.slice(0, 3).join('; ')}`;
   const changed = report.hosts.reduce((sum, host) => sum + host.counts.changed + host.counts.drifted, 0);
   const expected = phase === 'first apply' ? hosts * KEEL_FIRST_APPLY_CHANGES : 0;
-  if (result.exitCode !== 0 || changed !== expected) return `exit ${result.exitCode}, ${changed} resources changed or drifted (expected ${expected})`;
+  if (result.exitCode !== 0 || changed !== expected)
+    return `exit ${result.exitCode}, ${changed} resources changed or drifted (expected ${expected})`;
   return undefined;
 }
 
@@ -420,7 +456,9 @@ function ansibleProblem(phase: Phase, result: Timed, hosts: number): string | un
   const expected = phase === 'first apply' ? ANSIBLE_FIRST_APPLY_CHANGES : 0;
   const wrong = [...recap].filter(([, line]) => line.unreachable > 0 || line.failed > 0 || line.changed !== expected);
   if (result.exitCode === 0 && recap.size === hosts && wrong.length === 0) return undefined;
-  const detail = wrong.slice(0, 3).map(([host, line]) => `${host}: changed=${line.changed} unreachable=${line.unreachable} failed=${line.failed}`);
+  const detail = wrong
+    .slice(0, 3)
+    .map(([host, line]) => `${host}: changed=${line.changed} unreachable=${line.unreachable} failed=${line.failed}`);
   return `exit ${result.exitCode}, ${recap.size}/${hosts} hosts in the recap${detail.length > 0 ? `; ${detail.join('; ')}` : ''}`;
 }
 
@@ -434,7 +472,15 @@ async function runPhase(fleet: Fleet, tool: Tool, phase: Phase, round: number): 
   // Give the hosts' sshd a moment to reap the sessions that just ended.
   await sleep(1000);
   const hostsCpuMs = fleet.hostsCpuMs() - hostsBefore;
-  const run: Run = { tool, phase, round, wallMs: result.wallMs, cpuMs: result.cpuMs + mastersCpuMs, peakRssKb: result.peakRssKb, hostsCpuMs };
+  const run: Run = {
+    tool,
+    phase,
+    round,
+    wallMs: result.wallMs,
+    cpuMs: result.cpuMs + mastersCpuMs,
+    peakRssKb: result.peakRssKb,
+    hostsCpuMs,
+  };
   let problem: string | undefined;
   if (tool === 'keel') {
     const report = existsSync(jsonReport) ? (JSON.parse(readFileSync(jsonReport, 'utf8')) as Report) : undefined;
@@ -455,7 +501,9 @@ async function runPhase(fleet: Fleet, tool: Tool, phase: Phase, round: number): 
     if (deviations.length > 0) problem = `${deviations.length} hosts not in the recipe's state, e.g. ${deviations[0]}`;
   }
   if (problem !== undefined) run.problem = problem;
-  log(`  [${fleet.size} hosts, round ${round + 1}] ${tool.padEnd(13)} ${phase.padEnd(12)} ${(run.wallMs / 1000).toFixed(2).padStart(7)} s${problem ? `  PROBLEM: ${problem}` : ''}`);
+  log(
+    `  [${fleet.size} hosts, round ${round + 1}] ${tool.padEnd(13)} ${phase.padEnd(12)} ${(run.wallMs / 1000).toFixed(2).padStart(7)} s${problem ? `  PROBLEM: ${problem}` : ''}`,
+  );
   return run;
 }
 
@@ -474,7 +522,9 @@ function summarize(runs: Run[]): Summary[] {
         cpuMs: median(mine.map((run) => run.cpuMs)),
         peakRssKb: Math.max(...mine.map((run) => run.peakRssKb)),
         hostsCpuMs: median(mine.map((run) => run.hostsCpuMs)),
-        ...(execs.length > 0 ? { execsPerHost: { total: Math.max(...execs.map((e) => e.total)), read: Math.max(...execs.map((e) => e.read)) } } : {}),
+        ...(execs.length > 0
+          ? { execsPerHost: { total: Math.max(...execs.map((e) => e.total)), read: Math.max(...execs.map((e) => e.read)) } }
+          : {}),
         problems: mine.flatMap((run) => (run.problem ? [`round ${run.round + 1}: ${run.problem}`] : [])),
       });
     }
@@ -552,7 +602,8 @@ async function probe(hosts: number, work: string, tools: Tool[]): Promise<Probes
 /** `node -e 0`, the floor under any keel run on this machine. */
 async function nodeStartup(work: string): Promise<number> {
   const walls: number[] = [];
-  for (let attempt = 0; attempt < 5; attempt++) walls.push((await timed({ file: process.execPath, args: ['-e', '0'], env: process.env }, work)).wallMs);
+  for (let attempt = 0; attempt < 5; attempt++)
+    walls.push((await timed({ file: process.execPath, args: ['-e', '0'], env: process.env }, work)).wallMs);
   return median(walls);
 }
 
@@ -588,7 +639,8 @@ function table(sizes: SizeResult[], ansibleExecs: Record<string, number>): strin
     }
   }
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const format = (row: string[]) => row.map((cell, column) => (column <= 2 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+  const format = (row: string[]) =>
+    row.map((cell, column) => (column <= 2 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
   return [format(header), format(widths.map((width) => '-'.repeat(width))), ...rows.map(format)].join('\n');
 }
 
@@ -599,13 +651,22 @@ interface Target {
 }
 
 function targets(sizes: SizeResult[], inkLoaded: boolean): Target[] {
-  const keel = (hosts: number, phase: Phase) => sizes.find((size) => size.hosts === hosts)?.summaries.find((s) => s.tool === 'keel' && s.phase === phase);
+  const keel = (hosts: number, phase: Phase) =>
+    sizes.find((size) => size.hosts === hosts)?.summaries.find((s) => s.tool === 'keel' && s.phase === phase);
   const result: Target[] = [];
   const check3 = keel(3, 'check');
-  result.push({ target: 'no-change check of 3 hosts under 1.0 s', value: check3 ? seconds(check3.wallMs) : 'not run', met: check3 ? check3.wallMs < 1000 : null });
+  result.push({
+    target: 'no-change check of 3 hosts under 1.0 s',
+    value: check3 ? seconds(check3.wallMs) : 'not run',
+    met: check3 ? check3.wallMs < 1000 : null,
+  });
   for (const phase of PHASES) {
     const large = keel(200, phase);
-    result.push({ target: `200 hosts under 10 s (${phase})`, value: large ? seconds(large.wallMs) : 'not run', met: large ? large.wallMs < 10_000 : null });
+    result.push({
+      target: `200 hosts under 10 s (${phase})`,
+      value: large ? seconds(large.wallMs) : 'not run',
+      met: large ? large.wallMs < 10_000 : null,
+    });
   }
   for (const size of sizes) {
     for (const phase of PHASES) {
@@ -617,10 +678,18 @@ function targets(sizes: SizeResult[], inkLoaded: boolean): Target[] {
     }
   }
   const reads = sizes.flatMap((size) => size.runs.filter((run) => run.tool === 'keel').map((run) => run.execsPerHost?.read));
-  result.push({ target: '1 read round trip per host', value: `max ${Math.max(...reads.map((read) => read ?? Infinity))}`, met: reads.every((read) => read === 1) });
+  result.push({
+    target: '1 read round trip per host',
+    value: `max ${Math.max(...reads.map((read) => read ?? Infinity))}`,
+    met: reads.every((read) => read === 1),
+  });
   const largest = sizes.at(-1);
   const rss = largest ? Math.max(...largest.runs.filter((run) => run.tool === 'keel').map((run) => run.peakRssKb)) : 0;
-  result.push({ target: `controller peak RSS under 250 MB at ${largest?.hosts ?? '?'} hosts`, value: `${(rss / 1024).toFixed(0)} MB`, met: largest?.hosts === 200 ? rss < 250 * 1024 : null });
+  result.push({
+    target: `controller peak RSS under 250 MB at ${largest?.hosts ?? '?'} hosts`,
+    value: `${(rss / 1024).toFixed(0)} MB`,
+    met: largest?.hosts === 200 ? rss < 250 * 1024 : null,
+  });
   result.push({ target: 'runs without a terminal do not load Ink', value: inkLoaded ? 'Ink loaded' : 'not loaded', met: !inkLoaded });
   return result;
 }
@@ -632,7 +701,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => {
     if (interrupted) process.exit(130);
     interrupted = true;
-    log('interrupted: the lab comes down once the current step ends (Ctrl-C again to quit now; `npm run hosts -- down --lab bench` cleans up)');
+    log(
+      'interrupted: the lab comes down once the current step ends (Ctrl-C again to quit now; `npm run hosts -- down --lab bench` cleans up)',
+    );
   });
   try {
     const nodeStartupMs = await nodeStartup(work);
@@ -647,7 +718,14 @@ async function main(): Promise<void> {
       const results = {
         startedAt,
         command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
-        machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), kernel: release(), node: process.version, nodeStartupMs, ansible: ansibleVersion },
+        machine: {
+          cpus: cpus().length,
+          memoryGiB: Math.round(totalmem() / 2 ** 30),
+          kernel: release(),
+          node: process.version,
+          nodeStartupMs,
+          ansible: ansibleVersion,
+        },
         settings: { hostKind: 'light', rounds: options.rounds, full: options.full, tools: options.tools, vars: VARS },
         ansibleExecsPerHost: ansibleExecs,
         inkLoaded,
@@ -659,7 +737,8 @@ async function main(): Promise<void> {
     }
     console.log(table(sizes, ansibleExecs));
     console.log('\nTargets:');
-    for (const { target, value, met } of targets(sizes, inkLoaded)) console.log(`  ${met === null ? '  -   ' : met ? 'met   ' : 'MISSED'}  ${target}: ${value}`);
+    for (const { target, value, met } of targets(sizes, inkLoaded))
+      console.log(`  ${met === null ? '  -   ' : met ? 'met   ' : 'MISSED'}  ${target}: ${value}`);
     console.log(`\nwrote ${RESULTS}`);
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { $ } from 'zx';
 import { buildOnce, cacheRoot, shortHash } from './cache.js';
 import { DEFAULT_IMAGE } from './image.js';
-import { launchDetached, waitForListener, type ProcessRef } from './system.js';
+import { launchDetached, type ProcessRef, waitForListener } from './system.js';
 
 /** Packages the tool itself installs on lab hosts; they are deliberately absent from the image. */
 export const DEFAULT_REPO_PACKAGES = ['ipvsadm', 'nginx'];

@@ -1,11 +1,17 @@
 /** `npm run lab -- up|down|status`: the LVS-DR lab on this machine, a developer tool beside keel. */
 import { Argument, Command } from 'commander';
-import { runLab, type LabAction } from './cliLab.js';
+import { type LabAction, runLab } from './cliLab.js';
 import { DEFAULT_LAB_INVENTORY } from './lvsLab.js';
 
 const program = new Command('lab')
   .description('the LVS-DR lab on this machine: a director VM, real servers and a client on one bridge (needs root)')
-  .addArgument(new Argument('<action>', 'up: boot it and write its inventory; down: tear it down; status: what runs').choices(['up', 'down', 'status']))
+  .addArgument(
+    new Argument('<action>', 'up: boot it and write its inventory; down: tear it down; status: what runs').choices([
+      'up',
+      'down',
+      'status',
+    ]),
+  )
   .option('-i, --inventory <file>', 'the hosts, groups and vars to build the lab from', DEFAULT_LAB_INVENTORY)
   .action(async (action: LabAction, flags: { inventory: string }) => {
     process.exitCode = await runLab(action, flags);

@@ -1,6 +1,6 @@
 /** `npm run hosts -- up|down|status`: lab hosts by hand, for trying keel against real sshd. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { listLabs, openLab, startHosts, stopLab, type Lab } from './hosts.js';
+import { type Lab, listLabs, openLab, startHosts, stopLab } from './hosts.js';
 
 const DEFAULT_LAB = 'dev';
 
@@ -11,7 +11,9 @@ function positiveInteger(value: string): number {
 }
 
 function describe(lab: Lab): string {
-  const rows = lab.hosts.map((host) => `  ${host.name.padEnd(12)} ${host.address.padEnd(15)} ${host.kind.padEnd(6)} ${host.leaderPid > 0 ? 'running' : 'stopped'}`);
+  const rows = lab.hosts.map(
+    (host) => `  ${host.name.padEnd(12)} ${host.address.padEnd(15)} ${host.kind.padEnd(6)} ${host.leaderPid > 0 ? 'running' : 'stopped'}`,
+  );
   const first = lab.hosts[0];
   const example = first
     ? `ssh -i ${lab.keyPath} -o UserKnownHostsFile=${lab.knownHostsPath} -o ProxyCommand='${lab.proxyCommand}' root@${first.address}`

@@ -1,7 +1,7 @@
 /** What `npm run lab -- up|down|status` does, and how a running lab is described (also by the demo). */
 import { existsSync } from 'node:fs';
 import { labDir } from './hosts.js';
-import { DEFAULT_LAB_INVENTORY, downLvsLab, LVS_LAB, openLvsLab, upLvsLab, type LvsLab, type LvsTimings } from './lvsLab.js';
+import { DEFAULT_LAB_INVENTORY, downLvsLab, LVS_LAB, type LvsLab, type LvsTimings, openLvsLab, upLvsLab } from './lvsLab.js';
 
 export type LabAction = 'up' | 'down' | 'status';
 
@@ -10,7 +10,9 @@ function seconds(ms: number): string {
 }
 
 export function describeLab(lab: LvsLab): string {
-  const rows = lab.hosts.map((host) => `  ${host.name.padEnd(10)} ${host.address.padEnd(15)} ${host.kind.padEnd(10)} ${host.running ? 'running' : 'stopped'}`);
+  const rows = lab.hosts.map(
+    (host) => `  ${host.name.padEnd(10)} ${host.address.padEnd(15)} ${host.kind.padEnd(10)} ${host.running ? 'running' : 'stopped'}`,
+  );
   return [
     ...rows,
     `inventory: ${lab.inventoryPath}`,
@@ -31,7 +33,10 @@ export async function runLab(action: LabAction, flags: { inventory?: string }): 
   }
   if (action === 'up') {
     const started = Date.now();
-    const { lab, timings } = await upLvsLab({ inventory: flags.inventory ?? DEFAULT_LAB_INVENTORY, log: (line) => process.stderr.write(`${line}\n`) });
+    const { lab, timings } = await upLvsLab({
+      inventory: flags.inventory ?? DEFAULT_LAB_INVENTORY,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
     process.stdout.write(`lab up in ${seconds(Date.now() - started)}: ${describeTimings(timings)}\n${describeLab(lab)}\n`);
     return 0;
   }

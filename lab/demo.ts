@@ -24,7 +24,10 @@ console.log(`Lab up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${descri
 
 const recipes = ['recipes/director.ts', 'recipes/realserver.ts'];
 console.log(`$ keel apply ${recipes.join(' ')} -i ${lab.inventoryPath}`);
-const apply = spawnSync(process.execPath, [join(root, 'bin/keel.js'), 'apply', ...recipes, '-i', lab.inventoryPath], { cwd: root, stdio: 'inherit' });
+const apply = spawnSync(process.execPath, [join(root, 'bin/keel.js'), 'apply', ...recipes, '-i', lab.inventoryPath], {
+  cwd: root,
+  stdio: 'inherit',
+});
 if (apply.status !== 0) {
   console.error(`keel apply exited ${apply.status ?? apply.signal}; the lab stays up for a look (npm run lab -- down removes it)`);
   process.exit(apply.status ?? 1);
@@ -38,14 +41,18 @@ for (const host of lab.hosts) macs.set(await interfaceMac(lab, host.name), host.
 
 console.log(`\nFrom the client, ${REQUESTS} separate requests to http://${vip}/:`);
 const traffic = await observeTraffic(lab, { client: 'client', vip, requests: REQUESTS });
-traffic.answers.forEach((answer, index) => console.log(`  request ${String(index + 1).padStart(2)} → ${answer === '-' ? 'no answer' : answer}`));
+traffic.answers.forEach((answer, index) =>
+  console.log(`  request ${String(index + 1).padStart(2)} → ${answer === '-' ? 'no answer' : answer}`),
+);
 const responders = traffic.arpResponders.map((mac) => `${macs.get(mac) ?? 'unknown host'} (${mac})`);
 console.log(`ARP for ${vip} answered by: ${responders.join(', ') || 'nobody'}`);
 console.log(`The client's neighbour entry for ${vip}: ${macs.get(traffic.neighbour) ?? 'unknown host'} (${traffic.neighbour || 'none'})`);
 
 const directorOnly = traffic.arpResponders.length === 1 && macs.get(traffic.arpResponders[0] ?? '') === 'director';
 if (alternates(traffic.answers, realServers) && directorOnly) {
-  console.log(`\nDirect routing works: requests alternate between ${realServers.join(' and ')}, and only the director answers ARP for the VIP.`);
+  console.log(
+    `\nDirect routing works: requests alternate between ${realServers.join(' and ')}, and only the director answers ARP for the VIP.`,
+  );
 } else {
   console.log('\nDirect routing does NOT work as it should: see the answers and ARP responders above.');
   process.exitCode = 1;

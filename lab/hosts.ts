@@ -19,8 +19,8 @@ import {
   parseSubnet,
   type Subnet,
 } from './netns.js';
-import { startNspawnHost, stopNspawnHost, type HostProcesses } from './nspawn.js';
-import { isRunning, signal, unmountUnder, waitForListener, type ProcessRef } from './system.js';
+import { type HostProcesses, startNspawnHost, stopNspawnHost } from './nspawn.js';
+import { isRunning, type ProcessRef, signal, unmountUnder, waitForListener } from './system.js';
 
 export const LAB_STATE_ROOT = '/run/keel-lab';
 export const DEFAULT_SUBNET = '10.77.0.0/16';
@@ -109,7 +109,9 @@ export function labDir(lab: string): string {
 
 function validateName(what: string, name: string, maxLength: number): void {
   if (!NAME.test(name) || name.length > maxLength) {
-    throw new Error(`invalid ${what} name ${JSON.stringify(name)}: lowercase letters, digits and inner dashes, at most ${maxLength} characters`);
+    throw new Error(
+      `invalid ${what} name ${JSON.stringify(name)}: lowercase letters, digits and inner dashes, at most ${maxLength} characters`,
+    );
   }
 }
 
@@ -126,7 +128,8 @@ function planAddresses(names: string[], subnet: Subnet, fixed: Record<string, st
   const used = new Set<string>([formatIpv4(subnet.network + 1)]);
   for (const [name, address] of plan) {
     if (!subnet.containsHost(address)) throw new Error(`address ${address} of ${name} is not a host address of ${subnet.cidr}`);
-    if (used.has(address)) throw new Error(`address ${address} of ${name} is already taken (the gateway is ${formatIpv4(subnet.network + 1)})`);
+    if (used.has(address))
+      throw new Error(`address ${address} of ${name} is already taken (the gateway is ${formatIpv4(subnet.network + 1)})`);
     used.add(address);
   }
   return plan;

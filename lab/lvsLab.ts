@@ -10,9 +10,9 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDocument } from 'yaml';
 import { $ } from 'zx';
-import { sh } from '../src/shell/index.js';
 import { loadInventory } from '../src/inventory/load.js';
-import { labDir, openLab, startHosts, stopLab, type ExecResult, type Lab } from './hosts.js';
+import { sh } from '../src/shell/index.js';
+import { type ExecResult, type Lab, labDir, openLab, startHosts, stopLab } from './hosts.js';
 import { createHostNetwork, deleteNetns, HOST_INTERFACE, hostNetns, parseSubnet, type Subnet } from './netns.js';
 import { isRunning, type ProcessRef } from './system.js';
 import { ensureVmArtifacts, startVm, stopVm, waitForVmSsh } from './vm.js';
@@ -77,7 +77,8 @@ function planFromInventory(source: string): LabPlan {
   const subnet = parseSubnet(`${first.address}/${LAB_PREFIX}`);
   const plan: LabPlan = { source, subnet, containers: {}, guests: {} };
   for (const host of inventory.hosts) {
-    if (!subnet.containsHost(host.address)) throw new Error(`${source}: host ${host.name} at ${host.address} is outside the lab subnet ${subnet.cidr}`);
+    if (!subnet.containsHost(host.address))
+      throw new Error(`${source}: host ${host.name} at ${host.address} is outside the lab subnet ${subnet.cidr}`);
     (guestNames.has(host.name) ? plan.guests : plan.containers)[host.name] = host.address;
   }
   if (Object.keys(plan.guests).length === 0) throw new Error(`${source}: no host in group ${GUEST_GROUP}; the lab needs a director`);
@@ -85,7 +86,9 @@ function planFromInventory(source: string): LabPlan {
 }
 
 /** Boots the lab from scratch (an earlier lab is torn down first) and writes its inventory. */
-export async function upLvsLab(options: { inventory?: string; log?: (line: string) => void } = {}): Promise<{ lab: LvsLab; timings: LvsTimings }> {
+export async function upLvsLab(
+  options: { inventory?: string; log?: (line: string) => void } = {},
+): Promise<{ lab: LvsLab; timings: LvsTimings }> {
   const log = options.log ?? (() => {});
   const plan = planFromInventory(resolve(options.inventory ?? DEFAULT_LAB_INVENTORY));
   await downLvsLab();
@@ -101,11 +104,15 @@ export async function upLvsLab(options: { inventory?: string; log?: (line: strin
     for (const [name, address] of Object.entries(plan.guests)) {
       const dir = join(labDir(LVS_LAB), 'guests', name);
       await mkdir(dir, { recursive: true });
-      const vm = await startVm({ lab: LVS_LAB, name, dir, address, prefix: LAB_PREFIX, identity: { name, gateway: containers.lab.gateway, authorizedKey } }, artifacts);
+      const vm = await startVm(
+        { lab: LVS_LAB, name, dir, address, prefix: LAB_PREFIX, identity: { name, gateway: containers.lab.gateway, authorizedKey } },
+        artifacts,
+      );
       state.guests.push({ name, address, dir, qemu: vm.qemu, hostKey: vm.hostKey, consoleLog: vm.consoleLog });
       saveState(state);
     }
-    for (const guest of state.guests) await waitForVmSsh(LVS_LAB, { qemu: guest.qemu, consoleLog: guest.consoleLog }, guest.address, GUEST_BOOT_TIMEOUT_MS);
+    for (const guest of state.guests)
+      await waitForVmSsh(LVS_LAB, { qemu: guest.qemu, consoleLog: guest.consoleLog }, guest.address, GUEST_BOOT_TIMEOUT_MS);
     const lab = new LvsLab(containers.lab, state);
     await lab.writeAccessFiles();
     const timings = { buildMs: built - started, containersMs: containers.readyAt - started, guestsMs: Date.now() - built };
@@ -161,8 +168,18 @@ export class LvsLab {
 
   get hosts(): LvsHost[] {
     return [
-      ...this.state.guests.map((guest) => ({ name: guest.name, address: guest.address, kind: 'guest' as const, running: isRunning(guest.qemu) })),
-      ...this.containers.hosts.map((host) => ({ name: host.name, address: host.address, kind: 'container' as const, running: host.leaderPid > 0 })),
+      ...this.state.guests.map((guest) => ({
+        name: guest.name,
+        address: guest.address,
+        kind: 'guest' as const,
+        running: isRunning(guest.qemu),
+      })),
+      ...this.containers.hosts.map((host) => ({
+        name: host.name,
+        address: host.address,
+        kind: 'container' as const,
+        running: host.leaderPid > 0,
+      })),
     ];
   }
 
@@ -179,10 +196,7 @@ export class LvsLab {
     await this.ensureSshMaster(guest);
     // ssh joins its arguments into one string for the remote shell: hand it one, quoted once more.
     const remote = sh`env -i ${HOST_PATH} HOME=/root LANG=C.UTF-8 sh -c ${command}`.text;
-    const result = await $`ssh ${this.sshOptions(guest)} -o ControlMaster=no ${remote}`
-      .stdio('ignore', 'pipe', 'pipe')
-      .nothrow()
-      .quiet();
+    const result = await $`ssh ${this.sshOptions(guest)} -o ControlMaster=no ${remote}`.stdio('ignore', 'pipe', 'pipe').nothrow().quiet();
     return { stdout: result.stdout, stderr: result.stderr, code: result.exitCode ?? -1 };
   }
 
@@ -253,14 +267,22 @@ export class LvsLab {
 
   private sshOptions(guest: GuestState): string[] {
     return [
-      '-F', '/dev/null',
-      '-i', this.keyPath,
-      '-o', `UserKnownHostsFile=${this.knownHostsPath}`,
-      '-o', 'StrictHostKeyChecking=yes',
-      '-o', 'BatchMode=yes',
-      '-o', 'LogLevel=error',
-      '-o', `ProxyCommand=${this.proxyCommand}`,
-      '-o', `ControlPath=${join(this.containers.stateDir, `ssh-${guest.name}`)}`,
+      '-F',
+      '/dev/null',
+      '-i',
+      this.keyPath,
+      '-o',
+      `UserKnownHostsFile=${this.knownHostsPath}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'LogLevel=error',
+      '-o',
+      `ProxyCommand=${this.proxyCommand}`,
+      '-o',
+      `ControlPath=${join(this.containers.stateDir, `ssh-${guest.name}`)}`,
       `root@${guest.address}`,
     ];
   }

@@ -43,7 +43,12 @@ export async function createHostNetwork(lab: string, host: string, addressCidr: 
   const ns = hostNetns(lab, host);
   const port = bridgePortName(host);
   const labSide = [`link add ${port} type veth peer name ${HOST_INTERFACE} netns ${ns}`, `link set ${port} master ${BRIDGE} up`];
-  const hostSide = ['link set lo up', `addr add ${addressCidr} dev ${HOST_INTERFACE}`, `link set ${HOST_INTERFACE} up`, `route add default via ${gateway}`];
+  const hostSide = [
+    'link set lo up',
+    `addr add ${addressCidr} dev ${HOST_INTERFACE}`,
+    `link set ${HOST_INTERFACE} up`,
+    `route add default via ${gateway}`,
+  ];
   await $`ip netns add ${ns}
     ip -n ${labNetns(lab)} -batch - <<< ${labSide.join('\n')}
     ip -n ${ns} -batch - <<< ${hostSide.join('\n')}`;

@@ -1,7 +1,7 @@
 import { $ } from 'zx';
 import type { HostDirs } from './hostRoot.js';
 import { netnsPath } from './netns.js';
-import { launchDetached, signal, unmountUnder, waitForExit, waitForNamespaceInit, type ProcessRef } from './system.js';
+import { launchDetached, type ProcessRef, signal, unmountUnder, waitForExit, waitForNamespaceInit } from './system.js';
 
 /** Re-exported for the VM host kind, which imports it from here. */
 export { launchDetached };

@@ -95,7 +95,9 @@ export async function waitForNamespaceInit(parent: ProcessRef, timeoutMs: number
 
 function namespacePids(pid: number): number[] {
   try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('NSpid:'));
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('NSpid:'));
     return line === undefined ? [] : line.split(/\s+/).slice(1).filter(Boolean).map(Number);
   } catch {
     return [];

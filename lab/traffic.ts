@@ -12,7 +12,10 @@ export interface Traffic {
 }
 
 /** `requests` separate connections (a new curl each), then the neighbour entry, then arping. */
-export async function observeTraffic(lab: LvsLab, options: { client: string; vip: string; requests: number; lanInterface?: string }): Promise<Traffic> {
+export async function observeTraffic(
+  lab: LvsLab,
+  options: { client: string; vip: string; requests: number; lanInterface?: string },
+): Promise<Traffic> {
   const { client, vip, requests } = options;
   const lan = options.lanInterface ?? 'eth0';
   const answers = await lab.output(client, sh`for i in $(seq ${requests}); do curl -s --max-time 3 http://${vip}/ || echo -; done`.text);
@@ -20,7 +23,10 @@ export async function observeTraffic(lab: LvsLab, options: { client: string; vip
   // arping exits non-zero when nobody answers, which is an observation too.
   const arping = await lab.exec(client, sh`arping -c 3 -w 5 -I ${lan} ${vip}`.text);
   return {
-    answers: answers.trim().split('\n').map((line) => /^from (\S+)$/.exec(line.trim())?.[1] ?? '-'),
+    answers: answers
+      .trim()
+      .split('\n')
+      .map((line) => /^from (\S+)$/.exec(line.trim())?.[1] ?? '-'),
     arpResponders: [...new Set([...arping.stdout.matchAll(/bytes from ([0-9a-f:]{17})/g)].map((match) => match[1]!))],
     neighbour: /lladdr ([0-9a-f:]{17})/.exec(neighbour)?.[1] ?? '',
   };
@@ -28,7 +34,10 @@ export async function observeTraffic(lab: LvsLab, options: { client: string; vip
 
 /** Round robin over two or more servers: every answer came, and no server answered twice in a row. */
 export function alternates(answers: string[], servers: string[]): boolean {
-  return answers.every((answer, index) => servers.includes(answer) && (index === 0 || answer !== answers[index - 1])) && servers.every((server) => answers.includes(server));
+  return (
+    answers.every((answer, index) => servers.includes(answer) && (index === 0 || answer !== answers[index - 1])) &&
+    servers.every((server) => answers.includes(server))
+  );
 }
 
 export async function interfaceMac(lab: LvsLab, host: string, lanInterface = 'eth0'): Promise<string> {

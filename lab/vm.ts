@@ -5,18 +5,18 @@
  * that also carries the host's identity (hostname, ssh keys) and sets its LAN address.
  */
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { $ } from 'zx';
 import { ensureAptRepo } from './aptRepo.js';
 import { buildOnce, cacheRoot, shortHash } from './cache.js';
-import { hostDirs, prepareHostRoot, type HostIdentity } from './hostRoot.js';
-import { ensureImage, imageKey, DEFAULT_IMAGE } from './image.js';
+import { type HostIdentity, hostDirs, prepareHostRoot } from './hostRoot.js';
+import { DEFAULT_IMAGE, ensureImage, imageKey } from './image.js';
 import { BRIDGE, labNetns } from './netns.js';
 import { launchDetached } from './nspawn.js';
-import { isRunning, signal, waitForExit, type ProcessRef } from './system.js';
+import { isRunning, type ProcessRef, signal, waitForExit } from './system.js';
 
 /** Bump whenever the disk or initramfs layout below changes, so cached builds are redone. */
 const VM_RECIPE_VERSION = 3;
@@ -128,7 +128,11 @@ export async function ensureVmArtifacts(log: (line: string) => void = () => {}):
   const busyboxDeb = debs.find((name) => name.startsWith('busybox-static_'));
   const udevDeb = debs.find((name) => name.startsWith('udev_'));
   if (!kernelDeb || !busyboxDeb || !udevDeb) throw new Error(`${packages} lacks the kernel, busybox-static or udev package`);
-  const dir = join(cacheRoot(), 'vm', shortHash({ recipe: VM_RECIPE_VERSION, image: imageKey(DEFAULT_IMAGE), kernelDeb, busyboxDeb, udevDeb }));
+  const dir = join(
+    cacheRoot(),
+    'vm',
+    shortHash({ recipe: VM_RECIPE_VERSION, image: imageKey(DEFAULT_IMAGE), kernelDeb, busyboxDeb, udevDeb }),
+  );
   if (!existsSync(dir)) log(`building the guest disk for ${kernelDeb}`);
   await buildOnce(dir, async (scratch) => {
     const built = vmArtifacts(scratch, image);
@@ -237,7 +241,10 @@ export interface RunningVm {
 
 /** Stable per address, so the lab's neighbour tables can be checked against it. */
 export function macFor(address: string): string {
-  const octets = address.split('.').slice(1).map((octet) => Number(octet).toString(16).padStart(2, '0'));
+  const octets = address
+    .split('.')
+    .slice(1)
+    .map((octet) => Number(octet).toString(16).padStart(2, '0'));
   return `52:54:00:${octets.join(':')}`;
 }
 
@@ -258,7 +265,9 @@ function accelerator(artifacts: VmArtifacts, log: string): Promise<string[]> {
   acceleratorChoice ??= (async () => {
     if (!existsSync('/dev/kvm')) return TCG;
     const probe = await $`timeout 30 qemu-system-x86_64 ${KVM} -m 256 -nodefaults -no-user-config -display none -monitor none -no-reboot
-      -serial ${`file:${log}`} -kernel ${artifacts.kernel} -append ${'console=ttyS0 panic=-1 rdinit=/keel-kvm-probe'}`.nothrow().quiet();
+      -serial ${`file:${log}`} -kernel ${artifacts.kernel} -append ${'console=ttyS0 panic=-1 rdinit=/keel-kvm-probe'}`
+      .nothrow()
+      .quiet();
     const serial = await readFile(log, 'utf8').catch(() => '');
     return probe.exitCode === 0 && serial.includes('Kernel panic') ? KVM : TCG;
   })();
@@ -303,22 +312,41 @@ export async function startVm(launch: VmLaunch, artifacts: VmArtifacts): Promise
   const qemu = launchDetached(
     'ip',
     [
-      'netns', 'exec', ns,
+      'netns',
+      'exec',
+      ns,
       'qemu-system-x86_64',
-      '-name', launch.name,
+      '-name',
+      launch.name,
       ...(await accelerator(artifacts, join(launch.dir, 'kvm-probe.log'))),
-      '-smp', '2',
-      '-m', String(launch.memoryMib ?? 512),
-      '-bios', '/usr/share/qemu/qboot.rom',
-      '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none',
-      '-serial', `file:${dirs.consoleLog}`,
-      '-kernel', artifacts.kernel,
-      '-initrd', initramfs,
-      '-append', kernelArguments.join(' '),
-      '-drive', `file=${overlay},if=virtio,format=qcow2,cache=unsafe`,
-      '-netdev', `tap,id=lan,ifname=${tap},script=no,downscript=no`,
-      '-device', `virtio-net-pci,netdev=lan,mac=${mac}`,
-      '-device', 'virtio-rng-pci',
+      '-smp',
+      '2',
+      '-m',
+      String(launch.memoryMib ?? 512),
+      '-bios',
+      '/usr/share/qemu/qboot.rom',
+      '-nodefaults',
+      '-no-user-config',
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-serial',
+      `file:${dirs.consoleLog}`,
+      '-kernel',
+      artifacts.kernel,
+      '-initrd',
+      initramfs,
+      '-append',
+      kernelArguments.join(' '),
+      '-drive',
+      `file=${overlay},if=virtio,format=qcow2,cache=unsafe`,
+      '-netdev',
+      `tap,id=lan,ifname=${tap},script=no,downscript=no`,
+      '-device',
+      `virtio-net-pci,netdev=lan,mac=${mac}`,
+      '-device',
+      'virtio-rng-pci',
     ],
     join(launch.dir, 'qemu.log'),
   );
@@ -326,7 +354,12 @@ export async function startVm(launch: VmLaunch, artifacts: VmArtifacts): Promise
 }
 
 /** Waits until the guest's sshd accepts connections on its LAN address, seen from the lab namespace. */
-export async function waitForVmSsh(lab: string, vm: Pick<RunningVm, 'qemu' | 'consoleLog'>, address: string, timeoutMs: number): Promise<void> {
+export async function waitForVmSsh(
+  lab: string,
+  vm: Pick<RunningVm, 'qemu' | 'consoleLog'>,
+  address: string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!isRunning(vm.qemu)) throw new Error(`qemu exited; see ${vm.consoleLog}`);

@@ -3,7 +3,21 @@
  * the inventory group `realservers`. What the walk-through leaves out is marked: ip_vs loaded at boot,
  * send_redirects off, and the table persisted (ipvsRule keeps it in the distribution's rules file).
  */
-import { AddressLabel, InterfaceName, Ipv4, IpvsScheduler, ifaceAlias, ipvsRule, kernelModule, pkg, Port, recipe, sysctl, Type, Vars } from 'keel';
+import {
+  AddressLabel,
+  InterfaceName,
+  Ipv4,
+  IpvsScheduler,
+  ifaceAlias,
+  ipvsRule,
+  kernelModule,
+  Port,
+  pkg,
+  recipe,
+  sysctl,
+  Type,
+  Vars,
+} from 'keel';
 
 const SYSCTL_FILE = '/etc/sysctl.d/60-lvs-dr.conf';
 

@@ -2,7 +2,7 @@
  * An LVS-DR real server, in the order of the walk-through's real-server steps. Each step is persisted, which
  * the walk-through leaves out: sysctls in /etc/sysctl.d, the VIP in a boot unit, nginx enabled.
  */
-import { AddressLabel, file, ifaceAlias, InterfaceName, Ipv4, pkg, recipe, service, sysctl, Type, Vars } from 'keel';
+import { AddressLabel, file, InterfaceName, Ipv4, ifaceAlias, pkg, recipe, service, sysctl, Type, Vars } from 'keel';
 
 const SYSCTL_FILE = '/etc/sysctl.d/60-lvs-dr.conf';
 

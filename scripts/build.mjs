@@ -1,8 +1,9 @@
 // Bundles src/ into dist/ with esbuild. One bundle loads in tens of milliseconds; hundreds of small module
 // files (typebox, ajv, yaml) took half a second, which every cron run would pay.
-import { build } from 'esbuild';
+
 import { renameSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 

@@ -75,7 +75,8 @@ function local(name: string, resources: ResourceInstance[]): HostTarget {
         get execCount() {
           return transport.execCount;
         },
-        exec: (command, options = {}) => transport.exec(command, { ...options, stdin: options.stdin?.toString().replaceAll(OWED_DIRECTORY, owed) }),
+        exec: (command, options = {}) =>
+          transport.exec(command, { ...options, stdin: options.stdin?.toString().replaceAll(OWED_DIRECTORY, owed) }),
         close: () => transport.close(),
       };
     },
@@ -159,13 +160,19 @@ await record('failure', {
 });
 
 for (const host of WEB) seed(rootOf(host), { '/etc/timezone': 'Europe/Berlin' });
-await record('interrupted', { mode: 'apply', forks: 1, interruptAtFirstChange: true, hosts: WEB.map((host) => local(host, webHost(rootOf(host), { slowness: 0.5 }))) });
+await record('interrupted', {
+  mode: 'apply',
+  forks: 1,
+  interruptAtFirstChange: true,
+  hosts: WEB.map((host) => local(host, webHost(rootOf(host), { slowness: 0.5 }))),
+});
 
 // 200 hosts: most in sync, every tenth has an old nginx configuration, three cannot write their web page.
 const FLEET = Array.from({ length: 200 }, (_, index) => `node${String(index + 1).padStart(3, '0')}`);
 FLEET.forEach((host, index) => {
   if (index % 10 === 4) seed(rootOf(host), { ...IN_SYNC, '/etc/nginx/nginx.conf': NGINX_BEFORE });
-  else if ([57, 121, 180].includes(index)) seed(rootOf(host), { '/etc/timezone': 'Etc/UTC', '/etc/nginx/nginx.conf': NGINX_AFTER, '/srv/www': 'not a directory\n' });
+  else if ([57, 121, 180].includes(index))
+    seed(rootOf(host), { '/etc/timezone': 'Etc/UTC', '/etc/nginx/nginx.conf': NGINX_AFTER, '/srv/www': 'not a directory\n' });
   else seed(rootOf(host), IN_SYNC);
 });
 await record('fleet-200', { mode: 'apply', hosts: FLEET.map((host) => local(host, webHost(rootOf(host)))) });

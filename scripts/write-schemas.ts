@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { InventorySchema } from '../src/inventory/schema.js';
 import { ReportSchema } from '../src/report/json.js';
 
-const publish = (path: string, schema: object): void => writeFileSync(new URL(`../${path}`, import.meta.url), `${JSON.stringify(schema, null, 2)}\n`);
+const publish = (path: string, schema: object): void =>
+  writeFileSync(new URL(`../${path}`, import.meta.url), `${JSON.stringify(schema, null, 2)}\n`);
 
 publish('inventory/schema.json', InventorySchema);
 publish('schema/report.v1.json', ReportSchema);

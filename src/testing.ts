@@ -2,9 +2,9 @@
  * The idempotence harness for resources and recipes, for keel's own tests and for users' tests:
  * plan shows a change → apply → plan is empty → drift → plan shows it → apply repairs it → plan is empty.
  */
-import type { HostSummary, Mode, ResourceResult } from './engine/events.js';
-import { DEFAULT_TIMEOUTS, run } from './engine/run.js';
+import type { HostSummary, Mode, ResourceError, ResourceResult } from './engine/events.js';
 import type { ResourceInstance } from './engine/resource.js';
+import { DEFAULT_TIMEOUTS, run } from './engine/run.js';
 import type { Transport } from './transport/types.js';
 
 export class IdempotenceError extends Error {
@@ -13,7 +13,10 @@ export class IdempotenceError extends Error {
     readonly host: HostSummary,
   ) {
     const detail = host.resources
-      .map((r) => `  ${r.id}: ${r.outcome}${r.changes.length ? ` (${r.changes.map((c) => c.field).join(', ')})` : ''}${r.error ? ` — ${r.error.message}${r.error.stderr ? ` [${r.error.stderr}]` : ''}` : ''}`)
+      .map(
+        (r) =>
+          `  ${r.id}: ${r.outcome}${r.changes.length ? ` (${r.changes.map((c) => c.field).join(', ')})` : ''}${r.error ? ` — ${describeError(r.error)}` : ''}`,
+      )
       .join('\n');
     super(`${step}\n${host.error ? `  host: ${host.error}\n` : ''}${detail}`);
     this.name = 'IdempotenceError';
@@ -56,6 +59,10 @@ export interface IdempotenceReport {
   repair: ResourceResult[];
 }
 
+function describeError(error: ResourceError): string {
+  return `${error.message}${error.stderr ? ` [${error.stderr}]` : ''}`;
+}
+
 const differs = (r: ResourceResult): boolean => r.outcome === 'drifted' || r.outcome === 'pending';
 
 export async function testResource(
@@ -68,12 +75,14 @@ export async function testResource(
     const host = await runOnce('plan', list, transport);
     const failed = host.resources.some((r) => r.outcome === 'failed') || host.outcome !== 'ok';
     const changing = host.resources.some(differs);
-    if (failed || changing !== expectChange) throw new IdempotenceError(`${step}: expected ${expectChange ? 'a change' : 'no change'}`, host);
+    if (failed || changing !== expectChange)
+      throw new IdempotenceError(`${step}: expected ${expectChange ? 'a change' : 'no change'}`, host);
     return host.resources;
   };
   const apply = async (step: string): Promise<ResourceResult[]> => {
     const host = await runOnce('apply', list, transport);
-    if (host.outcome !== 'ok' || !host.resources.some((r) => r.outcome === 'changed')) throw new IdempotenceError(`${step}: expected changes and no failure`, host);
+    if (host.outcome !== 'ok' || !host.resources.some((r) => r.outcome === 'changed'))
+      throw new IdempotenceError(`${step}: expected changes and no failure`, host);
     return host.resources;
   };
   const firstPlan = await plan('plan before the first apply', true);

@@ -3,7 +3,7 @@
  * The lock file holds the owner's pid; a lock whose owner has died is taken over.
  */
 import { createHash } from 'node:crypto';
-import { openSync, readFileSync, realpathSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, realpathSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,22 +1,23 @@
 /** The `keel` command line. It parses options and hands over to the engine; nothing else lives here. */
+
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import isInCi from 'is-in-ci';
-import { readFileSync, writeFileSync } from 'node:fs';
+import type { Mode } from '../engine/events.js';
 import { EXIT } from '../engine/events.js';
 import { loadRecipe } from '../engine/loadRecipe.js';
 import { DEFAULT_TIMEOUTS, run } from '../engine/run.js';
-import type { Mode } from '../engine/events.js';
 import { loadInventory } from '../inventory/load.js';
+import { type ConnectionKind, connector } from '../planner/connect.js';
 import { hostTargets, planHosts } from '../planner/targets.js';
 import { colorEnabled } from '../report/color.js';
 import { INTERRUPT_NOTICE } from '../report/format.js';
 import { toReport } from '../report/json.js';
 import { writePrometheusFile } from '../report/prometheus.js';
 import { textReporter } from '../report/text.js';
-import { connector, type ConnectionKind } from '../planner/connect.js';
-import { promptSecret } from './prompt.js';
 import type { LiveViewHandle } from '../ui/start.js';
 import { acquireLocalLock } from './localLock.js';
+import { promptSecret } from './prompt.js';
 
 const EXIT_CODES = `
 Exit codes (OR-ed together when several apply):
@@ -63,7 +64,15 @@ function positiveNumber(value: string): number {
 }
 
 /** Errors that mean "nothing was contacted": configuration, not hosts. */
-const CONFIG_ERRORS = new Set(['InventoryError', 'RecipeLoadError', 'RecipeVarsError', 'ResourceParamsError', 'PromptError', 'LockBusyError', 'ScaffoldError']);
+const CONFIG_ERRORS = new Set([
+  'InventoryError',
+  'RecipeLoadError',
+  'RecipeVarsError',
+  'ResourceParamsError',
+  'PromptError',
+  'LockBusyError',
+  'ScaffoldError',
+]);
 
 async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Promise<number> {
   const inventory = loadInventory(flags.inventory);
@@ -75,7 +84,9 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
     return EXIT.usage;
   }
   if (flags.connection === 'local' && planned.length > 1) {
-    process.stderr.write(`keel: --connection local runs on this machine, so it takes exactly one host; ${planned.length} are selected (${planned.map((p) => p.host.name).join(', ')}). Use --limit.\n`);
+    process.stderr.write(
+      `keel: --connection local runs on this machine, so it takes exactly one host; ${planned.length} are selected (${planned.map((p) => p.host.name).join(', ')}). Use --limit.\n`,
+    );
     return EXIT.usage;
   }
   const becomePassword = flags.askBecomePass ? await promptSecret('BECOME password: ') : undefined;
@@ -96,13 +107,27 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
   try {
     // Ink is imported only here: a run without a terminal never pays for loading it.
     view = live
-      ? (await import('../ui/start.js')).startLiveView({ stdout: process.stdout, colors: colorEnabled(process.env, process.stdout.isTTY === true), diffs: flags.diff })
+      ? (await import('../ui/start.js')).startLiveView({
+          stdout: process.stdout,
+          colors: colorEnabled(process.env, process.stdout.isTTY === true),
+          diffs: flags.diff,
+        })
       : undefined;
-    const emit = view?.sink ?? textReporter({ write: (line) => void output.write(`${line}\n`), diffs: flags.diff, color: colorEnabled(process.env, output.isTTY === true) });
+    const emit =
+      view?.sink ??
+      textReporter({
+        write: (line) => void output.write(`${line}\n`),
+        diffs: flags.diff,
+        color: colorEnabled(process.env, output.isTTY === true),
+      });
     const summary = await run({
       mode,
       recipes: recipeFiles,
-      hosts: hostTargets(planned, connector({ kind: flags.connection, acceptNew: flags.acceptNew, knownHostsFile: flags.knownHosts, becomePassword }), becomePassword ? [becomePassword] : []),
+      hosts: hostTargets(
+        planned,
+        connector({ kind: flags.connection, acceptNew: flags.acceptNew, knownHostsFile: flags.knownHosts, becomePassword }),
+        becomePassword ? [becomePassword] : [],
+      ),
       forks: flags.forks,
       timeouts: flags.timeout ? { readMs: flags.timeout * 1000, applyMs: flags.timeout * 1000 } : DEFAULT_TIMEOUTS,
       emit,
@@ -132,13 +157,19 @@ function addRunOptions(command: Command): Command {
     .option('--json [file]', 'write the JSON report (schema/report.v1.json) to a file, or to stdout')
     .option('--accept-new', 'record the host keys of hosts not yet in known_hosts (trust on first use)')
     .option('--ask-become-pass', 'ask for the sudo password of hosts whose inventory says become: true')
-    .option('--known-hosts <file>', 'a known_hosts file read besides ~/.ssh/known_hosts and the inventory\'s; --accept-new records keys in it')
+    .option(
+      '--known-hosts <file>',
+      "a known_hosts file read besides ~/.ssh/known_hosts and the inventory's; --accept-new records keys in it",
+    )
     .option('--timeout <seconds>', 'per remote command', positiveNumber)
     .option('--no-diff', 'do not print unified diffs of file content')
     .option('--prometheus <file>', 'write node_exporter textfile metrics (drifted resources, reachability, timing)')
     .option('--lock-wait <seconds>', 'wait this long for another keel run on the same inventory to finish', Number, 0)
     .addOption(
-      new Option('--ui <kind>', 'live: the terminal view; plain: one line per change, as in pipes and cron; auto: live on a terminal, plain under CI (never with --json -)')
+      new Option(
+        '--ui <kind>',
+        'live: the terminal view; plain: one line per change, as in pipes and cron; auto: live on a terminal, plain under CI (never with --json -)',
+      )
         .choices(['auto', 'live', 'plain'])
         .default('auto'),
     );

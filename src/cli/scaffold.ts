@@ -53,7 +53,8 @@ export const ${name} = defineResource({
 }
 
 export function scaffold(kind: 'recipe' | 'resource', name: string, file: string): string {
-  if (!SCAFFOLD_NAME.test(name)) throw new ScaffoldError(`"${name}" is not a usable name: use letters and digits, starting with a lower-case letter`);
+  if (!SCAFFOLD_NAME.test(name))
+    throw new ScaffoldError(`"${name}" is not a usable name: use letters and digits, starting with a lower-case letter`);
   if (existsSync(file)) throw new ScaffoldError(`${file} exists already; keel new never overwrites`);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, kind === 'recipe' ? recipeTemplate(name) : resourceTemplate(name));

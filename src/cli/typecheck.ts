@@ -7,7 +7,13 @@ function tsFilesUnder(path: string): string[] {
   if (!existsSync(path)) return [];
   if (statSync(path).isFile()) return [path];
   return readdirSync(path, { withFileTypes: true }).flatMap((entry) =>
-    entry.name === 'node_modules' ? [] : entry.isDirectory() ? tsFilesUnder(join(path, entry.name)) : entry.name.endsWith('.ts') ? [join(path, entry.name)] : [],
+    entry.name === 'node_modules'
+      ? []
+      : entry.isDirectory()
+        ? tsFilesUnder(join(path, entry.name))
+        : entry.name.endsWith('.ts')
+          ? [join(path, entry.name)]
+          : [],
   );
 }
 

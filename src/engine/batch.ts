@@ -70,7 +70,7 @@ export function batchScript(sections: readonly Section[]): Batch {
     lines.push(section.chained ? `if [ $__keel_chain_ok = 1 ]; then\n${ended}\n[ $__keel_rc = 0 ] || __keel_chain_ok=0\nfi` : ended);
   });
   return {
-    script: lines.join('\n') + '\n',
+    script: `${lines.join('\n')}\n`,
     parse(stdout: Buffer, stderr = Buffer.alloc(0)): BatchOutput {
       const outs = segments(stdout, marker);
       const errs = segments(stderr, marker);

@@ -3,17 +3,18 @@
  * differs gets one remote invocation holding its apply steps, its own re-read (verify) and fresh reads of
  * every later resource, so later diffs see the host as it now is.
  */
-import type { Section, SectionResult } from './batch.js';
-import type { EventSink, HandlerResult, ResourceError, ResourceResult } from './events.js';
-import { applyLease, deadLocalHolder, type ApplyLease } from './hostLock.js';
-import { assess, readerFor, type Assessment } from './observe.js';
-import { clearOwed, handlerRefs, owedMarker, recordOwed } from './owed.js';
-import { interpretRead, readSection, type ReadState } from './reads.js';
-import { BatchError, runSections, tail } from './remote.js';
-import { desiredOf, diffResource, type HandlerRef, type ResourceInstance } from './resource.js';
-import { scrub, type HostTarget, type Timeouts } from './target.js';
+
 import { script } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
+import type { Section, SectionResult } from './batch.js';
+import type { EventSink, HandlerResult, ResourceError, ResourceResult } from './events.js';
+import { type ApplyLease, applyLease, deadLocalHolder } from './hostLock.js';
+import { type Assessment, assess, readerFor } from './observe.js';
+import { clearOwed, handlerRefs, owedMarker, recordOwed } from './owed.js';
+import { interpretRead, type ReadState, readSection } from './reads.js';
+import { BatchError, runSections, tail } from './remote.js';
+import { desiredOf, type diffResource, type HandlerRef, type ResourceInstance } from './resource.js';
+import { type HostTarget, scrub, type Timeouts } from './target.js';
 
 function applySections(instance: ResourceInstance, current: unknown, changes: ReturnType<typeof diffResource>): Section[] {
   const steps = instance.definition.apply(instance.params, current, changes);
@@ -125,7 +126,8 @@ async function convergeResource(host: Converging, instance: ResourceInstance, la
     return record(host, { ...base, outcome: 'skipped', changes: [], actual: null, error: { phase: 'apply', message }, durationMs: 0 });
   }
   const assessment = assess(instance, host.states.get(instance.id)!, []);
-  if (assessment.outcome === 'failed') return fail(host, { ...base, ...assessment, durationMs: Date.now() - started }, failedEarlier(instance));
+  if (assessment.outcome === 'failed')
+    return fail(host, { ...base, ...assessment, durationMs: Date.now() - started }, failedEarlier(instance));
   if (assessment.outcome !== 'drifted') return record(host, { ...base, ...assessment, durationMs: Date.now() - started });
   const change = await applyOne(host, instance, later, assessment);
   if (change.outcome === 'failed') {
@@ -167,7 +169,13 @@ async function applyOne(
     return {
       outcome: 'failed',
       actual: assessment.actual,
-      error: { phase: 'apply', message: `command exited ${output.code}`, command: failedStep.command.display, exitCode: output.code, stderr: tail(output.stderr) },
+      error: {
+        phase: 'apply',
+        message: `command exited ${output.code}`,
+        command: failedStep.command.display,
+        exitCode: output.code,
+        stderr: tail(output.stderr),
+      },
       halt: failedEarlier(instance),
     };
   }
@@ -244,7 +252,14 @@ async function runHandlers(
   if (options.stopRequested()) {
     for (const ref of pending) {
       const result = scrub<HandlerResult>(
-        { host: target.name, id: ref.resource.id, action: ref.action, outcome: 'failed', durationMs: 0, error: { phase: 'handler', message: 'interrupted; the notification stays owed on the host and runs on the next apply' } },
+        {
+          host: target.name,
+          id: ref.resource.id,
+          action: ref.action,
+          outcome: 'failed',
+          durationMs: 0,
+          error: { phase: 'handler', message: 'interrupted; the notification stays owed on the host and runs on the next apply' },
+        },
         target.secrets,
       );
       results.push(result);
@@ -261,7 +276,19 @@ async function runHandlers(
   } catch (error) {
     if (!(error instanceof BatchError)) throw error;
     for (const ref of pending) {
-      const result: HandlerResult = { host: target.name, id: ref.resource.id, action: ref.action, outcome: 'failed', durationMs: Date.now() - started, error: { phase: 'handler', message: `${error.message}; the notification stays owed`, exitCode: error.exitCode, stderr: error.stderr } };
+      const result: HandlerResult = {
+        host: target.name,
+        id: ref.resource.id,
+        action: ref.action,
+        outcome: 'failed',
+        durationMs: Date.now() - started,
+        error: {
+          phase: 'handler',
+          message: `${error.message}; the notification stays owed`,
+          exitCode: error.exitCode,
+          stderr: error.stderr,
+        },
+      };
       results.push(scrub(result, target.secrets));
       emit({ type: 'handler-result', result: results.at(-1)! });
     }
@@ -278,7 +305,13 @@ async function runHandlers(
             action: ref.action,
             outcome: 'failed',
             durationMs: Date.now() - started,
-            error: { phase: 'handler', message: `handler exited ${output?.code ?? 'without output'}; it stays owed`, command: sections[index]!.command.display, exitCode: output?.code, stderr: tail(output?.stderr ?? '') },
+            error: {
+              phase: 'handler',
+              message: `handler exited ${output?.code ?? 'without output'}; it stays owed`,
+              command: sections[index]!.command.display,
+              exitCode: output?.code,
+              stderr: tail(output?.stderr ?? ''),
+            },
           };
     const clean = scrub(result, target.secrets);
     results.push(clean);

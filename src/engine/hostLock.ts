@@ -3,10 +3,11 @@
  * who) taken and renewed under flock at the start of every apply invocation and dropped at the end. A
  * controller that dies leaves a lease that simply expires, so no lock ever needs clearing by hand.
  */
-import { hostname, userInfo } from 'node:os';
+
 import { randomBytes } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
+import { ShellCommand, sh } from '../shell/index.js';
 import type { Section } from './batch.js';
-import { sh, ShellCommand } from '../shell/index.js';
 
 /**
  * Where keel keeps its own state on a host: the apply lease and owed notifications. KEEL_STATE_DIR moves it for
@@ -61,17 +62,20 @@ export function applyLease(
   { directory = STATE_DIRECTORY, who = `${CONTROLLER} pid ${process.pid}` }: { directory?: string; who?: string } = {},
 ): ApplyLease {
   const owner = randomBytes(8).toString('hex');
-  const acquire = (deadHolder: string): string => underLock(
-    directory,
-    [
-      `__keel_now=$(date +%s); __keel_owner=; __keel_expires=0; __keel_who=`,
-      `[ ! -f "$__keel_lease" ] || read -r __keel_owner __keel_expires __keel_who < "$__keel_lease" || true`,
-      sh`if [ -n "$__keel_owner" ] && [ "$__keel_owner" != ${owner} ] && [ "$__keel_who" != ${deadHolder} ] && [ "$__keel_expires" -gt "$__keel_now" ] 2>/dev/null; then`.text,
-      `  echo "keel: another keel run ($__keel_who) is applying to this host; its lease ends in $((__keel_expires - __keel_now)) s" >&2; exit ${LEASE_BUSY_EXIT}`,
-      'fi',
-      sh`printf '%s %s %s\n' ${owner} $((__keel_now + ${ttlSeconds})) ${who} > "$__keel_lease.tmp" && mv -f "$__keel_lease.tmp" "$__keel_lease"`.text,
-    ].join('\n'),
-  );
+  const acquire = (deadHolder: string): string =>
+    underLock(
+      directory,
+      [
+        `__keel_now=$(date +%s); __keel_owner=; __keel_expires=0; __keel_who=`,
+        `[ ! -f "$__keel_lease" ] || read -r __keel_owner __keel_expires __keel_who < "$__keel_lease" || true`,
+        sh`if [ -n "$__keel_owner" ] && [ "$__keel_owner" != ${owner} ] && [ "$__keel_who" != ${deadHolder} ] && [ "$__keel_expires" -gt "$__keel_now" ] 2>/dev/null; then`
+          .text,
+        `  echo "keel: another keel run ($__keel_who) is applying to this host; its lease ends in $((__keel_expires - __keel_now)) s" >&2; exit ${LEASE_BUSY_EXIT}`,
+        'fi',
+        sh`printf '%s %s %s\n' ${owner} $((__keel_now + ${ttlSeconds})) ${who} > "$__keel_lease.tmp" && mv -f "$__keel_lease.tmp" "$__keel_lease"`
+          .text,
+      ].join('\n'),
+    );
   const release = underLock(
     directory,
     [
@@ -80,7 +84,11 @@ export function applyLease(
       sh`[ "$__keel_owner" != ${owner} ] || rm -f "$__keel_lease"`.text,
     ].join('\n'),
   );
-  const section = (deadHolder: string): Section => ({ name: 'take the apply lease', command: new ShellCommand(acquire(deadHolder)), fatal: true });
+  const section = (deadHolder: string): Section => ({
+    name: 'take the apply lease',
+    command: new ShellCommand(acquire(deadHolder)),
+    fatal: true,
+  });
   return {
     acquire: section(''),
     takeOver: section,

@@ -20,7 +20,10 @@ export async function loadRecipe(file: string): Promise<Recipe> {
     module = await jiti.import<{ default?: unknown }>(resolve(file));
   } catch (error) {
     const message = (error as Error).message;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || /Cannot find module '[^']*'/.test(message) && message.includes(resolve(file))) {
+    if (
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ||
+      (/Cannot find module '[^']*'/.test(message) && message.includes(resolve(file)))
+    ) {
       throw new RecipeLoadError(`${file}: no such recipe file`);
     }
     throw new RecipeLoadError(`${file}: cannot load the recipe: ${message}`);

@@ -2,14 +2,15 @@
  * The read-only half of the engine: plan and check. It can only run read commands: `Reader` takes resource
  * instances, not commands, and builds every section from `definition.read`. Nothing here can reach apply.
  */
+
+import type { Transport } from '../transport/types.js';
 import type { SectionResult } from './batch.js';
 import type { EventSink, HandlerResult, ResourceResult } from './events.js';
 import { handlerRefs, owedFromListing, owedSection } from './owed.js';
-import { interpretRead, readSection, type ReadState } from './reads.js';
+import { interpretRead, type ReadState, readSection } from './reads.js';
 import { runSections } from './remote.js';
 import { desiredOf, diffResource, type FieldChange, type HandlerRef, type ResourceInstance } from './resource.js';
-import { scrub, type HostTarget } from './target.js';
-import type { Transport } from '../transport/types.js';
+import { type HostTarget, scrub } from './target.js';
 
 export interface HostReading {
   states: Map<string, ReadState>;
@@ -56,7 +57,12 @@ export function assess(instance: ResourceInstance, state: ReadState, changingBef
   try {
     changes = diffResource(instance, state.state);
   } catch (error) {
-    return { outcome: 'failed', changes: [], actual: state.state, error: { phase: 'read', message: `cannot compare: ${(error as Error).message}` } };
+    return {
+      outcome: 'failed',
+      changes: [],
+      actual: state.state,
+      error: { phase: 'read', message: `cannot compare: ${(error as Error).message}` },
+    };
   }
   return { outcome: changes.length === 0 ? 'unchanged' : 'drifted', changes, actual: state.state };
 }
@@ -105,4 +111,3 @@ export async function observeHost(
   for (const result of handlers) emit({ type: 'handler-result', result });
   return { resources: results, handlers };
 }
-

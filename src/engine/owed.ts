@@ -3,10 +3,10 @@
  * failure loses it: recorded with the change that notifies, cleared by the handler's own invocation.
  */
 import { createHash } from 'node:crypto';
+import { type ShellCommand, sh } from '../shell/index.js';
 import type { Section } from './batch.js';
 import { STATE_DIRECTORY } from './hostLock.js';
 import type { HandlerRef, ResourceInstance } from './resource.js';
-import { sh, type ShellCommand } from '../shell/index.js';
 
 export const OWED_DIRECTORY = `${STATE_DIRECTORY}/owed`;
 

@@ -2,7 +2,7 @@
 import type { Section, SectionResult } from './batch.js';
 import type { ResourceError } from './events.js';
 import { tail } from './remote.js';
-import { Unknowable, type ResourceInstance } from './resource.js';
+import { type ResourceInstance, Unknowable } from './resource.js';
 
 export type ReadState =
   | { kind: 'known'; state: unknown }

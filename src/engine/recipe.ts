@@ -1,9 +1,9 @@
 /** Recipes: typed TypeScript modules that turn a host's vars into an ordered list of resources. */
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
-import type { ResourceInstance } from './resource.js';
+import { formatPath, type ValidationIssue, validate } from '../schema/index.js';
 import { Secret } from '../shell/index.js';
-import { formatPath, validate, type ValidationIssue } from '../schema/index.js';
+import type { ResourceInstance } from './resource.js';
 
 /** What a recipe may know about any host in the inventory. */
 export interface HostInfo {

@@ -1,6 +1,7 @@
 /** Running batched sections as one remote invocation, and telling a failed invocation apart from a failed section. */
-import { batchScript, type Section, type SectionResult } from './batch.js';
+
 import { TIMEOUT_EXIT_CODE, type Transport } from '../transport/types.js';
+import { batchScript, type Section, type SectionResult } from './batch.js';
 
 const STDERR_TAIL = 600;
 

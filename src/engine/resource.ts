@@ -2,14 +2,15 @@
  * The resource contract: identity, schema, read (command + pure parser), diff and apply.
  * A resource type is one call to `defineResource`; the engine treats every type alike.
  */
-import type { Static, TSchema } from '@sinclair/typebox';
-import { createTwoFilesPatch } from 'diff';
+
 import { dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
-import type { FieldChange } from './events.js';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { createTwoFilesPatch } from 'diff';
+import { formatPath, type ValidationIssue, validate } from '../schema/index.js';
 import type { ShellCommand } from '../shell/index.js';
-import { formatPath, validate, type ValidationIssue } from '../schema/index.js';
+import type { FieldChange } from './events.js';
 
 export type { FieldChange } from './events.js';
 
@@ -56,6 +57,7 @@ export interface ResourceDefinition<Schema extends TSchema, State, Field extends
   actions?: Record<string, (params: Static<Schema>) => ShellCommand[]>;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the engine holds resources of every state type; each definition checks its own.
 export type AnyResourceDefinition = ResourceDefinition<TSchema, any, string>;
 
 export interface HandlerRef {
@@ -109,9 +111,14 @@ function callerLocation(): string | undefined {
   const frames = (new Error().stack ?? '').split('\n').slice(1);
   for (const frame of frames) {
     const match = /\(?((?:file:\/\/)?\/[^():]+):(\d+):\d+\)?$/.exec(frame.trim());
-    if (match && !ENGINE_FRAME.test(match[1]!) && !match[1]!.replace(/^file:\/\//, '').startsWith(OWN_DIRECTORY) && !match[1]!.includes('node_modules')) {
+    if (
+      match &&
+      !ENGINE_FRAME.test(match[1]!) &&
+      !match[1]!.replace(/^file:\/\//, '').startsWith(OWN_DIRECTORY) &&
+      !match[1]!.includes('node_modules')
+    ) {
       const file = match[1]!.replace(/^file:\/\//, '');
-      const relative = file.startsWith(process.cwd() + '/') ? file.slice(process.cwd().length + 1) : file;
+      const relative = file.startsWith(`${process.cwd()}/`) ? file.slice(process.cwd().length + 1) : file;
       return `${relative}:${match[2]}`;
     }
   }
@@ -122,7 +129,8 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 
 /** Strings with a lone UTF-16 surrogate: UTF-8 cannot carry them, so they could never reach a host as written. */
 function unencodable(value: unknown, path: (string | number)[]): ValidationIssue[] {
-  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? [{ path, message: 'must be valid Unicode (it holds a lone surrogate)' }] : [];
+  if (typeof value === 'string')
+    return LONE_SURROGATE.test(value) ? [{ path, message: 'must be valid Unicode (it holds a lone surrogate)' }] : [];
   if (Array.isArray(value)) return value.flatMap((item, index) => unencodable(item, [...path, index]));
   if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
     return Object.entries(value).flatMap(([key, item]) => unencodable(item, [...path, key]));
@@ -162,7 +170,9 @@ export function defineResource<Schema extends TSchema, State, Field extends stri
       declaredAt,
       on(action: string): HandlerRef {
         if (!definition.actions?.[action]) {
-          throw new Error(`${instance.id} has no action "${action}" (it has: ${Object.keys(definition.actions ?? {}).join(', ') || 'none'})`);
+          throw new Error(
+            `${instance.id} has no action "${action}" (it has: ${Object.keys(definition.actions ?? {}).join(', ') || 'none'})`,
+          );
         }
         return { resource: instance as ResourceInstance, action };
       },

@@ -1,10 +1,12 @@
 /** Runs a mode over a fleet: hosts in parallel up to `forks`, resources in recipe order within each host. */
 import pLimit from 'p-limit';
+import { redact } from '../shell/index.js';
+import type { Transport } from '../transport/types.js';
 import { convergeHost } from './converge.js';
 import {
+  type EventSink,
   emptyCounts,
   exitCodeOf,
-  type EventSink,
   type HandlerResult,
   type HostSummary,
   type Mode,
@@ -16,8 +18,6 @@ import { readSection } from './reads.js';
 import { BatchError, REMOTE_SCRIPT } from './remote.js';
 import { desiredOf } from './resource.js';
 import type { HostTarget, Timeouts } from './target.js';
-import { redact } from '../shell/index.js';
-import type { Transport } from '../transport/types.js';
 
 export interface RunOptions {
   mode: Mode;
@@ -65,7 +65,14 @@ async function runHost(target: HostTarget, options: RunOptions): Promise<HostSum
   try {
     transport = await target.connect();
   } catch (error) {
-    return summarize(target.name, [], [], started, { total: 0, read: 0 }, { outcome: 'unreachable', message: clean((error as Error).message) });
+    return summarize(
+      target.name,
+      [],
+      [],
+      started,
+      { total: 0, read: 0 },
+      { outcome: 'unreachable', message: clean((error as Error).message) },
+    );
   }
   let readExecs = 0;
   try {
@@ -76,7 +83,8 @@ async function runHost(target: HostTarget, options: RunOptions): Promise<HostSum
         stopRequested: () => options.signal?.aborted ?? false,
       });
       readExecs = 1;
-      const lost = outcome.connectionError === undefined ? undefined : { outcome: 'unreachable' as const, message: clean(outcome.connectionError) };
+      const lost =
+        outcome.connectionError === undefined ? undefined : { outcome: 'unreachable' as const, message: clean(outcome.connectionError) };
       return summarize(target.name, outcome.resources, outcome.handlers, started, { total: transport.execCount, read: readExecs }, lost);
     }
     const outcome = await observeHost(target, readerFor(transport, options.timeouts.readMs), emit);
@@ -97,14 +105,34 @@ async function runHost(target: HostTarget, options: RunOptions): Promise<HostSum
         actual: null,
         error:
           instance === culprit
-            ? { phase: 'read', message, command: error.section ? readSection(instance).command.display : REMOTE_SCRIPT, exitCode: error.exitCode, stderr: clean(error.stderr) }
+            ? {
+                phase: 'read',
+                message,
+                command: error.section ? readSection(instance).command.display : REMOTE_SCRIPT,
+                exitCode: error.exitCode,
+                stderr: clean(error.stderr),
+              }
             : { phase: 'read', message: `not attempted: reading the host failed${culprit ? ` at ${culprit.id}` : ''}` },
         durationMs: Date.now() - started,
       }));
       for (const result of resources) emit({ type: 'resource-result', result });
-      return summarize(target.name, resources, [], started, { total: transport.execCount, read: transport.execCount }, { outcome: 'failed', message });
+      return summarize(
+        target.name,
+        resources,
+        [],
+        started,
+        { total: transport.execCount, read: transport.execCount },
+        { outcome: 'failed', message },
+      );
     }
-    return summarize(target.name, [], [], started, { total: transport.execCount, read: readExecs }, { outcome: 'unreachable', message: clean(`connection lost: ${(error as Error).message}`) });
+    return summarize(
+      target.name,
+      [],
+      [],
+      started,
+      { total: transport.execCount, read: readExecs },
+      { outcome: 'unreachable', message: clean(`connection lost: ${(error as Error).message}`) },
+    );
   } finally {
     await transport.close().catch(() => undefined);
   }
@@ -118,7 +146,14 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     options.hosts.map((target) =>
       limit(async () => {
         if (options.signal?.aborted) {
-          const skipped = summarize(target.name, [], [], Date.now(), { total: 0, read: 0 }, { outcome: 'failed', message: 'interrupted before this host started' });
+          const skipped = summarize(
+            target.name,
+            [],
+            [],
+            Date.now(),
+            { total: 0, read: 0 },
+            { outcome: 'failed', message: 'interrupted before this host started' },
+          );
           options.emit({ type: 'host-end', summary: skipped });
           return skipped;
         }

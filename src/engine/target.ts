@@ -1,8 +1,9 @@
 /** A host as the engine sees it: its name, its resources, how to reach it, and the secrets kept out of its messages. */
-import type { HandlerResult, ResourceResult } from './events.js';
-import type { ResourceInstance } from './resource.js';
+
 import { redactDeep, type Secret } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
+import type { HandlerResult, ResourceResult } from './events.js';
+import type { ResourceInstance } from './resource.js';
 
 export interface HostTarget {
   name: string;

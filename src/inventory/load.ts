@@ -3,9 +3,9 @@
  * came from: every error is `file:line:col: field path: problem`.
  */
 import { readFileSync } from 'node:fs';
-import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
-import { InventorySchema, type ConnectionSettings, type InventoryFile } from './schema.js';
+import { type Document, isMap, isPair, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { formatPath, validate } from '../schema/index.js';
+import { type ConnectionSettings, type InventoryFile, InventorySchema } from './schema.js';
 
 type Path = (string | number)[];
 
@@ -60,7 +60,9 @@ class SourceMap {
   private keyOffset(path: Path): number | undefined {
     const parent = path.length <= 1 ? this.document.contents : this.document.getIn(path.slice(0, -1), true);
     if (!isMap(parent)) return this.valueOffset(path);
-    const pair = parent.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(path[path.length - 1]));
+    const pair = parent.items.find(
+      (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(path[path.length - 1]),
+    );
     return (pair?.key as YamlNode | undefined)?.range?.[0];
   }
 }
@@ -93,7 +95,10 @@ export function inventoryFromText(file: string, text: string): Inventory {
   if (issues.length > 0) {
     throw new InventoryError(
       issues
-        .map((issue) => `${source.locate(issue.path, issue.message === 'is not a known key')}: ${formatPath(issue.path) || '(top level)'}: ${issue.message}`)
+        .map(
+          (issue) =>
+            `${source.locate(issue.path, issue.message === 'is not a known key')}: ${formatPath(issue.path) || '(top level)'}: ${issue.message}`,
+        )
         .join('\n'),
     );
   }
@@ -105,9 +110,13 @@ function build(file: string, data: InventoryFile, source: SourceMap): Inventory 
   const groups = new Map<string, string[]>();
   const problems: string[] = [];
   for (const [group, entry] of Object.entries(data.groups ?? {})) {
-    if (data.hosts[group] !== undefined) problems.push(`${source.locate(['groups', group], true)}: groups.${group}: has the name of a host`);
+    if (data.hosts[group] !== undefined)
+      problems.push(`${source.locate(['groups', group], true)}: groups.${group}: has the name of a host`);
     (entry.hosts ?? []).forEach((member, index) => {
-      if (!hostNames.includes(member)) problems.push(`${source.locate(['groups', group, 'hosts', index])}: groups.${group}.hosts[${index}]: "${member}" is not a host of this inventory`);
+      if (!hostNames.includes(member))
+        problems.push(
+          `${source.locate(['groups', group, 'hosts', index])}: groups.${group}.hosts[${index}]: "${member}" is not a host of this inventory`,
+        );
     });
     groups.set(group, [...(entry.hosts ?? [])]);
   }

@@ -1,5 +1,5 @@
 /** The inventory's shape. `inventory/schema.json` is this schema, published for editors and other tools. */
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { Port } from '../schema/index.js';
 
 export const SecretSource = Type.Union(
@@ -14,10 +14,9 @@ const HostAddress = Type.String({ pattern: '^[A-Za-z0-9:._%-]+$', maxLength: 253
 const SshUser = Type.String({ pattern: '^[A-Za-z0-9._][A-Za-z0-9._-]*\\$?$', maxLength: 64, title: 'a user name' });
 const LocalPath = Type.String({ minLength: 1, maxLength: 4096 });
 
-const Become = Type.Union(
-  [Type.Boolean(), Type.Object({ password: SecretSource }, { additionalProperties: false })],
-  { title: 'true, false or {password: {env: NAME}}' },
-);
+const Become = Type.Union([Type.Boolean(), Type.Object({ password: SecretSource }, { additionalProperties: false })], {
+  title: 'true, false or {password: {env: NAME}}',
+});
 
 export const connectionProperties = {
   address: Type.Optional(HostAddress),
@@ -60,4 +59,3 @@ export const InventorySchema = Type.Object(
 export type InventoryFile = Static<typeof InventorySchema>;
 export type ConnectionSettings = Static<typeof InventorySchema>['defaults'] & {};
 export type SecretSourceSpec = Static<typeof SecretSource>;
-

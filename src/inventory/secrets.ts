@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Secret } from '../shell/index.js';
 import { formatPath, validate } from '../schema/index.js';
+import { Secret } from '../shell/index.js';
 import { InventoryError, type InventoryHost } from './load.js';
 import { SecretSource, type SecretSourceSpec } from './schema.js';
 
@@ -54,7 +54,8 @@ export function resolveSecretVars(host: InventoryHost): { vars: Record<string, u
       return secret;
     }
     if (Array.isArray(value)) return value.map((item, index) => resolve(item, [...path, index]));
-    if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolve(item, [...path, key])]));
+    if (typeof value === 'object' && value !== null)
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolve(item, [...path, key])]));
     return value;
   };
   const vars = resolve(host.vars, []) as Record<string, unknown>;

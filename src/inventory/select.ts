@@ -2,7 +2,10 @@
 import type { Inventory, InventoryHost } from './load.js';
 
 function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }
 
@@ -15,11 +18,15 @@ function matches(inventory: Inventory, host: InventoryHost, pattern: string): bo
 
 /** Hosts selected by a comma-separated list of patterns, in inventory order. */
 export function selectHosts(inventory: Inventory, selector: string): InventoryHost[] {
-  const patterns = selector.split(',').map((p) => p.trim()).filter(Boolean);
+  const patterns = selector
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   const include = patterns.filter((p) => !p.startsWith('!'));
   const exclude = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
   return inventory.hosts.filter(
-    (host) => (include.length === 0 || include.some((p) => matches(inventory, host, p))) && !exclude.some((p) => matches(inventory, host, p)),
+    (host) =>
+      (include.length === 0 || include.some((p) => matches(inventory, host, p))) && !exclude.some((p) => matches(inventory, host, p)),
   );
 }
 

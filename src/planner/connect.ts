@@ -1,10 +1,10 @@
 /** Turns an inventory host into what a transport needs, and chooses how to reach it: SSH (the default) or this machine (pull mode). */
 import { userInfo } from 'node:os';
-import type { Secret } from '../shell/index.js';
 import type { InventoryHost } from '../inventory/load.js';
 import { resolveSecret } from '../inventory/secrets.js';
-import { ConnectionError, type Become, type SshTarget, type Transport } from '../transport/types.js';
+import type { Secret } from '../shell/index.js';
 import { LocalTransport } from '../transport/local.js';
+import { type Become, ConnectionError, type SshTarget, type Transport } from '../transport/types.js';
 
 export type ConnectionKind = 'ssh' | 'local';
 

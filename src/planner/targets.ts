@@ -5,11 +5,11 @@
 import { checkVars, flattenResources, type HostInfo, type Recipe } from '../engine/recipe.js';
 import type { ResourceInstance } from '../engine/resource.js';
 import type { HostTarget } from '../engine/target.js';
-import type { Secret } from '../shell/index.js';
-import type { Transport } from '../transport/types.js';
-import { InventoryError, type Inventory, type InventoryHost } from '../inventory/load.js';
+import { type Inventory, InventoryError, type InventoryHost } from '../inventory/load.js';
 import { connectionSecrets, resolveSecretVars } from '../inventory/secrets.js';
 import { selectHosts, unmatchedPatterns } from '../inventory/select.js';
+import type { Secret } from '../shell/index.js';
+import type { Transport } from '../transport/types.js';
 
 export interface PlannedHost {
   host: InventoryHost;
@@ -27,7 +27,10 @@ function info(host: InventoryHost): HostInfo {
 export function planHosts(inventory: Inventory, recipes: readonly Recipe[], limit?: string): PlannedHost[] {
   if (limit) {
     const unmatched = unmatchedPatterns(inventory, limit);
-    if (unmatched.length > 0) throw new InventoryError(`--limit ${limit}: ${unmatched.map((p) => `"${p}"`).join(', ')} matches no host or group of ${inventory.file}`);
+    if (unmatched.length > 0)
+      throw new InventoryError(
+        `--limit ${limit}: ${unmatched.map((p) => `"${p}"`).join(', ')} matches no host or group of ${inventory.file}`,
+      );
   }
   const selected = new Set((limit ? selectHosts(inventory, limit) : inventory.hosts).map((h) => h.name));
   const planned: PlannedHost[] = [];
@@ -48,7 +51,10 @@ export function planHosts(inventory: Inventory, recipes: readonly Recipe[], limi
     }
     const seen = new Set<string>();
     for (const resource of resources) {
-      if (seen.has(resource.id)) throw new InventoryError(`host ${host.name}: ${resource.id} is declared twice${resource.declaredAt ? ` (again at ${resource.declaredAt})` : ''}`);
+      if (seen.has(resource.id))
+        throw new InventoryError(
+          `host ${host.name}: ${resource.id} is declared twice${resource.declaredAt ? ` (again at ${resource.declaredAt})` : ''}`,
+        );
       seen.add(resource.id);
     }
     if (resources.length > 0) planned.push({ host, recipes: names, resources, secrets });
@@ -60,7 +66,11 @@ export function planHosts(inventory: Inventory, recipes: readonly Recipe[], limi
  * Resolves every host's connection secrets first, so that a missing one stops the run before any host is contacted.
  * `sharedSecrets` (a password typed at a prompt) are scrubbed from every host's messages too.
  */
-export function hostTargets(planned: readonly PlannedHost[], connect: (host: InventoryHost) => Promise<Transport>, sharedSecrets: readonly Secret[] = []): HostTarget[] {
+export function hostTargets(
+  planned: readonly PlannedHost[],
+  connect: (host: InventoryHost) => Promise<Transport>,
+  sharedSecrets: readonly Secret[] = [],
+): HostTarget[] {
   return planned.map(({ host, resources, secrets }) => ({
     name: host.name,
     resources,

@@ -1,6 +1,15 @@
 /** Wording shared by every human-facing view (plain text and the terminal UI). */
 import type { FieldChange } from '../engine/events.js';
-import { emptyCounts, type HandlerResult, type HostCounts, type HostSummary, type Mode, type ResourceError, type ResourceResult, type RunSummary } from '../engine/events.js';
+import {
+  emptyCounts,
+  type HandlerResult,
+  type HostCounts,
+  type HostSummary,
+  type Mode,
+  type ResourceError,
+  type ResourceResult,
+  type RunSummary,
+} from '../engine/events.js';
 
 /** What Ctrl-C does, said by every view. */
 export const INTERRUPT_NOTICE = 'finishing changes in flight, starting no new ones (Ctrl-C again to quit now)';
@@ -98,7 +107,9 @@ export function fleetLine(summary: RunSummary): string {
   if (hostOutcomes.failed) hostParts.push(`${hostOutcomes.failed} failed`);
   if (hostOutcomes.unreachable) hostParts.push(`${hostOutcomes.unreachable} unreachable`);
   const seconds = (summary.durationMs / 1000).toFixed(1);
-  return `${summary.mode}: ${plural(summary.hosts.length, 'host')} (${hostParts.join(', ')}); resources: ${countsLine(summary.mode, total)}${summary.interrupted ? '; interrupted' : ''} in ${seconds} s; exit ${summary.exitCode}`;
+  const hosts = `${plural(summary.hosts.length, 'host')} (${hostParts.join(', ')})`;
+  const interrupted = summary.interrupted ? '; interrupted' : '';
+  return `${summary.mode}: ${hosts}; resources: ${countsLine(summary.mode, total)}${interrupted} in ${seconds} s; exit ${summary.exitCode}`;
 }
 
 export function hostProblem(host: HostSummary): string | undefined {

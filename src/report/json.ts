@@ -2,7 +2,7 @@
  * The versioned JSON report: one document per run. `schema/report.v1.json` is ReportSchema, published for
  * the tools that read reports; a change that breaks them needs a new version.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { RunSummary } from '../engine/events.js';
 import { StringEnum } from '../schema/index.js';
 
@@ -74,7 +74,10 @@ const HostReport = Type.Object(
     resources: Type.Array(ResourceReport, { title: 'in recipe order' }),
     handlers: Type.Array(HandlerReport),
     error: Type.Optional(Type.String()),
-    execs: Type.Object({ total: Count, read: Count }, { additionalProperties: false, title: 'remote invocations, in total and for reading' }),
+    execs: Type.Object(
+      { total: Count, read: Count },
+      { additionalProperties: false, title: 'remote invocations, in total and for reading' },
+    ),
     durationMs: Milliseconds,
   },
   { additionalProperties: false },

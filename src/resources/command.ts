@@ -6,11 +6,12 @@
  * The read evaluates the guards and never runs `run`. A command without `creates` or `unless` runs on every
  * apply, and its verification is that it ran (exit 0) in that same invocation.
  */
-import { Type } from '@sinclair/typebox';
+
 import { createHash } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
 import { defineResource } from '../engine/resource.js';
-import { sh, ShellCommand } from '../shell/index.js';
 import { AbsolutePath } from '../schema/index.js';
+import { ShellCommand, sh } from '../shell/index.js';
 
 const ShellText = Type.String({ minLength: 1, maxLength: 65536, title: 'a shell command' });
 
@@ -19,7 +20,9 @@ const CommandParams = Type.Object(
     /** Shell text run by `sh -c`: the one parameter in keel that is raw shell on purpose. */
     run: ShellText,
     /** What the id shows instead of the command text: `command[initialise the database]`. */
-    name: Type.Optional(Type.String({ pattern: '^[^\\x00-\\x1f\\x7f\\]]{1,200}$', title: 'a one-line name without "]" or control characters' })),
+    name: Type.Optional(
+      Type.String({ pattern: '^[^\\x00-\\x1f\\x7f\\]]{1,200}$', title: 'a one-line name without "]" or control characters' }),
+    ),
     creates: Type.Optional(AbsolutePath),
     unless: Type.Optional(ShellText),
     onlyIf: Type.Optional(ShellText),
@@ -63,7 +66,9 @@ export function decide(params: { creates?: string }, guards: GuardResults): Comm
   if (guards.created === true) return { needsToRun: false, because: `${params.creates} exists` };
   if (guards.unless === 0) return { needsToRun: false, because: 'unless exited 0' };
   if (guards.created === null && guards.unless === null) {
-    return guards.ranNow ? { needsToRun: false, because: 'ran in this apply' } : { needsToRun: true, because: 'no creates or unless guard: runs on every apply' };
+    return guards.ranNow
+      ? { needsToRun: false, because: 'ran in this apply' }
+      : { needsToRun: true, because: 'no creates or unless guard: runs on every apply' };
   }
   const reasons = [];
   if (guards.created === false) reasons.push(`${params.creates} does not exist`);
@@ -86,7 +91,8 @@ export const command = defineResource({
   key: (params) => params.name ?? params.run.replace(/\s+/g, ' ').trim(),
   read(params) {
     const lines: ShellCommand[] = [];
-    if (params.creates !== undefined) lines.push(sh`if [ -e ${params.creates} ] || [ -L ${params.creates} ]; then echo 'creates present'; else echo 'creates absent'; fi`);
+    if (params.creates !== undefined)
+      lines.push(sh`if [ -e ${params.creates} ] || [ -L ${params.creates} ]; then echo 'creates present'; else echo 'creates absent'; fi`);
     if (params.unless !== undefined) lines.push(sh`sh -c ${params.unless} >/dev/null 2>&1; echo "unless $?"`);
     if (params.onlyIf !== undefined) lines.push(sh`sh -c ${params.onlyIf} >/dev/null 2>&1; echo "onlyIf $?"`);
     lines.push(sh`if [ -n "$__keel_d" ] && [ -e ${ranMarker(params)} ]; then echo 'ran-now yes'; else echo 'ran-now no'; fi`);

@@ -2,14 +2,13 @@
  * A regular file: content, owner, group and mode, or its absence. Content is written atomically (a temporary
  * file beside it, renamed into place); owner and mode alone are changed in place without rewriting it.
  */
-import { Type, type Static } from '@sinclair/typebox';
+
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { fieldChange, defineResource, Unknowable, type FieldChange } from '../engine/resource.js';
-import { sh, type ShellCommand } from '../shell/index.js';
-import { REDACTED, Secret } from '../shell/index.js';
+import { type Static, Type } from '@sinclair/typebox';
+import { defineResource, type FieldChange, fieldChange, Unknowable } from '../engine/resource.js';
 import { AbsolutePath, FileMode, SecretString, StringEnum, UserOrGroup } from '../schema/index.js';
-import { atomicWriteScript } from '../shell/index.js';
+import { atomicWriteScript, REDACTED, Secret, type ShellCommand, sh } from '../shell/index.js';
 
 const FileParams = Type.Object(
   {
@@ -206,9 +205,12 @@ fi`,
     if (current.type !== 'file') changes.push(fieldChange('type', current.type, 'file'));
     const wanted = contentText(params) ?? (current.type === 'file' ? undefined : '');
     if (wanted !== undefined && current.sha256 !== wantedChecksum(params, wanted)) changes.push(contentChange(current, wanted, params));
-    if (params.owner !== undefined && !sameAccount(params.owner, current.owner, current.uid)) changes.push(fieldChange('owner', current.owner, params.owner));
-    if (params.group !== undefined && !sameAccount(params.group, current.group, current.gid)) changes.push(fieldChange('group', current.group, params.group));
-    if (params.mode !== undefined && current.mode !== normaliseMode(params.mode)) changes.push(fieldChange('mode', current.mode, normaliseMode(params.mode)));
+    if (params.owner !== undefined && !sameAccount(params.owner, current.owner, current.uid))
+      changes.push(fieldChange('owner', current.owner, params.owner));
+    if (params.group !== undefined && !sameAccount(params.group, current.group, current.gid))
+      changes.push(fieldChange('group', current.group, params.group));
+    if (params.mode !== undefined && current.mode !== normaliseMode(params.mode))
+      changes.push(fieldChange('mode', current.mode, normaliseMode(params.mode)));
     return changes;
   },
   apply(params, current, changes) {
@@ -228,7 +230,8 @@ fi`,
       return steps;
     }
     const steps: ShellCommand[] = [];
-    if (changed.has('owner')) steps.push(sh`chown -- ${params.group && changed.has('group') ? `${params.owner}:${params.group}` : params.owner!} ${path}`);
+    if (changed.has('owner'))
+      steps.push(sh`chown -- ${params.group && changed.has('group') ? `${params.owner}:${params.group}` : params.owner!} ${path}`);
     else if (changed.has('group')) steps.push(sh`chgrp -- ${params.group!} ${path}`);
     if (changed.has('mode')) steps.push(sh`chmod -- ${normaliseMode(params.mode!)} ${path}`);
     return steps;

@@ -4,11 +4,10 @@
  * the address back at every boot (see docs/resources.md). Addresses other than this one are never touched.
  */
 import { Type } from '@sinclair/typebox';
-import { defineResource, fieldChange, Unknowable, type FieldChange } from '../engine/resource.js';
-import { printTextFile, sh, type ShellCommand } from '../shell/index.js';
+import { defineResource, type FieldChange, fieldChange, Unknowable } from '../engine/resource.js';
 import type { ValidationIssue } from '../schema/index.js';
 import { AddressLabel, canonicalIp, InterfaceName, IpAddress, StringEnum } from '../schema/index.js';
-import { atomicWriteScript } from '../shell/index.js';
+import { atomicWriteScript, printTextFile, type ShellCommand, sh } from '../shell/index.js';
 
 const IfaceAliasParams = Type.Object(
   {
@@ -52,11 +51,13 @@ export interface IfaceAliasState {
 /** Parses the output of `ip -j addr show dev DEV`. */
 export function parseIpAddrJson(json: string): AddressEntry[] {
   const links = JSON.parse(json) as { addr_info?: Record<string, unknown>[] }[];
-  if (!Array.isArray(links) || links.length !== 1) throw new Error(`expected one device in the output of ip -j addr, got ${Array.isArray(links) ? links.length : typeof links}`);
+  if (!Array.isArray(links) || links.length !== 1)
+    throw new Error(`expected one device in the output of ip -j addr, got ${Array.isArray(links) ? links.length : typeof links}`);
   return (links[0]!.addr_info ?? [])
     .filter((info) => info.family === 'inet' || info.family === 'inet6')
     .map((info) => {
-      if (typeof info.local !== 'string' || typeof info.prefixlen !== 'number') throw new Error(`an address without local/prefixlen: ${JSON.stringify(info)}`);
+      if (typeof info.local !== 'string' || typeof info.prefixlen !== 'number')
+        throw new Error(`an address without local/prefixlen: ${JSON.stringify(info)}`);
       return {
         family: info.family as 'inet' | 'inet6',
         local: canonicalIp(info.local),
@@ -80,7 +81,12 @@ function sameIpv4Network(a: string, b: string, prefix: number): boolean {
 export function deletedAlongWith(entry: AddressEntry, device: readonly AddressEntry[], promoteSecondaries: boolean): AddressEntry[] {
   if (entry.family !== 'inet' || entry.secondary || promoteSecondaries) return [];
   return device.filter(
-    (other) => other.family === 'inet' && other.secondary && other.prefix === entry.prefix && other.local !== entry.local && sameIpv4Network(other.local, entry.local, entry.prefix),
+    (other) =>
+      other.family === 'inet' &&
+      other.secondary &&
+      other.prefix === entry.prefix &&
+      other.local !== entry.local &&
+      sameIpv4Network(other.local, entry.local, entry.prefix),
   );
 }
 
@@ -221,7 +227,8 @@ function persistenceSteps(params: IfaceAliasParams, current: IfaceAliasState): S
     return [sh`systemctl disable --quiet ${unit}`, sh`rm -f ${unitPath(params)}`, whenSystemdRuns(sh`systemctl daemon-reload`)];
   }
   const steps: ShellCommand[] = [];
-  if (current.persisted !== 'disabled') steps.push(atomicWriteScript(unitPath(params), unitContent(params)), whenSystemdRuns(sh`systemctl daemon-reload`));
+  if (current.persisted !== 'disabled')
+    steps.push(atomicWriteScript(unitPath(params), unitContent(params)), whenSystemdRuns(sh`systemctl daemon-reload`));
   steps.push(sh`systemctl enable --quiet ${unit}`);
   return steps;
 }
@@ -234,7 +241,8 @@ export const ifaceAlias = defineResource({
     const maximum = isIpv6(params.address) ? 128 : 32;
     if (params.prefix > maximum) issues.push({ path: ['prefix'], message: `must be at most ${maximum} for ${params.address}` });
     if (params.label !== undefined && isIpv6(params.address)) issues.push({ path: ['label'], message: 'is for IPv4 addresses only' });
-    if (params.label !== undefined && !params.label.startsWith(`${params.device}:`)) issues.push({ path: ['label'], message: `must start with "${params.device}:"` });
+    if (params.label !== undefined && !params.label.startsWith(`${params.device}:`))
+      issues.push({ path: ['label'], message: `must start with "${params.device}:"` });
     return issues;
   },
   key: (params) => `${canonicalIp(params.address)}@${params.device}`,
@@ -258,10 +266,13 @@ if [ -f ${unitPath(params)} ]; then echo ${UNIT}; ${printTextFile(unitPath(param
     for (const entry of relabel) steps.push(sh`ip addr del ${`${entry.local}/${entry.prefix}`} dev ${params.device}`);
     const holdsWanted = current.entries.some((entry) => entry.prefix === params.prefix && entry.label === label);
     if (params.state !== 'absent' && !holdsWanted) {
-      steps.push(sh`ip addr add ${`${canonicalIp(params.address)}/${params.prefix}`} dev ${params.device} ${label === null ? [] : ['label', label]}`);
+      steps.push(
+        sh`ip addr add ${`${canonicalIp(params.address)}/${params.prefix}`} dev ${params.device} ${label === null ? [] : ['label', label]}`,
+      );
     }
     // Other prefixes go only once the wanted one is in place, so the address never disappears in between.
-    for (const entry of doomed.filter((e) => !relabel.includes(e))) steps.push(sh`ip addr del ${`${entry.local}/${entry.prefix}`} dev ${params.device}`);
+    for (const entry of doomed.filter((e) => !relabel.includes(e)))
+      steps.push(sh`ip addr del ${`${entry.local}/${entry.prefix}`} dev ${params.device}`);
     if (changes.some((change) => change.field === 'persisted')) steps.push(...persistenceSteps(params, current));
     return steps;
   },

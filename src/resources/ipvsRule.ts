@@ -10,11 +10,10 @@
  * /etc/default/ipvsadm; RHEL /etc/sysconfig/ipvsadm) and enables the boot service that loads it.
  */
 import { Type } from '@sinclair/typebox';
-import { defineResource, fieldChange, Unknowable, type FieldChange } from '../engine/resource.js';
-import { sh, type ShellCommand } from '../shell/index.js';
+import { defineResource, type FieldChange, fieldChange, Unknowable } from '../engine/resource.js';
 import type { ValidationIssue } from '../schema/index.js';
 import { canonicalIp, IpAddress, Port, StringEnum } from '../schema/index.js';
-import { atomicWriteScript } from '../shell/index.js';
+import { atomicWriteScript, type ShellCommand, sh } from '../shell/index.js';
 
 const Forwarding = StringEnum(['route', 'masq', 'tunnel']);
 
@@ -37,7 +36,10 @@ const RealServer = Type.Object(
 const IpvsRuleParams = Type.Object(
   {
     /** What keel calls this service on the host: the id, and the name its key is recorded under. */
-    name: Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$', title: 'a name of letters, digits, ".", "_" and "-", not starting with "." or "-"' }),
+    name: Type.String({
+      pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$',
+      title: 'a name of letters, digits, ".", "_" and "-", not starting with "." or "-"',
+    }),
     protocol: Type.Optional(StringEnum(['tcp', 'udp', 'fwmark'], { default: 'tcp' })),
     /** The virtual IP and port (tcp, udp). */
     address: Type.Optional(IpAddress),
@@ -86,7 +88,8 @@ const SERVICE_SWITCHES = new Set(['-t', '-u', '-f', '--sctp-service']);
 /** Splits `-a -t 192.168.9.100:80 -r …` after its command into the service key and the remaining words. */
 function takeServiceKey(words: string[], line: string): { key: string; rest: string[] } {
   const [kind, value, ...rest] = words;
-  if (kind === undefined || value === undefined || !SERVICE_SWITCHES.has(kind)) throw new Error(`no virtual service in ${JSON.stringify(line)}`);
+  if (kind === undefined || value === undefined || !SERVICE_SWITCHES.has(kind))
+    throw new Error(`no virtual service in ${JSON.stringify(line)}`);
   if (kind === '-f' && rest[0] === '-6') return { key: `-f ${value} -6`, rest: rest.slice(1) };
   return { key: `${kind} ${value}`, rest };
 }
@@ -219,7 +222,9 @@ function desiredService(params: IpvsRuleParams): IpvsService {
 }
 
 function serviceSettings(service: IpvsService): string {
-  return [`-s ${service.scheduler}`, service.persistence === null ? '' : `-p ${service.persistence}`, service.options].filter(Boolean).join(' ');
+  return [`-s ${service.scheduler}`, service.persistence === null ? '' : `-p ${service.persistence}`, service.options]
+    .filter(Boolean)
+    .join(' ');
 }
 
 function serverSettings(server: IpvsRealServer): string {
@@ -228,7 +233,10 @@ function serverSettings(server: IpvsRealServer): string {
 
 /** The lines `ipvsadm -Sn` prints for a service; what the rules file holds for it. */
 export function ruleLines(service: IpvsService): string[] {
-  return [`-A ${service.key} ${serviceSettings(service)}`, ...service.realServers.map((rs) => `-a ${service.key} -r ${rs.server} ${serverSettings(rs)}`)];
+  return [
+    `-A ${service.key} ${serviceSettings(service)}`,
+    ...service.realServers.map((rs) => `-a ${service.key} -r ${rs.server} ${serverSettings(rs)}`),
+  ];
 }
 
 /** The rules file with the managed services' lines replaced by `lines`, where the first of them stood; other lines kept. */
@@ -278,10 +286,13 @@ function managedKeys(params: IpvsRuleParams, current: IpvsRuleState): string[] {
 
 function persistedLines(params: IpvsRuleParams, current: IpvsRuleState): string[] {
   const managed = managedKeys(params, current);
-  return (current.persistence.rules ?? '').split('\n').map((line) => line.trim().split(/\s+/).join(' ')).filter((line) => {
-    const key = ruleLineKey(line);
-    return key !== null && managed.includes(key);
-  });
+  return (current.persistence.rules ?? '')
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).join(' '))
+    .filter((line) => {
+      const key = ruleLineKey(line);
+      return key !== null && managed.includes(key);
+    });
 }
 
 /** The service and each of its real servers live, an older service this resource replaced, and their persistence. */
@@ -326,7 +337,9 @@ export function diffIpvsRule(params: IpvsRuleParams, current: IpvsRuleState): Fi
 function diffPersistence(params: IpvsRuleParams, current: IpvsRuleState): FieldChange<IpvsRuleField>[] {
   const { flavour, defaults, bootEnabled } = current.persistence;
   if (flavour === 'other') {
-    throw new Error(`cannot persist: this host has neither Debian's ${DEBIAN_DEFAULTS} nor /etc/redhat-release (set persist: false to manage the live table only)`);
+    throw new Error(
+      `cannot persist: this host has neither Debian's ${DEBIAN_DEFAULTS} nor /etc/redhat-release (set persist: false to manage the live table only)`,
+    );
   }
   const changes: FieldChange<IpvsRuleField>[] = [];
   const lines = persistedLines(params, current);
@@ -356,11 +369,16 @@ function removeServers(key: string, servers: readonly IpvsRealServer[], drainSec
   if (drainSeconds === undefined) return remove;
   const quiesce = servers.map((rs) => ipvsadm('-e', key, '-r', realServerArgument(rs.server, key), serverSettings({ ...rs, weight: 0 })));
   const names = servers.map((rs) => rs.server).join(' ');
-  const wait = sh`i=0; while [ $i -lt ${drainSeconds} ]; do active=$(ipvsadm -Ln ${key.split(' ')} | awk -v names=${names} 'BEGIN { split(names, n, " "); for (k in n) want[n[k]] = 1 } ($2 in want) { sum += $5 } END { print sum + 0 }'); [ "$active" = 0 ] && break; sleep 1; i=$((i + 1)); done`;
+  const activeOfNames = `BEGIN { split(names, n, " "); for (k in n) want[n[k]] = 1 } ($2 in want) { sum += $5 } END { print sum + 0 }`;
+  const wait = sh`i=0; while [ $i -lt ${drainSeconds} ]; do active=$(ipvsadm -Ln ${key.split(' ')} | awk -v names=${names} ${activeOfNames}); [ "$active" = 0 ] && break; sleep 1; i=$((i + 1)); done`;
   return [...quiesce, wait, ...remove];
 }
 
-export function ipvsRuleSteps(params: IpvsRuleParams, current: IpvsRuleState, changes: readonly FieldChange<IpvsRuleField>[]): ShellCommand[] {
+export function ipvsRuleSteps(
+  params: IpvsRuleParams,
+  current: IpvsRuleState,
+  changes: readonly FieldChange<IpvsRuleField>[],
+): ShellCommand[] {
   const want = desiredService(params);
   const have = current.table.find((service) => service.key === want.key);
   const steps: ShellCommand[] = [];
@@ -374,23 +392,31 @@ export function ipvsRuleSteps(params: IpvsRuleParams, current: IpvsRuleState, ch
     const existing = have?.realServers.find((rs) => rs.server === server.server);
     const argument = realServerArgument(server.server, want.key);
     if (!existing) gaining.push(ipvsadm('-a', want.key, '-r', argument, serverSettings(server)));
-    else if (serverSettings(existing) !== serverSettings(server)) (server.weight < existing.weight ? losing : gaining).push(ipvsadm('-e', want.key, '-r', argument, serverSettings(server)));
+    else if (serverSettings(existing) !== serverSettings(server))
+      (server.weight < existing.weight ? losing : gaining).push(ipvsadm('-e', want.key, '-r', argument, serverSettings(server)));
   }
   steps.push(...gaining, ...losing);
   const extras = have?.realServers.filter((rs) => !want.realServers.some((w) => w.server === rs.server)) ?? [];
   steps.push(...removeServers(want.key, extras, params.drainSeconds));
   const previous = current.recorded !== want.key ? current.table.find((service) => service.key === current.recorded) : undefined;
   if (previous) steps.push(...removeServers(previous.key, previous.realServers, params.drainSeconds), ipvsadm('-D', previous.key));
-  if (current.recorded !== want.key) steps.push(sh`mkdir -p ${RECORD_DIRECTORY}`, atomicWriteScript(`${RECORD_DIRECTORY}/${params.name}`, `${want.key}\n`));
+  if (current.recorded !== want.key)
+    steps.push(sh`mkdir -p ${RECORD_DIRECTORY}`, atomicWriteScript(`${RECORD_DIRECTORY}/${params.name}`, `${want.key}\n`));
   const changed = new Set(changes.map((change) => change.field));
   const { flavour } = current.persistence;
   if (flavour !== 'other') {
     if (changed.has('persisted')) {
-      steps.push(atomicWriteScript(RULES_FILE[flavour], withServiceRules(current.persistence.rules, managedKeys(params, current), ruleLines(want))));
+      steps.push(
+        atomicWriteScript(RULES_FILE[flavour], withServiceRules(current.persistence.rules, managedKeys(params, current), ruleLines(want))),
+      );
     }
     if (changed.has('AUTO')) steps.push(atomicWriteScript(DEBIAN_DEFAULTS, withAutoTrue(current.persistence.defaults)));
     if (changed.has('boot service')) {
-      steps.push(flavour === 'debian' ? sh`update-rc.d ipvsadm defaults >/dev/null && update-rc.d ipvsadm enable` : sh`systemctl enable --quiet ipvsadm.service`);
+      steps.push(
+        flavour === 'debian'
+          ? sh`update-rc.d ipvsadm defaults >/dev/null && update-rc.d ipvsadm enable`
+          : sh`systemctl enable --quiet ipvsadm.service`,
+      );
     }
   }
   return steps;
@@ -407,14 +433,20 @@ export const ipvsRule = defineResource({
     const issues: ValidationIssue[] = [];
     const fwmark = params.protocol === 'fwmark';
     if (fwmark && params.fwmark === undefined) issues.push({ path: ['fwmark'], message: 'is required for a fwmark service' });
-    if (fwmark && (params.address !== undefined || params.port !== undefined)) issues.push({ path: [params.address !== undefined ? 'address' : 'port'], message: 'has no meaning for a fwmark service' });
-    if (!fwmark && params.address === undefined) issues.push({ path: ['address'], message: `is required for a ${params.protocol ?? 'tcp'} service` });
-    if (!fwmark && params.port === undefined) issues.push({ path: ['port'], message: `is required for a ${params.protocol ?? 'tcp'} service` });
+    if (fwmark && (params.address !== undefined || params.port !== undefined))
+      issues.push({ path: [params.address !== undefined ? 'address' : 'port'], message: 'has no meaning for a fwmark service' });
+    if (!fwmark && params.address === undefined)
+      issues.push({ path: ['address'], message: `is required for a ${params.protocol ?? 'tcp'} service` });
+    if (!fwmark && params.port === undefined)
+      issues.push({ path: ['port'], message: `is required for a ${params.protocol ?? 'tcp'} service` });
     if (!fwmark && params.fwmark !== undefined) issues.push({ path: ['fwmark'], message: 'is only for fwmark services' });
     const ipv6Service = !fwmark && (params.address ?? '').includes(':');
     params.realServers.forEach((rs, index) => {
       if (rs.address.includes(':') !== ipv6Service && rs.forwarding !== 'tunnel') {
-        issues.push({ path: ['realServers', index, 'address'], message: `must be ${ipv6Service ? 'IPv6' : 'IPv4'} like the service (only tunnel servers may differ)` });
+        issues.push({
+          path: ['realServers', index, 'address'],
+          message: `must be ${ipv6Service ? 'IPv6' : 'IPv4'} like the service (only tunnel servers may differ)`,
+        });
       }
     });
     const servers = params.realServers.map((rs) => `${canonicalIp(rs.address)} ${rs.port ?? params.port ?? 0}`);

@@ -4,8 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineResource } from '../engine/resource.js';
-import { sh, type ShellCommand } from '../shell/index.js';
-import { atomicWriteScript } from '../shell/index.js';
+import { atomicWriteScript, type ShellCommand, sh } from '../shell/index.js';
 
 const KernelModuleParams = Type.Object(
   {
@@ -56,7 +55,13 @@ cat ${loadFile(params.name)} 2>/dev/null || true`,
     const steps: ShellCommand[] = [];
     if (changes.some((c) => c.field === 'loaded')) steps.push(sh`modprobe ${params.name}`);
     if (changes.some((c) => c.field === 'persisted')) {
-      steps.push(sh`mkdir -p ${MODULES_LOAD_DIRECTORY}`, atomicWriteScript(loadFile(params.name), `# Written by keel (kernelModule): loaded at boot by systemd-modules-load.\n${params.name}\n`));
+      steps.push(
+        sh`mkdir -p ${MODULES_LOAD_DIRECTORY}`,
+        atomicWriteScript(
+          loadFile(params.name),
+          `# Written by keel (kernelModule): loaded at boot by systemd-modules-load.\n${params.name}\n`,
+        ),
+      );
     }
     return steps;
   },

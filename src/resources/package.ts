@@ -8,16 +8,18 @@
  * - a dpkg lock held by another process (unattended-upgrades, a person) is waited for up to `lockWaitSeconds`;
  *   after that apt-get fails, naming the process that holds it.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { defineResource, type FieldChange } from '../engine/resource.js';
-import { sh, ShellCommand } from '../shell/index.js';
 import { PackageName, PackageVersion, StringEnum } from '../schema/index.js';
+import { ShellCommand, sh } from '../shell/index.js';
 
 const DEFAULT_LOCK_WAIT_SECONDS = 60;
 
 const PackageParams = Type.Object(
   {
-    name: Type.Union([PackageName, Type.Array(PackageName, { minItems: 1, uniqueItems: true })], { title: 'a package name or a list of package names' }),
+    name: Type.Union([PackageName, Type.Array(PackageName, { minItems: 1, uniqueItems: true })], {
+      title: 'a package name or a list of package names',
+    }),
     state: Type.Optional(StringEnum(['present', 'absent', 'latest'], { default: 'present' })),
     /** An exact version (apt: `1.22.1-9`, dnf: `1.20.1-14.el9`); only with a single name and state present. */
     version: Type.Optional(PackageVersion),
@@ -57,7 +59,8 @@ export function parseDpkgQuery(output: string): Map<string, string> {
   for (const line of output.split('\n')) {
     if (line === '') continue;
     const [name, status, version] = line.split('\t');
-    if (name === undefined || status === undefined || version === undefined) throw new Error(`unexpected dpkg-query line: ${JSON.stringify(line)}`);
+    if (name === undefined || status === undefined || version === undefined)
+      throw new Error(`unexpected dpkg-query line: ${JSON.stringify(line)}`);
     if (status.split(' ')[2] === 'installed') installed.set(name, version);
   }
   return installed;
@@ -116,7 +119,11 @@ export function parsePackageRead(stdout: string, names: readonly string[]): Pack
   const lists = manager === 'apt' ? parseAptPolicy(sections.lists!.join('\n')) : new Map();
   const packages: Record<string, PackageInfo> = {};
   for (const name of names) {
-    packages[name] = { installed: installed.get(name) ?? null, candidate: lists.get(name)?.candidate ?? null, available: lists.get(name)?.available ?? [] };
+    packages[name] = {
+      installed: installed.get(name) ?? null,
+      candidate: lists.get(name)?.candidate ?? null,
+      available: lists.get(name)?.available ?? [],
+    };
   }
   return { manager, packages };
 }
@@ -148,7 +155,12 @@ const REPORT_DPKG_LOCK_HOLDERS = `for lock in /var/lib/dpkg/lock-frontend /var/l
 done`;
 
 /** An apt-get or dnf invocation that never asks a question. */
-function managerCommand(manager: PackageState['manager'], verb: 'install' | 'remove', specs: string[], params: PackageParamsType): ShellCommand {
+function managerCommand(
+  manager: PackageState['manager'],
+  verb: 'install' | 'remove',
+  specs: string[],
+  params: PackageParamsType,
+): ShellCommand {
   if (manager === 'dnf') return sh`dnf ${verb} -y -q -- ${specs}`;
   const options = sh`-y -q -o DPkg::Lock::Timeout=${params.lockWaitSeconds ?? DEFAULT_LOCK_WAIT_SECONDS}`;
   const installFlags = ['--no-install-recommends', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold'];
@@ -191,19 +203,25 @@ exit 0`,
     for (const name of names) {
       const info = current.packages[name]!;
       const wanted = target(params, info, current.manager);
-      if (!isSatisfied(wanted, info.installed)) changes.push({ field: name, from: info.installed, to: wanted === 'present' ? (info.candidate ?? 'present') : wanted });
+      if (!isSatisfied(wanted, info.installed))
+        changes.push({ field: name, from: info.installed, to: wanted === 'present' ? (info.candidate ?? 'present') : wanted });
     }
     return changes;
   },
   apply(params, current, changes) {
     const changed = changes.map((change) => change.field);
     if (params.state === 'absent') return [managerCommand(current.manager, 'remove', changed, params)];
-    const specs = changed.map((name) => (params.version === undefined ? name : current.manager === 'apt' ? `${name}=${params.version}` : `${name}-${params.version}`));
+    const specs = changed.map((name) =>
+      params.version === undefined ? name : current.manager === 'apt' ? `${name}=${params.version}` : `${name}-${params.version}`,
+    );
     const listsMissSome = changed.some((name) => {
       const info = current.packages[name]!;
       return params.version === undefined ? info.candidate === null : !info.available.includes(params.version);
     });
-    const refresh = current.manager === 'apt' && listsMissSome ? [sh`apt-get update -q -o DPkg::Lock::Timeout=${params.lockWaitSeconds ?? DEFAULT_LOCK_WAIT_SECONDS}`] : [];
+    const refresh =
+      current.manager === 'apt' && listsMissSome
+        ? [sh`apt-get update -q -o DPkg::Lock::Timeout=${params.lockWaitSeconds ?? DEFAULT_LOCK_WAIT_SECONDS}`]
+        : [];
     return [...refresh, managerCommand(current.manager, 'install', specs, params)];
   },
 });

@@ -6,8 +6,8 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineResource, diffFields, Unknowable } from '../engine/resource.js';
-import { sh, type ShellCommand } from '../shell/index.js';
 import { UnitName } from '../schema/index.js';
+import { type ShellCommand, sh } from '../shell/index.js';
 
 const ServiceParams = Type.Object(
   {
@@ -54,7 +54,8 @@ export function parseSystemctlShow(output: string, name: string): ServiceState |
   const active = properties.get('ActiveState');
   if (load === undefined || active === undefined) throw new Error(`systemctl show printed no LoadState/ActiveState for ${name}`);
   if (load === 'not-found') return new Unknowable(`the unit ${name} does not exist (is its package installed?)`);
-  if (load !== 'loaded' && load !== 'masked') throw new Error(`the unit ${name} could not be loaded (LoadState=${load}); see systemctl status ${name}`);
+  if (load !== 'loaded' && load !== 'masked')
+    throw new Error(`the unit ${name} could not be loaded (LoadState=${load}); see systemctl status ${name}`);
   const unitFileState = properties.get('UnitFileState') || null;
   return {
     init: 'systemd',
@@ -70,8 +71,15 @@ export function parseSysvRead(lines: readonly string[]): ServiceState {
   const status = /^status (\d+)$/.exec(lines[0] ?? '');
   if (!status) throw new Error(`unexpected init script status output: ${JSON.stringify((lines[0] ?? '').slice(0, 80))}`);
   const links = lines.slice(1).filter((line) => line !== '');
-  for (const link of links) if (!link.startsWith('start-link /etc/rc')) throw new Error(`unexpected output: ${JSON.stringify(link.slice(0, 80))}`);
-  return { init: 'sysv', running: status[1] === '0', enabled: links.length > 0, activity: `status exited ${status[1]}`, unitFileState: null };
+  for (const link of links)
+    if (!link.startsWith('start-link /etc/rc')) throw new Error(`unexpected output: ${JSON.stringify(link.slice(0, 80))}`);
+  return {
+    init: 'sysv',
+    running: status[1] === '0',
+    enabled: links.length > 0,
+    activity: `status exited ${status[1]}`,
+    unitFileState: null,
+  };
 }
 
 export function parseServiceRead(stdout: string, name: string): ServiceState | Unknowable {
@@ -129,7 +137,9 @@ exit 0`,
     }
     const name = initScriptName(params.name);
     if (changed.has('enabled')) {
-      steps.push(...(params.enabled ? [sh`update-rc.d ${name} defaults`, sh`update-rc.d ${name} enable`] : [sh`update-rc.d ${name} disable`]));
+      steps.push(
+        ...(params.enabled ? [sh`update-rc.d ${name} defaults`, sh`update-rc.d ${name} enable`] : [sh`update-rc.d ${name} disable`]),
+      );
     }
     if (changed.has('running')) steps.push(sh`${initScript(name)} ${params.running ? 'start' : 'stop'}`);
     return steps;

@@ -4,8 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineResource, Unknowable } from '../engine/resource.js';
-import { printTextFile, sh } from '../shell/index.js';
-import { atomicWriteScript } from '../shell/index.js';
+import { atomicWriteScript, printTextFile, sh } from '../shell/index.js';
 
 export const SysctlKey = Type.String({
   pattern: '^[a-z][a-z0-9_]*(\\.[A-Za-z0-9_][A-Za-z0-9_:@/-]*)+$',
@@ -16,10 +15,18 @@ export const SysctlKey = Type.String({
 const SysctlParams = Type.Object(
   {
     key: SysctlKey,
-    value: Type.Union([Type.Integer(), Type.String({ pattern: '^[ \\t!-~]*$', maxLength: 4096 })], { title: 'an integer or a printable string' }),
+    value: Type.Union([Type.Integer(), Type.String({ pattern: '^[ \\t!-~]*$', maxLength: 4096 })], {
+      title: 'an integer or a printable string',
+    }),
     /** Write the value to `file` too, so it survives a reboot. */
     persist: Type.Optional(Type.Boolean({ default: true })),
-    file: Type.Optional(Type.String({ pattern: '^(?!.*(^|/)\\.\\.(/|$))/[^\\x00-\\x1f\\x7f]*\\.conf$', maxLength: 4096, title: 'an absolute path ending in .conf' })),
+    file: Type.Optional(
+      Type.String({
+        pattern: '^(?!.*(^|/)\\.\\.(/|$))/[^\\x00-\\x1f\\x7f]*\\.conf$',
+        maxLength: 4096,
+        title: 'an absolute path ending in .conf',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -37,7 +44,10 @@ const DEFAULT_FILE = '/etc/sysctl.d/99-keel.conf';
 
 /** `net.ipv4.conf.eth0/100.rp_filter` → `net/ipv4/conf/eth0.100/rp_filter` (a slash stands for a dot in a name). */
 export function sysctlPath(key: string): string {
-  return `/proc/sys/${key.split('.').map((part) => part.replace(/\//g, '.')).join('/')}`;
+  return `/proc/sys/${key
+    .split('.')
+    .map((part) => part.replace(/\//g, '.'))
+    .join('/')}`;
 }
 
 function normalise(value: string | number): string {
@@ -126,7 +136,10 @@ if [ -f ${file} ]; then printf '\n%s\n' ${FILE_MARK}; ${printTextFile(file)}; el
     if (changes.some((c) => c.field === 'value')) steps.push(sh`printf '%s\n' ${value} > ${sysctlPath(params.key)}`);
     if (changes.some((c) => c.field === 'persisted')) {
       const file = params.file ?? DEFAULT_FILE;
-      steps.push(sh`mkdir -p ${file.replace(/\/[^/]+$/, '') || '/'}`, atomicWriteScript(file, withPersistedValue(current.fileContent, params.key, value)));
+      steps.push(
+        sh`mkdir -p ${file.replace(/\/[^/]+$/, '') || '/'}`,
+        atomicWriteScript(file, withPersistedValue(current.fileContent, params.key, value)),
+      );
     }
     return steps;
   },

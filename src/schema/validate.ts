@@ -1,12 +1,20 @@
+import type { TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import type { TSchema } from '@sinclair/typebox';
 import { Secret } from '../shell/index.js';
 
 // Compiling runs at every start-up, so its two costliest extras are off: checking each schema against the JSON
 // Schema meta-schema (TypeBox builds them typed; test/unit/schemas.test.ts checks keel's own) and optimising the
 // generated code, which only ever validates a handful of values.
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true, verbose: true, validateSchema: false, code: { optimize: false } });
+const ajv = new Ajv({
+  allErrors: true,
+  useDefaults: true,
+  strict: true,
+  allowUnionTypes: true,
+  verbose: true,
+  validateSchema: false,
+  code: { optimize: false },
+});
 addFormatsModule.default(ajv, ['ipv4', 'ipv6', 'hostname', 'uri']);
 // `SecretString`: only a Secret passes, so a secret never arrives as plain text.
 ajv.addKeyword({ keyword: 'keelSecret', schemaType: 'boolean', validate: (_enabled: boolean, data: unknown) => data instanceof Secret });
@@ -77,7 +85,8 @@ export function validate(schema: TSchema, value: unknown): ValidationIssue[] {
   const seen = new Set<string>();
   const issues: ValidationIssue[] = [];
   for (const error of errors) {
-    if (error.keyword !== 'anyOf' && [...unionPaths].some((p) => error.instancePath.startsWith(p) && error.schemaPath.includes('/anyOf/'))) continue;
+    if (error.keyword !== 'anyOf' && [...unionPaths].some((p) => error.instancePath.startsWith(p) && error.schemaPath.includes('/anyOf/')))
+      continue;
     const issue = { path: pathOf(error), message: messageOf(error) };
     const key = `${issue.path.join('.')}|${issue.message}`;
     if (!seen.has(key)) {

@@ -2,7 +2,7 @@
  * Schema fragments for the values configuration is made of. Strict patterns keep hostile strings out long
  * before any command is built; the `title` doubles as the error message ("must be an interface name").
  */
-import { Type, type TUnsafe } from '@sinclair/typebox';
+import { type TUnsafe, Type } from '@sinclair/typebox';
 import type { Secret } from '../shell/index.js';
 
 export const Ipv4 = Type.String({ format: 'ipv4', title: 'an IPv4 address' });
@@ -14,9 +14,16 @@ export function canonicalIp(address: string): string {
 export const Port = Type.Integer({ minimum: 1, maximum: 65535, title: 'a port number (1-65535)' });
 export const InterfaceName = Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$', title: 'an interface name' });
 /** An address label: the interface name, a colon and a suffix, at most 15 characters (`lo:8`, `eth0:0`). */
-export const AddressLabel = Type.String({ pattern: '^(?=.{1,15}$)[A-Za-z0-9_][A-Za-z0-9_.-]*:[A-Za-z0-9_.-]+$', title: 'an address label such as eth0:0' });
+export const AddressLabel = Type.String({
+  pattern: '^(?=.{1,15}$)[A-Za-z0-9_][A-Za-z0-9_.-]*:[A-Za-z0-9_.-]+$',
+  title: 'an address label such as eth0:0',
+});
 /** No control characters: they would reach terminals and logs through ids and messages. */
-export const AbsolutePath = Type.String({ pattern: '^(?!.*(^|/)\\.\\.(/|$))/[^\\x00-\\x1f\\x7f]*$', maxLength: 4096, title: 'an absolute path without ".." or control characters' });
+export const AbsolutePath = Type.String({
+  pattern: '^(?!.*(^|/)\\.\\.(/|$))/[^\\x00-\\x1f\\x7f]*$',
+  maxLength: 4096,
+  title: 'an absolute path without ".." or control characters',
+});
 export const PackageName = Type.String({ pattern: '^[a-z0-9][a-z0-9+.-]+$', maxLength: 200, title: 'a package name' });
 export const PackageVersion = Type.String({ pattern: '^[A-Za-z0-9.+~:_-]+$', maxLength: 200, title: 'a package version' });
 /** Not starting with "-" (an option to update-rc.d) or "." (/etc/init.d/..). */
@@ -25,7 +32,10 @@ export const UserOrGroup = Type.String({ pattern: '^[a-z_][a-z0-9_-]*\\$?$|^[0-9
 export const FileMode = Type.String({ pattern: '^0?[0-7]{3,4}$', title: 'an octal file mode such as 0644' });
 
 /** A string enum that validates as `enum` (clear error messages) and types as a union of literals. */
-export function StringEnum<const Values extends readonly string[]>(values: Values, options: { default?: Values[number] } = {}): TUnsafe<Values[number]> {
+export function StringEnum<const Values extends readonly string[]>(
+  values: Values,
+  options: { default?: Values[number] } = {},
+): TUnsafe<Values[number]> {
   return Type.Unsafe<Values[number]>({ type: 'string', enum: [...values], ...options });
 }
 
@@ -33,4 +43,7 @@ export function StringEnum<const Values extends readonly string[]>(values: Value
  * A recipe var that holds a secret. The inventory names where it comes from, `{secret: {env: NAME}}` or
  * `{secret: {file: PATH}}`, never the value; the recipe receives a `Secret`, which prints as "[redacted]".
  */
-export const SecretString = Type.Unsafe<Secret>({ keelSecret: true, title: 'a secret: {secret: {env: NAME}} or {secret: {file: PATH}} in the inventory' });
+export const SecretString = Type.Unsafe<Secret>({
+  keelSecret: true,
+  title: 'a secret: {secret: {env: NAME}} or {secret: {file: PATH}} in the inventory',
+});

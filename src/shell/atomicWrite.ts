@@ -1,4 +1,4 @@
-import { sh, ShellCommand } from './command.js';
+import { ShellCommand, sh } from './command.js';
 
 export interface FileAttributes {
   mode?: number;

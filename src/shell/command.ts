@@ -24,14 +24,18 @@ export type ShellValue = string | number | bigint | ShellCommand | readonly (str
 export function quote(value: string | number | bigint): string {
   const text = String(value);
   if (text.includes('\0')) throw new TypeError('a shell argument cannot contain a NUL byte');
-  if (text !== '' && /^[A-Za-z0-9_\/.,:=@%+-]+$/.test(text)) return text;
+  if (text !== '' && /^[A-Za-z0-9_/.,:=@%+-]+$/.test(text)) return text;
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 function render(value: ShellValue): ShellCommand {
   if (value instanceof ShellCommand) return value;
   if (value instanceof Secret) throw new TypeError('a Secret cannot be interpolated into a command; pass it on stdin');
-  if (Array.isArray(value)) return joinCommands(value.map((item) => render(item as ShellValue)), ' ');
+  if (Array.isArray(value))
+    return joinCommands(
+      value.map((item) => render(item as ShellValue)),
+      ' ',
+    );
   return new ShellCommand(quote(value as string | number | bigint));
 }
 

@@ -2,6 +2,7 @@
  * The ground floor for everything that builds shell text: the one quoting primitive, the `Secret` that can never be
  * printed, and the fragments resources share. It imports nothing of keel.
  */
-export { joinCommands, printTextFile, quote, script, sh, ShellCommand, type ShellValue } from './command.js';
-export { REDACTED, redact, redactDeep, Secret } from './secret.js';
+
 export { atomicWriteScript, type FileAttributes } from './atomicWrite.js';
+export { joinCommands, printTextFile, quote, ShellCommand, type ShellValue, script, sh } from './command.js';
+export { REDACTED, redact, redactDeep, Secret } from './secret.js';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { becomeCommand } from './become.js';
-import { TIMEOUT_EXIT_CODE, type Become, type ExecOptions, type ExecResult, type Transport } from './types.js';
+import { type Become, type ExecOptions, type ExecResult, TIMEOUT_EXIT_CODE, type Transport } from './types.js';
 
 /** Runs commands on this machine: pull mode (`--connection local`) and tests. */
 export class LocalTransport implements Transport {
@@ -61,7 +61,6 @@ export class LocalTransport implements Transport {
       child.stdin.end(stdin ?? Buffer.alloc(0));
     });
   }
-
 
   async close(): Promise<void> {}
 }

@@ -2,13 +2,16 @@
  * Which host rows the live view shows. Everything drawn live must stay shorter than the terminal: once Ink's
  * output reaches the bottom it can only redraw by clearing the screen, which flickers and wipes the scrollback.
  */
-import { isActive, isFailing, type Failure, type HostRow, type LiveModel } from './model.js';
+import { type Failure, type HostRow, isActive, isFailing, type LiveModel } from './model.js';
 
 /** Lines of stderr shown under a failure. */
 export const STDERR_LINES = 3;
 
 export function stderrTail(stderr: string | undefined): string[] {
-  const lines = (stderr ?? '').trimEnd().split('\n').filter((line) => line.trim() !== '');
+  const lines = (stderr ?? '')
+    .trimEnd()
+    .split('\n')
+    .filter((line) => line.trim() !== '');
   return lines.slice(-STDERR_LINES);
 }
 

@@ -2,7 +2,15 @@
  * What the live view knows: a fold over engine events. It imports nothing from React or Ink, so it is cheap
  * to test, and a frame can be rendered from it at any moment.
  */
-import { emptyCounts, type EngineEvent, type HostCounts, type HostSummary, type Mode, type ResourceError, type RunSummary } from '../engine/events.js';
+import {
+  type EngineEvent,
+  emptyCounts,
+  type HostCounts,
+  type HostSummary,
+  type Mode,
+  type ResourceError,
+  type RunSummary,
+} from '../engine/events.js';
 import { hostProblem } from '../report/format.js';
 
 export type Activity = 'waiting' | 'connecting' | 'reading' | 'changing' | 'handlers' | 'done';
@@ -83,7 +91,8 @@ export function foldEvent(model: LiveModel, event: EngineEvent): void {
     }
     case 'handler-result': {
       const { result } = event;
-      if (result.outcome === 'failed' && result.error) rowOf(model, result.host).failures.push({ subject: `handler ${result.id} ${result.action}`, error: result.error });
+      if (result.outcome === 'failed' && result.error)
+        rowOf(model, result.host).failures.push({ subject: `handler ${result.id} ${result.action}`, error: result.error });
       break;
     }
     case 'host-end': {

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageDir } from '../../lab/image.js';
-import { upLvsLab, type LvsLab } from '../../lab/lvsLab.js';
+import { type LvsLab, upLvsLab } from '../../lab/lvsLab.js';
 import { alternates, interfaceMac, observeTraffic, type Traffic } from '../../lab/traffic.js';
 import type { Report } from '../../src/report/json.js';
 import { keel } from '../support/cli.js';
@@ -80,13 +80,17 @@ describe('LVS-DR on real kernels, converged by keel over SSH', () => {
     const { lab: started, timings: up } = await timed(`lab up (${cold ? 'cold: image built' : 'cached image'})`, () =>
       upLvsLab({ log: (line) => console.log(`[lab] ${line}`) }),
     );
-    console.log(`[e2e] lab: images ready ${(up.buildMs / 1000).toFixed(1)} s, containers at ${(up.containersMs / 1000).toFixed(1)} s, director booted in ${(up.guestsMs / 1000).toFixed(1)} s`);
+    console.log(
+      `[e2e] lab: images ready ${(up.buildMs / 1000).toFixed(1)} s, containers at ${(up.containersMs / 1000).toFixed(1)} s, director booted in ${(up.guestsMs / 1000).toFixed(1)} s`,
+    );
     lab = started;
     directorMac = await interfaceMac(lab, 'director');
   });
 
   afterAll(async () => {
-    console.log(`[e2e] timings:\n${timings.map(([label, ms]) => `  ${label.padEnd(48)} ${(ms / 1000).toFixed(1).padStart(6)} s`).join('\n')}`);
+    console.log(
+      `[e2e] timings:\n${timings.map(([label, ms]) => `  ${label.padEnd(48)} ${(ms / 1000).toFixed(1).padStart(6)} s`).join('\n')}`,
+    );
     if (process.env.KEEL_E2E_KEEP_LAB === '1') console.log(`[e2e] lab left up: ${lab?.inventoryPath}`);
     else await lab?.down();
   });
@@ -132,7 +136,12 @@ describe('LVS-DR on real kernels, converged by keel over SSH', () => {
     await lab.output('rs2', `ip addr del ${VIP}/32 dev lo`);
     await lab.output('rs1', 'systemctl stop nginx');
     await lab.output('director', `ipvsadm -d -t ${VIP}:80 -r ${lab.address('rs2')}:80`);
-    const drift = ['director ipvsRule[web]', 'rs1 service[nginx]', 'rs1 sysctl[net.ipv4.conf.all.arp_ignore]', 'rs2 ifaceAlias[192.168.9.100@lo]'];
+    const drift = [
+      'director ipvsRule[web]',
+      'rs1 service[nginx]',
+      'rs1 sysctl[net.ipv4.conf.all.arp_ignore]',
+      'rs2 ifaceAlias[192.168.9.100@lo]',
+    ];
 
     const check = await timed('check (four drifts)', () => keelRun('check'));
     expect(check.code, check.text).toBe(2);
@@ -154,13 +163,18 @@ describe('LVS-DR on real kernels, converged by keel over SSH', () => {
 
   it('8. negative control: with ARP flux made by hand on the real servers, the same traffic checks fail', async () => {
     for (const host of ['rs1', 'rs2']) {
-      await lab.output(host, 'for scope in all eth0; do sysctl -qw net.ipv4.conf.$scope.arp_ignore=0 net.ipv4.conf.$scope.arp_announce=0; done');
+      await lab.output(
+        host,
+        'for scope in all eth0; do sysctl -qw net.ipv4.conf.$scope.arp_ignore=0 net.ipv4.conf.$scope.arp_announce=0; done',
+      );
     }
     // The client forgets the director's MAC, so it asks again and hears every host that answers.
     await lab.output('client', `ip neigh flush to ${VIP} dev eth0`);
     const seen = await traffic();
     console.log(`[e2e] negative control: answers ${seen.answers.join(' ')}; ARP responders ${seen.arpResponders.join(', ')}`);
-    expect(seen.arpResponders.length > 1 || !alternatesBetweenRealServers(seen.answers), 'ARP flux must break the traffic checks').toBe(true);
+    expect(seen.arpResponders.length > 1 || !alternatesBetweenRealServers(seen.answers), 'ARP flux must break the traffic checks').toBe(
+      true,
+    );
     expect(() => expectHealthyTraffic(seen)).toThrow();
   });
 });

@@ -1,6 +1,7 @@
 /** Configuration errors stop the run before any host is contacted, and say exactly where they are. */
-import { createServer, type Server } from 'node:net';
+
 import { writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keel, recipeProject } from '../support/cli.js';
@@ -107,27 +108,49 @@ describe('configuration errors', () => {
   });
 
   it('a secret var must come from the environment or a file, and one that is missing stops the run', () => {
-    const plain = inventory('plain-secret.yaml', `hosts:\n  lb1:\n    address: 127.0.0.1\n    port: ${port}\n    vars:\n      pool: []\n      token: hunter2\n`);
+    const plain = inventory(
+      'plain-secret.yaml',
+      `hosts:\n  lb1:\n    address: 127.0.0.1\n    port: ${port}\n    vars:\n      pool: []\n      token: hunter2\n`,
+    );
     expect(keel(['check', 'pool.ts', '-i', plain], { cwd: project }).stderr.trim()).toBe(
       'plain-secret.yaml:7:14: vars.token: must be a secret: {secret: {env: NAME}} or {secret: {file: PATH}} in the inventory (recipe pool, host lb1)',
     );
-    const missing = inventory('missing-secret.yaml', `hosts:\n  lb1:\n    address: 127.0.0.1\n    port: ${port}\n    vars:\n      pool: []\n      token: {secret: {env: KEEL_TEST_UNSET}}\n`);
-    expect(keel(['check', 'pool.ts', '-i', missing], { cwd: project })).toMatchObject({ code: 1, stderr: 'missing-secret.yaml:7:14: vars.token: environment variable KEEL_TEST_UNSET is not set\n' });
-    const malformed = inventory('malformed-secret.yaml', `hosts:\n  lb1:\n    address: 127.0.0.1\n    port: ${port}\n    vars:\n      pool: []\n      token: {secret: {evn: X}}\n`);
-    expect(keel(['check', 'pool.ts', '-i', malformed], { cwd: project }).stderr.trim()).toBe('malformed-secret.yaml:7:14: vars.token.secret: must be {env: NAME} or {file: PATH}');
+    const missing = inventory(
+      'missing-secret.yaml',
+      `hosts:\n  lb1:\n    address: 127.0.0.1\n    port: ${port}\n    vars:\n      pool: []\n      token: {secret: {env: KEEL_TEST_UNSET}}\n`,
+    );
+    expect(keel(['check', 'pool.ts', '-i', missing], { cwd: project })).toMatchObject({
+      code: 1,
+      stderr: 'missing-secret.yaml:7:14: vars.token: environment variable KEEL_TEST_UNSET is not set\n',
+    });
+    const malformed = inventory(
+      'malformed-secret.yaml',
+      `hosts:\n  lb1:\n    address: 127.0.0.1\n    port: ${port}\n    vars:\n      pool: []\n      token: {secret: {evn: X}}\n`,
+    );
+    expect(keel(['check', 'pool.ts', '-i', malformed], { cwd: project }).stderr.trim()).toBe(
+      'malformed-secret.yaml:7:14: vars.token.secret: must be {env: NAME} or {file: PATH}',
+    );
     expect(connections).toBe(0);
   });
 
   it('a hostile var that reaches a resource parameter is refused where the recipe declares the resource', () => {
-    const file = inventory('hostile.yaml', `hosts:\n  rs1:\n    address: 127.0.0.1\n    port: ${port}\n    vars:\n      iface: "eth0; reboot"\n`);
+    const file = inventory(
+      'hostile.yaml',
+      `hosts:\n  rs1:\n    address: 127.0.0.1\n    port: ${port}\n    vars:\n      iface: "eth0; reboot"\n`,
+    );
     const result = keel(['plan', 'hostile.ts', '-i', file], { cwd: project });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/hostile\.ts:7: invalid sysctl parameters: key must be a sysctl key such as net\.ipv4\.conf\.eth0\.arp_ignore\n$/);
+    expect(result.stderr).toMatch(
+      /hostile\.ts:7: invalid sysctl parameters: key must be a sysctl key such as net\.ipv4\.conf\.eth0\.arp_ignore\n$/,
+    );
     expect(connections).toBe(0);
   });
 
   it('inventory validate accepts a good inventory', () => {
     const file = inventory('good.yaml', `groups:\n  web:\n    hosts: [rs1]\nhosts:\n  rs1:\n    address: 127.0.0.1\n`);
-    expect(keel(['inventory', 'validate', '-i', file], { cwd: project })).toMatchObject({ code: 0, stdout: `${file}: ok (1 hosts, 1 groups)\n` });
+    expect(keel(['inventory', 'validate', '-i', file], { cwd: project })).toMatchObject({
+      code: 0,
+      stdout: `${file}: ok (1 hosts, 1 groups)\n`,
+    });
   });
 });

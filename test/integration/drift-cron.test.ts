@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHosts, type Lab } from '../../lab/hosts.js';
+import { type Lab, startHosts } from '../../lab/hosts.js';
 import type { Report } from '../../src/report/json.js';
 import { KEEL, keel, recipeProject } from '../support/cli.js';
 
@@ -67,7 +67,12 @@ exit 0
     env: { ...process.env, U: upper, SITE: site, BIN: bin, LINE: cronCommand },
   });
   const read = (name: string) => readFileSync(join(upper, name), 'utf8');
-  return { code: Number(read('code')), output: read('output'), report: JSON.parse(read('last-check.json')) as Report, metrics: read('keel.prom') };
+  return {
+    code: Number(read('code')),
+    output: read('output'),
+    report: JSON.parse(read('last-check.json')) as Report,
+    metrics: read('keel.prom'),
+  };
 }
 
 function metric(text: string, name: string, host: string): number | undefined {
@@ -141,10 +146,15 @@ describe('the documented cron line', () => {
 describe('the documented systemd units', () => {
   it('pass systemd-analyze verify', () => {
     const directory = mkdtempSync(join(tmpdir(), 'keel-units-'));
-    for (const [marker, name] of [['systemd-service', 'keel-check.service'], ['systemd-timer', 'keel-check.timer']] as const) {
+    for (const [marker, name] of [
+      ['systemd-service', 'keel-check.service'],
+      ['systemd-timer', 'keel-check.timer'],
+    ] as const) {
       writeFileSync(join(directory, name), new RegExp(`<!-- ${marker} -->\\n\`\`\`ini\\n([\\s\\S]+?)\`\`\``).exec(docs)![1]!);
     }
-    const verify = spawnSync('systemd-analyze', ['verify', join(directory, 'keel-check.timer'), join(directory, 'keel-check.service')], { encoding: 'utf8' });
+    const verify = spawnSync('systemd-analyze', ['verify', join(directory, 'keel-check.timer'), join(directory, 'keel-check.service')], {
+      encoding: 'utf8',
+    });
     expect(verify.stderr.split('\n').filter((line) => line.includes('keel-check'))).toEqual([]);
   });
 });

@@ -21,8 +21,12 @@ describe('the documented examples', () => {
     const { transport, sh } = host();
     await sh("printf 'first\\n#PermitRootLogin yes\\nlast\\n' > /etc/example.conf && chmod 600 /etc/example.conf");
     const line = lineInFile({ path: '/etc/example.conf', line: 'PermitRootLogin prohibit-password', match: '^#?PermitRootLogin ' });
-    const report = await testResource(line, transport, { drift: async () => void (await sh("sed -i 's/^PermitRootLogin .*/PermitRootLogin yes/' /etc/example.conf")) });
-    expect(report.firstPlan[0]!.changes).toEqual([{ field: 'line', from: '#PermitRootLogin yes', to: 'PermitRootLogin prohibit-password' }]);
+    const report = await testResource(line, transport, {
+      drift: async () => void (await sh("sed -i 's/^PermitRootLogin .*/PermitRootLogin yes/' /etc/example.conf")),
+    });
+    expect(report.firstPlan[0]!.changes).toEqual([
+      { field: 'line', from: '#PermitRootLogin yes', to: 'PermitRootLogin prohibit-password' },
+    ]);
     expect(report.driftPlan[0]!.changes).toEqual([{ field: 'line', from: 'PermitRootLogin yes', to: 'PermitRootLogin prohibit-password' }]);
     expect(await sh('cat /etc/example.conf; stat -c %a /etc/example.conf')).toBe('first\nPermitRootLogin prohibit-password\nlast\n600\n');
   });
@@ -42,7 +46,10 @@ describe('the documented examples', () => {
     const { lab } = host();
     const name = lab.hosts[0]!.name;
     const inventory = join(lab.stateDir, 'examples.yaml');
-    writeFileSync(inventory, `${readFileSync(lab.inventoryPath, 'utf8')}groups:\n  realservers:\n    hosts: [${name}]\nvars:\n  vip: 10.77.0.100\n  lanInterface: eth0\n`);
+    writeFileSync(
+      inventory,
+      `${readFileSync(lab.inventoryPath, 'utf8')}groups:\n  realservers:\n    hosts: [${name}]\nvars:\n  vip: 10.77.0.100\n  lanInterface: eth0\n`,
+    );
     const apply = keel(['apply', 'docs/examples/recipes/hardenedRealserver.ts', '-i', inventory]);
     expect(apply.stderr).toBe('');
     expect(apply.code).toBe(0);

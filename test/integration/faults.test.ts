@@ -10,15 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Lab, startHosts } from '../../lab/hosts.js';
 import { loadInventory } from '../../src/inventory/load.js';
-import { startHosts, type Lab } from '../../lab/hosts.js';
+import { connectHost } from '../../src/planner/connect.js';
 import { file } from '../../src/resources/file.js';
 import { runOnce } from '../../src/testing.js';
-import { connectHost } from '../../src/planner/connect.js';
-import { keel, recipeProject, type CliResult } from '../support/cli.js';
+import { type CliResult, keel, recipeProject } from '../support/cli.js';
 import { holdDpkgLock } from '../support/dpkgLock.js';
 import { startKeel } from '../support/keelProcess.js';
-import { writeLabInventory, type LabInventoryOptions } from '../support/labInventory.js';
+import { type LabInventoryOptions, writeLabInventory } from '../support/labInventory.js';
 import { generateKey } from '../support/sshd.js';
 
 const GATE = '/run/keel-gate';
@@ -81,14 +81,18 @@ function inventory(options: LabInventoryOptions = {}): string {
   return writeLabInventory(join(project, `inventory-${inventories}.yaml`), lab, { vars: { round: String(round) }, ...options });
 }
 
-const apply = (file: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): CliResult => keel(['apply', 'recipes/faults.ts', '-i', file, ...extra], { cwd: project, env: { HOME: home, ...env } });
+const apply = (file: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): CliResult =>
+  keel(['apply', 'recipes/faults.ts', '-i', file, ...extra], { cwd: project, env: { HOME: home, ...env } });
 
 /** The lines that report something wrong with a host (not the resources it then skipped). */
 function problems(output: string, host: string): string[] {
-  return output.split('\n').filter((line) => line.startsWith(`${host}: `) && / failed: |: unreachable: /.test(line) && !/\] skipped /.test(line));
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith(`${host}: `) && / failed: |: unreachable: /.test(line) && !/\] skipped /.test(line));
 }
 
-const afterOf = async (host: string): Promise<string> => (await inHost(host, 'cat /etc/keel-faults/after.conf 2>/dev/null || echo absent')).trim();
+const afterOf = async (host: string): Promise<string> =>
+  (await inHost(host, 'cat /etc/keel-faults/after.conf 2>/dev/null || echo absent')).trim();
 
 /** The next run with the fault gone changes what the fault held back, and everything ends in sync. */
 async function expectConverges(file: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
@@ -123,7 +127,9 @@ describe('faults, one host at a time', () => {
     await inHost('h3', 'pkill -STOP -x sshd');
     let result: CliResult;
     try {
-      result = apply(nextRound({ hosts: { h1: { knownHostsFile: changedKnownHosts }, h2: { identityFile: wrongKey }, h3: { connectTimeout: 3 } } }));
+      result = apply(
+        nextRound({ hosts: { h1: { knownHostsFile: changedKnownHosts }, h2: { identityFile: wrongKey }, h3: { connectTimeout: 3 } } }),
+      );
     } finally {
       await inHost('h3', 'pkill -CONT -x sshd');
     }
@@ -131,7 +137,9 @@ describe('faults, one host at a time', () => {
     const [changed] = problems(result.stdout, 'h1');
     expect(changed).toContain(`h1: unreachable: h1: host key for ${h1!.address} has CHANGED: expected ssh-ed25519 SHA256:`);
     expect(changed).toContain(`(${changedKnownHosts}:1), offered ssh-ed25519 SHA256:`);
-    expect(problems(result.stdout, 'h2')).toEqual([`h2: unreachable: h2: authentication failed as root (tried publickey with ${wrongKey})`]);
+    expect(problems(result.stdout, 'h2')).toEqual([
+      `h2: unreachable: h2: authentication failed as root (tried publickey with ${wrongKey})`,
+    ]);
     expect(problems(result.stdout, 'h3')).toEqual([`h3: unreachable: h3 (${h3!.address}:22): connect timed out after 3 s`]);
     expect(problems(result.stdout, 'h4')).toEqual([]);
     expect(await afterOf('h4')).toBe(`after ${round}`);
@@ -155,8 +163,14 @@ describe('faults, one host at a time', () => {
     expect(result.code).toBe(8 | 4);
     const [line, ...more] = problems(result.stdout, 'h2');
     expect(more).toEqual([]);
-    expect(line).toMatch(new RegExp(`^h2: command\\[gated step\\] failed: the connection dropped during the change, so it may be incomplete: h2 \\(${lab.hosts[1]!.address.replace(/\./g, '\\.')}:22\\): .+; command: sh -c 'touch ${REACHED};`));
-    expect(result.stdout).toContain('h2: file[/etc/keel-faults/after.conf] skipped (not attempted: the connection was lost during command[gated step])');
+    expect(line).toMatch(
+      new RegExp(
+        `^h2: command\\[gated step\\] failed: the connection dropped during the change, so it may be incomplete: h2 \\(${lab.hosts[1]!.address.replace(/\./g, '\\.')}:22\\): .+; command: sh -c 'touch ${REACHED};`,
+      ),
+    );
+    expect(result.stdout).toContain(
+      'h2: file[/etc/keel-faults/after.conf] skipped (not attempted: the connection was lost during command[gated step])',
+    );
     for (const host of ['h1', 'h3', 'h4']) expect(await afterOf(host)).toBe(`after ${round}`);
     expect(await afterOf('h2')).not.toBe(`after ${round}`);
     await expectConverges(file);
@@ -174,7 +188,9 @@ describe('faults, one host at a time', () => {
     expect(result.code).toBe(4);
     const [line, ...more] = problems(result.stdout, 'h3');
     expect(more).toEqual([]);
-    expect(line).toContain('h3: command[gated step] failed: remote script timed out after 6 s during apply command[gated step] step 1; command: sh -c ');
+    expect(line).toContain(
+      'h3: command[gated step] failed: remote script timed out after 6 s during apply command[gated step] step 1; command: sh -c ',
+    );
     expect(line).toContain('; exit 124; stderr: keel: command timed out after 6000 ms');
     await sleep(2_000);
     expect(await inHost('h3', `ps -eo args | grep -c '[k]eel-gate' || true`)).toBe('0\n');
@@ -209,7 +225,9 @@ describe('faults, one host at a time', () => {
     expect(result.code).toBe(4);
     const [line, ...more] = problems(result.stdout, 'h4');
     expect(more).toEqual([]);
-    expect(line).toMatch(/^h4: file\[\/etc\/keel-faults\/round\.conf\] failed: reading the host failed: remote script exited 1; command: exec sh -s; stderr: .*incorrect password attempt/);
+    expect(line).toMatch(
+      /^h4: file\[\/etc\/keel-faults\/round\.conf\] failed: reading the host failed: remote script exited 1; command: exec sh -s; stderr: .*incorrect password attempt/,
+    );
     expect(result.stdout).toContain('h4: file[/etc/keel-faults/after.conf] skipped');
     expect(`${result.stdout}${result.stderr}`).not.toContain(wrong);
     for (const host of ['h1', 'h2', 'h3']) expect(await afterOf(host)).toBe(`after ${round}`);
@@ -230,7 +248,9 @@ describe('faults, one host at a time', () => {
     const result = await running.done;
     expect(result.code).toBe(130);
     expect(result.stderr).toContain('keel: interrupted; finishing changes in flight, starting no new ones');
-    expect(result.stdout).toMatch(/^apply: 4 hosts \(4 ok\); resources: 0 unchanged, 8 changed, 0 failed, 4 skipped; interrupted in [\d.]+ s; exit 130$/m);
+    expect(result.stdout).toMatch(
+      /^apply: 4 hosts \(4 ok\); resources: 0 unchanged, 8 changed, 0 failed, 4 skipped; interrupted in [\d.]+ s; exit 130$/m,
+    );
     for (const host of lab.hosts) {
       expect(result.stdout).toContain(`${host.name}: command[gated step] changed`);
       expect(result.stdout).toContain(`${host.name}: file[/etc/keel-faults/after.conf] skipped (interrupted before this resource started)`);
@@ -248,7 +268,10 @@ describe('nothing half-written', () => {
     const transport = await connectHost(loadInventory(inventory()).hosts[0]!, { kind: 'ssh' });
     try {
       expect((await runOnce('apply', [file({ path, content: versions[0]! })], transport)).outcome).toBe('ok');
-      await inHost('h1', `rm -f /run/keel-reader-stop; (while [ ! -e /run/keel-reader-stop ]; do md5sum < ${path}; done > /run/keel-reader.out 2>&1 &)`);
+      await inHost(
+        'h1',
+        `rm -f /run/keel-reader-stop; (while [ ! -e /run/keel-reader-stop ]; do md5sum < ${path}; done > /run/keel-reader.out 2>&1 &)`,
+      );
       for (const version of [1, 0, 1, 0]) {
         const host = await runOnce('apply', [file({ path, content: versions[version]! })], transport);
         expect(host.resources[0]!.outcome).toBe('changed');
@@ -257,7 +280,10 @@ describe('nothing half-written', () => {
     } finally {
       await transport.close();
     }
-    const seen = (await inHost('h1', 'cat /run/keel-reader.out')).trim().split('\n').map((line) => line.split(' ')[0]);
+    const seen = (await inHost('h1', 'cat /run/keel-reader.out'))
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' ')[0]);
     expect(seen.length).toBeGreaterThan(4);
     expect(seen.filter((digest) => !digests.includes(digest!))).toEqual([]);
     expect(new Set(seen).size).toBe(2);

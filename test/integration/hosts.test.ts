@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labDir, openLab, startHosts, stopLab, type Lab } from '../../lab/hosts.js';
+import { type Lab, labDir, openLab, startHosts, stopLab } from '../../lab/hosts.js';
 
 const run = promisify(execFile);
 
@@ -21,14 +21,22 @@ async function ssh(lab: Lab, host: string, command: string): Promise<Outcome> {
   const address = lab.hosts.find((candidate) => candidate.name === host)?.address;
   if (address === undefined) throw new Error(`no host ${host}`);
   const args = [
-    '-F', '/dev/null',
-    '-o', 'BatchMode=yes',
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', `UserKnownHostsFile=${lab.knownHostsPath}`,
-    '-o', `ProxyCommand=${lab.proxyCommand}`,
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'ConnectTimeout=10',
-    '-i', lab.keyPath,
+    '-F',
+    '/dev/null',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile=${lab.knownHostsPath}`,
+    '-o',
+    `ProxyCommand=${lab.proxyCommand}`,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'ConnectTimeout=10',
+    '-i',
+    lab.keyPath,
     `root@${address}`,
     command,
   ];
@@ -74,7 +82,9 @@ function isLive(pid: number): boolean {
 
 /** Everything of a lab still visible on this machine: namespaces, mounts, processes, state. */
 function leftovers(name: string, pidsWhileUp: number[]): string[] {
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((line) => line.includes(labDir(name)));
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((line) => line.includes(labDir(name)));
   return [
     ...labNamespaces(name).map((ns) => `netns ${ns}`),
     ...mounts.map((line) => `mount ${line}`),
@@ -173,13 +183,21 @@ hosts:
 
 describe('light hosts', () => {
   it('serve ssh without systemd and leave nothing behind', async () => {
-    const lab = await startHosts({ lab: 't-light', names: ['h1', 'h2', 'h3'], kind: 'light', subnet: '192.168.9.0/24', addresses: { h2: '192.168.9.200' } });
+    const lab = await startHosts({
+      lab: 't-light',
+      names: ['h1', 'h2', 'h3'],
+      kind: 'light',
+      subnet: '192.168.9.0/24',
+      addresses: { h2: '192.168.9.200' },
+    });
     const pids = labPids('t-light');
     try {
       expect(lab.hosts.map((host) => host.address)).toEqual(['192.168.9.11', '192.168.9.200', '192.168.9.13']);
       expect(lab.gateway).toBe('192.168.9.1');
       for (const host of lab.hosts) expect((await ssh(lab, host.name, 'hostname')).stdout).toBe(`${host.name}\n`);
-      expect((await ssh(lab, 'h2', 'cat /proc/1/comm; ip -4 -br addr show eth0')).stdout).toMatch(/^sshd\neth0@\S+\s+UP\s+192\.168\.9\.200\/24/);
+      expect((await ssh(lab, 'h2', 'cat /proc/1/comm; ip -4 -br addr show eth0')).stdout).toMatch(
+        /^sshd\neth0@\S+\s+UP\s+192\.168\.9\.200\/24/,
+      );
       expect((await lab.exec('h1', 'echo light > /root/marker && cat /root/marker')).stdout).toBe('light\n');
       expect((await ssh(lab, 'h1', 'sysctl -w net.ipv4.conf.all.arp_ignore=1')).code).toBe(0);
       expect((await ssh(lab, 'h1', 'sysctl -w vm.swappiness=$(cat /proc/sys/vm/swappiness)')).stderr).toContain('permission denied');
@@ -201,7 +219,9 @@ describe('teardown', () => {
   });
 
   it('stopLab cleans up a lab whose controlling process is gone', async () => {
-    await run(process.execPath, ['--import', 'tsx', 'lab/cliHosts.ts', 'up', '2', '--lab', 't-orphan'], { cwd: new URL('../..', import.meta.url).pathname });
+    await run(process.execPath, ['--import', 'tsx', 'lab/cliHosts.ts', 'up', '2', '--lab', 't-orphan'], {
+      cwd: new URL('../..', import.meta.url).pathname,
+    });
     const orphan = openLab('t-orphan');
     expect(orphan.hosts.every((host) => host.leaderPid > 0)).toBe(true);
     expect((await ssh(orphan, 'h2', 'hostname')).stdout).toBe('h2\n');

@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadInventory } from '../../src/inventory/load.js';
+import { connectHost } from '../../src/planner/connect.js';
 import { ifaceAlias } from '../../src/resources/ifaceAlias.js';
 import { runOnce, testResource } from '../../src/testing.js';
-import { connectHost } from '../../src/planner/connect.js';
 import { useLabHost } from '../support/labHost.js';
 
 const host = useLabHost('res-alias');

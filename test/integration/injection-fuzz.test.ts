@@ -11,21 +11,21 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Lab, startHosts } from '../../lab/hosts.js';
 import { batchScript, type Section } from '../../src/engine/batch.js';
-import { ResourceParamsError, diffResource, type ResourceInstance } from '../../src/engine/resource.js';
-import { quote, ShellCommand } from '../../src/shell/index.js';
+import { diffResource, type ResourceInstance, ResourceParamsError } from '../../src/engine/resource.js';
 import { loadInventory } from '../../src/inventory/load.js';
-import { startHosts, type Lab } from '../../lab/hosts.js';
-import { command } from '../../src/resources/command.js';
-import { file, type FileState } from '../../src/resources/file.js';
-import { ifaceAlias, type IfaceAliasState } from '../../src/resources/ifaceAlias.js';
-import { ipvsRule, type IpvsRuleState } from '../../src/resources/ipvsRule.js';
-import { kernelModule } from '../../src/resources/kernelModule.js';
-import { pkg, type PackageState } from '../../src/resources/package.js';
-import { service, type ServiceState } from '../../src/resources/service.js';
-import { sysctl } from '../../src/resources/sysctl.js';
-import { runOnce } from '../../src/testing.js';
 import { connectHost } from '../../src/planner/connect.js';
+import { command } from '../../src/resources/command.js';
+import { type FileState, file } from '../../src/resources/file.js';
+import { type IfaceAliasState, ifaceAlias } from '../../src/resources/ifaceAlias.js';
+import { type IpvsRuleState, ipvsRule } from '../../src/resources/ipvsRule.js';
+import { kernelModule } from '../../src/resources/kernelModule.js';
+import { type PackageState, pkg } from '../../src/resources/package.js';
+import { type ServiceState, service } from '../../src/resources/service.js';
+import { sysctl } from '../../src/resources/sysctl.js';
+import { quote, ShellCommand } from '../../src/shell/index.js';
+import { runOnce } from '../../src/testing.js';
 import type { Transport } from '../../src/transport/types.js';
 import { CANARY, hostileStrings, RELATIVE_CANARY } from '../support/hostileStrings.js';
 
@@ -34,7 +34,26 @@ const FUZZ_ROOT = '/tmp/keel-fuzz';
 const STUB_BIN = '/tmp/keel-fuzz-bin';
 const CASES_PER_SECTION = 250;
 /** Programs the resources call, recorded instead of run. dash refuses "-" in function names: those are scripts on PATH. */
-const RECORDED_FUNCTIONS = ['systemctl', 'ipvsadm', 'modprobe', 'ip', 'mkdir', 'chmod', 'chown', 'chgrp', 'mv', 'stat', 'sha256sum', 'cut', 'ls', 'awk', 'sleep', 'sh', 'rpm', 'dnf'];
+const RECORDED_FUNCTIONS = [
+  'systemctl',
+  'ipvsadm',
+  'modprobe',
+  'ip',
+  'mkdir',
+  'chmod',
+  'chown',
+  'chgrp',
+  'mv',
+  'stat',
+  'sha256sum',
+  'cut',
+  'ls',
+  'awk',
+  'sleep',
+  'sh',
+  'rpm',
+  'dnf',
+];
 const RECORDED_SCRIPTS = ['apt-get', 'apt-cache', 'dpkg-query', 'update-rc.d'];
 
 /**
@@ -109,13 +128,40 @@ interface ResourceFuzz {
   scenarios(accepted: Map<string, unknown>, index: number): Scenario[];
 }
 
-const absentFile: FileState = { type: 'absent', parentExists: false, content: null, sha256: null, owner: null, uid: null, group: null, gid: null, mode: null };
-const otherOwner = (content: string): FileState => ({ type: 'file', parentExists: true, content, sha256: null, owner: 'daemon', uid: 1, group: 'daemon', gid: 1, mode: '0644' });
+const absentFile: FileState = {
+  type: 'absent',
+  parentExists: false,
+  content: null,
+  sha256: null,
+  owner: null,
+  uid: null,
+  group: null,
+  gid: null,
+  mode: null,
+};
+const otherOwner = (content: string): FileState => ({
+  type: 'file',
+  parentExists: true,
+  content,
+  sha256: null,
+  owner: 'daemon',
+  uid: 1,
+  group: 'daemon',
+  gid: 1,
+  mode: '0644',
+});
 const noService: ServiceState = { init: 'systemd', running: false, enabled: false, activity: 'inactive/dead', unitFileState: 'disabled' };
 const sysvService: ServiceState = { init: 'sysv', running: false, enabled: false, activity: 'status exited 3', unitFileState: null };
-const emptyIpvs: IpvsRuleState = { table: [], recorded: null, persistence: { flavour: 'debian', rules: null, defaults: null, bootEnabled: false } };
+const emptyIpvs: IpvsRuleState = {
+  table: [],
+  recorded: null,
+  persistence: { flavour: 'debian', rules: null, defaults: null, bootEnabled: false },
+};
 const noAddress: IfaceAliasState = { entries: [], device: [], promoteSecondaries: true, persisted: 'no' };
-const aptNothing = (names: string[]): PackageState => ({ manager: 'apt', packages: Object.fromEntries(names.map((name) => [name, { installed: null, candidate: null, available: [] }])) });
+const aptNothing = (names: string[]): PackageState => ({
+  manager: 'apt',
+  packages: Object.fromEntries(names.map((name) => [name, { installed: null, candidate: null, available: [] }])),
+});
 
 const framedPath = (index: number, value: string): string => `${FUZZ_ROOT}/${index}/${value}`;
 /** How the start of a file's content travels: the first line of its base64 in the write's here-document. */
@@ -134,7 +180,11 @@ const RESOURCES: ResourceFuzz[] = [
       const file = (accepted.get('file') as string) ?? `${FUZZ_ROOT}/sysctl.conf`;
       const current = { value: 'unset', persisted: null, fileContent: null };
       return [
-        { instance: () => sysctl({ key: 'net.ipv4.conf.lo.arp_ignore', value: (accepted.get('value') as string) ?? 1, file }), current, readMayExit: false },
+        {
+          instance: () => sysctl({ key: 'net.ipv4.conf.lo.arp_ignore', value: (accepted.get('value') as string) ?? 1, file }),
+          current,
+          readMayExit: false,
+        },
         ...(accepted.has('key') ? [{ instance: () => sysctl({ key: accepted.get('key') as string, value: 1, file }), current }] : []),
       ];
     },
@@ -150,7 +200,12 @@ const RESOURCES: ResourceFuzz[] = [
       { parameter: 'state', value },
     ],
     scenarios: (accepted, index) => {
-      const params = { path: (accepted.get('path') as string) ?? `${FUZZ_ROOT}/${index}/plain`, owner: (accepted.get('owner') as string) ?? 'root', group: (accepted.get('group') as string) ?? 'root', mode: (accepted.get('mode') as string) ?? '0600' };
+      const params = {
+        path: (accepted.get('path') as string) ?? `${FUZZ_ROOT}/${index}/plain`,
+        owner: (accepted.get('owner') as string) ?? 'root',
+        group: (accepted.get('group') as string) ?? 'root',
+        mode: (accepted.get('mode') as string) ?? '0600',
+      };
       const content = (accepted.get('content') as string) ?? 'plain';
       return [
         { instance: () => file({ ...params, content, makeParents: true }), current: absentFile },
@@ -166,7 +221,16 @@ const RESOURCES: ResourceFuzz[] = [
       { parameter: 'creates', value: framedPath(index, value) },
     ],
     scenarios: (accepted) => [
-      { instance: () => command({ run: 'true', ...(accepted.has('name') ? { name: accepted.get('name') as string } : {}), ...(accepted.has('creates') ? { creates: accepted.get('creates') as string } : {}) }), current: { needsToRun: true, because: 'fuzz' }, actions: true },
+      {
+        instance: () =>
+          command({
+            run: 'true',
+            ...(accepted.has('name') ? { name: accepted.get('name') as string } : {}),
+            ...(accepted.has('creates') ? { creates: accepted.get('creates') as string } : {}),
+          }),
+        current: { needsToRun: true, because: 'fuzz' },
+        actions: true,
+      },
     ],
   },
   {
@@ -182,9 +246,25 @@ const RESOURCES: ResourceFuzz[] = [
       const version = accepted.get('version') as string | undefined;
       const single = version === undefined ? names : [names[0]!];
       return [
-        { instance: () => pkg({ name: single.length === 1 ? single[0]! : single, ...(version === undefined ? {} : { version }) }), current: aptNothing(single) },
-        { instance: () => pkg({ name: single.length === 1 ? single[0]! : single, ...(version === undefined ? {} : { version }) }), current: { ...aptNothing(single), manager: 'dnf' } },
-        ...(version === undefined ? [{ instance: () => pkg({ name: names, state: 'absent' }), current: { manager: 'apt', packages: Object.fromEntries(names.map((name) => [name, { installed: '1.0', candidate: '1.0', available: ['1.0'] }])) } }] : []),
+        {
+          instance: () => pkg({ name: single.length === 1 ? single[0]! : single, ...(version === undefined ? {} : { version }) }),
+          current: aptNothing(single),
+        },
+        {
+          instance: () => pkg({ name: single.length === 1 ? single[0]! : single, ...(version === undefined ? {} : { version }) }),
+          current: { ...aptNothing(single), manager: 'dnf' },
+        },
+        ...(version === undefined
+          ? [
+              {
+                instance: () => pkg({ name: names, state: 'absent' }),
+                current: {
+                  manager: 'apt',
+                  packages: Object.fromEntries(names.map((name) => [name, { installed: '1.0', candidate: '1.0', available: ['1.0'] }])),
+                },
+              },
+            ]
+          : []),
       ];
     },
   },
@@ -202,7 +282,9 @@ const RESOURCES: ResourceFuzz[] = [
   {
     resource: 'kernelModule',
     attempts: (value) => [{ parameter: 'name', value, arrives: value }],
-    scenarios: (accepted) => [{ instance: () => kernelModule({ name: (accepted.get('name') as string) ?? 'dummy' }), current: { loaded: false, persisted: false } }],
+    scenarios: (accepted) => [
+      { instance: () => kernelModule({ name: (accepted.get('name') as string) ?? 'dummy' }), current: { loaded: false, persisted: false } },
+    ],
   },
   {
     resource: 'ifaceAlias',
@@ -218,7 +300,14 @@ const RESOURCES: ResourceFuzz[] = [
       const params = { device, address: (accepted.get('address') as string) ?? '192.0.2.7', prefix: 32 };
       return [
         { instance: () => ifaceAlias(params), current: noAddress },
-        { instance: () => ifaceAlias({ ...params, state: 'absent' }), current: { ...noAddress, entries: [{ family: 'inet', local: params.address, prefix: 32, label: null, secondary: false }], persisted: 'yes' } },
+        {
+          instance: () => ifaceAlias({ ...params, state: 'absent' }),
+          current: {
+            ...noAddress,
+            entries: [{ family: 'inet', local: params.address, prefix: 32, label: null, secondary: false }],
+            persisted: 'yes',
+          },
+        },
         // A label must start with its device's name: it goes with lo.
         ...(label === undefined ? [] : [{ instance: () => ifaceAlias({ ...params, device: 'lo', label }), current: noAddress }]),
       ];
@@ -237,7 +326,13 @@ const RESOURCES: ResourceFuzz[] = [
     scenarios: (accepted) => [
       {
         instance: () =>
-          ipvsRule({ name: (accepted.get('name') as string) ?? 'web', address: (accepted.get('address') as string) ?? '192.0.2.100', port: 80, realServers: [{ address: (accepted.get('realServers[].address') as string) ?? '192.0.2.11' }], drainSeconds: 1 }),
+          ipvsRule({
+            name: (accepted.get('name') as string) ?? 'web',
+            address: (accepted.get('address') as string) ?? '192.0.2.100',
+            port: 80,
+            realServers: [{ address: (accepted.get('realServers[].address') as string) ?? '192.0.2.11' }],
+            drainSeconds: 1,
+          }),
         current: emptyIpvs,
       },
     ],
@@ -256,7 +351,9 @@ const FACTORIES: Record<string, (params: Record<string, unknown>) => ResourceIns
 };
 
 /** Plain parameters of each resource, which an attempt changes in one place. */
-const PLAIN = new Map(RESOURCES.map((resource) => [resource.resource, resource.scenarios(new Map(), 0)[0]!.instance().params as Record<string, unknown>]));
+const PLAIN = new Map(
+  RESOURCES.map((resource) => [resource.resource, resource.scenarios(new Map(), 0)[0]!.instance().params as Record<string, unknown>]),
+);
 
 function accepts(resource: ResourceFuzz, attempt: Attempt): boolean {
   const params = { ...PLAIN.get(resource.resource) };
@@ -287,14 +384,20 @@ let transport: Transport;
 
 /** Canary files anywhere near the places a payload could have written one (its own path, or the shell's directory). */
 async function canaries(): Promise<string> {
-  const found = await lab.exec(lab.hosts[0]!.name, `find / -xdev -maxdepth 4 \\( -name ${CANARY.split('/').pop()} -o -name ${RELATIVE_CANARY} \\) 2>/dev/null`);
+  const found = await lab.exec(
+    lab.hosts[0]!.name,
+    `find / -xdev -maxdepth 4 \\( -name ${CANARY.split('/').pop()} -o -name ${RELATIVE_CANARY} \\) 2>/dev/null`,
+  );
   return found.stdout;
 }
 
 beforeAll(async () => {
   lab = await startHosts({ lab: 'fuzz', count: 1, kind: 'light' });
   transport = await connectHost(loadInventory(lab.inventoryPath).hosts[0]!, { kind: 'ssh' });
-  const scripts = RECORDED_SCRIPTS.map((name) => `printf '%s\\n' '#!/bin/sh' 'printf "%s\\\\0" @call "$(($# + 1))" "\${0##*/}" "$@" >> "$__fz_log_file"' > ${STUB_BIN}/${name}`).join('; ');
+  const scripts = RECORDED_SCRIPTS.map(
+    (name) =>
+      `printf '%s\\n' '#!/bin/sh' 'printf "%s\\\\0" @call "$(($# + 1))" "\${0##*/}" "$@" >> "$__fz_log_file"' > ${STUB_BIN}/${name}`,
+  ).join('; ');
   const setup = await lab.exec(lab.hosts[0]!.name, `mkdir -p ${STUB_BIN} && ${scripts} && chmod +x ${STUB_BIN}/*`);
   if (setup.code !== 0) throw new Error(setup.stderr);
 });
@@ -333,12 +436,21 @@ describe('injection fuzz', () => {
         const group = cases.length;
         resource.scenarios(accepted, index).forEach((scenario, position) => {
           const instance = scenario.instance();
-          if (resource.resource === 'command' && accepted.has('name')) expect(instance.id).toBe(`command[${accepted.get('name') as string}]`);
+          if (resource.resource === 'command' && accepted.has('name'))
+            expect(instance.id).toBe(`command[${accepted.get('name') as string}]`);
           try {
             const changes = scenario.current === undefined ? [] : diffResource(instance, scenario.current);
-            const commands = [instance.definition.read(instance.params).command, ...(scenario.current === undefined ? [] : instance.definition.apply(instance.params, scenario.current, changes))];
-            if (scenario.actions) for (const action of Object.values(instance.definition.actions ?? {})) commands.push(...action(instance.params));
-            const isolated = new Set(commands.filter((shellCommand, at) => (at === 0 && scenario.readMayExit !== undefined ? scenario.readMayExit : /\bexit\b/.test(shellCommand.text))));
+            const commands = [
+              instance.definition.read(instance.params).command,
+              ...(scenario.current === undefined ? [] : instance.definition.apply(instance.params, scenario.current, changes)),
+            ];
+            if (scenario.actions)
+              for (const action of Object.values(instance.definition.actions ?? {})) commands.push(...action(instance.params));
+            const isolated = new Set(
+              commands.filter((shellCommand, at) =>
+                at === 0 && scenario.readMayExit !== undefined ? scenario.readMayExit : /\bexit\b/.test(shellCommand.text),
+              ),
+            );
             cases.push({ id: cases.length, group, isolated, commands, arrives: position === 0 ? arrives : [] });
           } catch (error) {
             if (!(error instanceof TypeError)) throw error;
@@ -376,21 +488,29 @@ describe('injection fuzz', () => {
     }
 
     const observed = new Map<number, Observation>();
-    for (const { log } of runs) for (const [id, observation] of parseLog(readFileSync(join(lab.hosts[0]!.root, log)))) observed.set(id, observation);
+    for (const { log } of runs)
+      for (const [id, observation] of parseLog(readFileSync(join(lab.hosts[0]!.root, log)))) observed.set(id, observation);
     const groups = new Map<number, string[]>();
     for (const fuzz of cases) groups.set(fuzz.group, [...(groups.get(fuzz.group) ?? []), ...(observed.get(fuzz.id)?.seen ?? [])]);
     const missing: string[] = [];
     for (const fuzz of cases) {
       const seen = groups.get(fuzz.group)!;
-      for (const { parameter, text } of fuzz.arrives) if (!seen.some((argument) => argument.includes(text))) missing.push(`${parameter}: ${JSON.stringify(text).slice(0, 200)}`);
+      for (const { parameter, text } of fuzz.arrives)
+        if (!seen.some((argument) => argument.includes(text))) missing.push(`${parameter}: ${JSON.stringify(text).slice(0, 200)}`);
     }
     expect(missing.slice(0, 10)).toEqual([]);
     expect(observed.size).toBe(cases.length);
 
     expect(await canaries()).toBe('');
 
-    const total = [...counts.values()].reduce((sum, count) => ({ tried: sum.tried + count.tried, refused: sum.refused + count.refused, passed: sum.passed + count.passed }), { tried: 0, refused: 0, passed: 0 });
-    const rows = [...counts].map(([key, count]) => `  ${key.padEnd(34)} tried ${String(count.tried).padStart(6)}  refused by the schema ${String(count.refused).padStart(6)}  passed ${String(count.passed).padStart(6)}${count.passed === 0 ? '' : notObservable.has(key) ? ' (reaches no program: checked by id or [ -e ])' : ' (arrived literally)'}`);
+    const total = [...counts.values()].reduce(
+      (sum, count) => ({ tried: sum.tried + count.tried, refused: sum.refused + count.refused, passed: sum.passed + count.passed }),
+      { tried: 0, refused: 0, passed: 0 },
+    );
+    const rows = [...counts].map(
+      ([key, count]) =>
+        `  ${key.padEnd(34)} tried ${String(count.tried).padStart(6)}  refused by the schema ${String(count.refused).padStart(6)}  passed ${String(count.passed).padStart(6)}${count.passed === 0 ? '' : notObservable.has(key) ? ' (reaches no program: checked by id or [ -e ])' : ' (arrived literally)'}`,
+    );
     console.log(
       [
         `injection fuzz: ${strings.length} hostile strings, ${total.tried} tried, ${total.refused} refused by the schema, ${total.passed} passed and arrived literally or reach no program; ${cases.length} command sets run in ${seconds.toFixed(0)} s; no canary`,
@@ -409,7 +529,9 @@ describe('injection fuzz', () => {
       .slice(0, 16);
     const instances = files.map(({ path, content }) => file({ path, content, mode: '0640', makeParents: true }));
     const applied = await runOnce('apply', instances, transport);
-    expect(applied.resources.map((result) => [result.id, result.outcome, result.error?.message])).toEqual(instances.map((instance) => [instance.id, 'changed', undefined]));
+    expect(applied.resources.map((result) => [result.id, result.outcome, result.error?.message])).toEqual(
+      instances.map((instance) => [instance.id, 'changed', undefined]),
+    );
     // Read back through this machine's view of the host's disk, not through keel.
     const hostRoot = lab.hosts[0]!.root;
     for (const { path, content } of files) expect(readFileSync(join(hostRoot, path), 'utf8')).toBe(content);

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { startHosts, type Lab } from '../../lab/hosts.js';
-import { siteProject, type SiteProject } from '../support/siteProject.js';
-import { keelInTmux, SPINNER_FRAME, type KeelPane } from '../support/tmux.js';
+import { type Lab, startHosts } from '../../lab/hosts.js';
+import { type SiteProject, siteProject } from '../support/siteProject.js';
+import { type KeelPane, keelInTmux, SPINNER_FRAME } from '../support/tmux.js';
 
 let lab: Lab;
 let project: SiteProject;
@@ -38,7 +38,9 @@ afterAll(async () => {
 
 describe('keel apply on a terminal, over SSH, on four hosts', () => {
   it('shows a live row per host, expands the failure in place, and ends with the summary', async () => {
-    pane = keelInTmux(project.directory, ['apply', 'recipes/site.ts', '-i', 'fleet.yaml'], { HOME: mkdtempSync(join(tmpdir(), 'keel-home-')) });
+    pane = keelInTmux(project.directory, ['apply', 'recipes/site.ts', '-i', 'fleet.yaml'], {
+      HOME: mkdtempSync(join(tmpdir(), 'keel-home-')),
+    });
     const rowOf = (text: string, host: string): string => text.split('\n').find((line) => line.slice(2).startsWith(`${host} `)) ?? '';
 
     const running = await pane.screenWhen((text) => rowOf(text, 'h3').startsWith('✗') && SPINNER_FRAME.test(rowOf(text, 'h4')));
@@ -57,7 +59,9 @@ describe('keel apply on a terminal, over SSH, on four hosts', () => {
     for (const host of ['h1', 'h2', 'h4']) expect(rowOf(final, host)).toMatch(new RegExp(`^✓ ${host} +0 +3 +0 +0 +[\\d.]+s +done$`));
     expect(final).toContain('h1, h2, h4');
     expect(final).toContain('  slowFile[/root/release] changed: content: absent → "2.4.1"');
-    expect(final.split('\n').at(-1)).toMatch(/^apply: 4 hosts \(3 ok, 1 failed\); resources: 0 unchanged, 9 changed, 1 failed, 2 skipped in [\d.]+ s; exit 4$/);
+    expect(final.split('\n').at(-1)).toMatch(
+      /^apply: 4 hosts \(3 ok, 1 failed\); resources: 0 unchanged, 9 changed, 1 failed, 2 skipped in [\d.]+ s; exit 4$/,
+    );
     expect(final).not.toMatch(SPINNER_FRAME);
   });
 });

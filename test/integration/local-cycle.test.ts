@@ -37,14 +37,18 @@ export default recipe({
 `,
     'sysctl.d/.keep': '',
   });
-  writeFileSync(join(project, 'inventory.yaml'), `hosts:\n  self:\n    vars:\n      lanInterface: lo\n      sysctlFile: ${join(project, 'sysctl.d/60-dr.conf')}\n`);
+  writeFileSync(
+    join(project, 'inventory.yaml'),
+    `hosts:\n  self:\n    vars:\n      lanInterface: lo\n      sysctlFile: ${join(project, 'sysctl.d/60-dr.conf')}\n`,
+  );
 });
 
 afterAll(() => {
   execFileSync('ip', ['netns', 'delete', NETNS]);
 });
 
-const run = (mode: string) => keel([mode, 'recipes/dr.ts', '-i', 'inventory.yaml', '--connection', 'local'], { cwd: project, netns: NETNS });
+const run = (mode: string) =>
+  keel([mode, 'recipes/dr.ts', '-i', 'inventory.yaml', '--connection', 'local'], { cwd: project, netns: NETNS });
 
 describe('keel with --connection local in a network namespace', () => {
   it('plan lists exactly the sysctl changes, exits 2 and changes nothing', () => {

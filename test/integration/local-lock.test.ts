@@ -25,7 +25,10 @@ export default recipe({ name: 'slow', vars: Vars({}), resources: () => [pause({ 
 });
 
 function startSlowCheck(): Promise<number> {
-  const child = spawn(process.execPath, [KEEL, 'check', 'slow.ts', '-i', 'inventory.yaml', '-c', 'local'], { cwd: project, stdio: 'ignore' });
+  const child = spawn(process.execPath, [KEEL, 'check', 'slow.ts', '-i', 'inventory.yaml', '-c', 'local'], {
+    cwd: project,
+    stdio: 'ignore',
+  });
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
 }
 

@@ -26,13 +26,19 @@ function filesUnder(directory: string): string[] {
 }
 
 function keelInProject(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(join(project, 'node_modules/.bin/keel'), args, { cwd: project, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const result = spawnSync(join(project, 'node_modules/.bin/keel'), args, {
+    cwd: project,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 beforeAll(() => {
   workspace = mkdtempSync(join(tmpdir(), 'keel-npm-pack-'));
-  const [info] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', workspace], { cwd: REPO, encoding: 'utf8', stdio: 'pipe' })) as {
+  const [info] = JSON.parse(
+    execFileSync('npm', ['pack', '--json', '--pack-destination', workspace], { cwd: REPO, encoding: 'utf8', stdio: 'pipe' }),
+  ) as {
     filename: string;
     files: { path: string }[];
   }[];
@@ -69,7 +75,9 @@ describe('the npm package', () => {
     expect(packed.filter((path) => path.startsWith('bin/'))).toEqual(['bin/keel.js']);
     expect(packed.filter((path) => /(^|\/)lab\//.test(path))).toEqual([]);
 
-    const labSources = filesUnder(join(REPO, 'lab')).map((path) => readFileSync(path, 'utf8')).join('\n');
+    const labSources = filesUnder(join(REPO, 'lab'))
+      .map((path) => readFileSync(path, 'utf8'))
+      .join('\n');
     for (const name of LAB_ONLY) expect(labSources).toContain(name);
     expect(labSources).toMatch(ZX_IMPORT);
 

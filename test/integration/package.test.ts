@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { pkg } from '../../src/resources/package.js';
 import { runOnce, testResource } from '../../src/testing.js';
 import { holdDpkgLock } from '../support/dpkgLock.js';
-import { useLabHost, type LabHostSession } from '../support/labHost.js';
+import { type LabHostSession, useLabHost } from '../support/labHost.js';
 
 const host = useLabHost('res-package');
 
@@ -47,7 +47,9 @@ describe('package on a real host', () => {
     try {
       const result = await runOnce('apply', [pkg({ name: 'ipvsadm', state: 'absent', lockWaitSeconds: 2 })], session.transport);
       expect(result.resources[0]).toMatchObject({ outcome: 'failed', error: { phase: 'apply', exitCode: 100 } });
-      expect(result.resources[0]!.error!.stderr).toContain(`keel: the dpkg lock /var/lib/dpkg/lock-frontend is held by process ${holder} (perl)`);
+      expect(result.resources[0]!.error!.stderr).toContain(
+        `keel: the dpkg lock /var/lib/dpkg/lock-frontend is held by process ${holder} (perl)`,
+      );
     } finally {
       await session.sh(`kill ${holder}`);
     }

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHosts, type Lab } from '../../lab/hosts.js';
+import { type Lab, startHosts } from '../../lab/hosts.js';
 import { keel } from '../support/cli.js';
 
 const VIP = '10.77.0.100';
@@ -69,9 +69,15 @@ describe('recipes/realserver.ts on two real hosts over SSH', () => {
       expect(await onHost(host.name, HTTP_GET(host.address))).toMatch(new RegExp(`\\r\\n\\r\\nfrom ${host.name}\\n$`));
       expect(await onHost(host.name, HTTP_GET(VIP))).toMatch(new RegExp(`from ${host.name}\\n$`));
       expect(await onHost(host.name, 'ip -o -4 addr show dev lo')).toMatch(/inet 10\.77\.0\.100\/32 scope global lo:8/);
-      expect(await onHost(host.name, 'cat /proc/sys/net/ipv4/conf/all/arp_ignore /proc/sys/net/ipv4/conf/eth0/arp_announce')).toBe('1\n2\n');
+      expect(await onHost(host.name, 'cat /proc/sys/net/ipv4/conf/all/arp_ignore /proc/sys/net/ipv4/conf/eth0/arp_announce')).toBe(
+        '1\n2\n',
+      );
       expect(await onHost(host.name, 'cat /etc/sysctl.d/60-lvs-dr.conf')).toContain('net.ipv4.conf.eth0.arp_ignore = 1');
-      expect((await onHost(host.name, 'systemctl is-enabled nginx keel-addr-lo-10.77.0.100.service')).split('\n')).toEqual(['enabled', 'enabled', '']);
+      expect((await onHost(host.name, 'systemctl is-enabled nginx keel-addr-lo-10.77.0.100.service')).split('\n')).toEqual([
+        'enabled',
+        'enabled',
+        '',
+      ]);
     }
   });
 

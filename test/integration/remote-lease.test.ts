@@ -24,13 +24,20 @@ describe('the apply lease over SSH', () => {
     const first = recipeProject({ 'slow.ts': recipeTouching('first', 12) });
     const second = recipeProject({ 'slow.ts': recipeTouching('second', 0) });
     for (const project of [first, second]) writeFileSync(join(project, 'inventory.yaml'), readFileSync(lab.inventoryPath));
-    const running = spawn(process.execPath, [KEEL, 'apply', 'slow.ts', '-i', 'inventory.yaml'], { cwd: first, stdio: ['ignore', 'pipe', 'pipe'] });
+    const running = spawn(process.execPath, [KEEL, 'apply', 'slow.ts', '-i', 'inventory.yaml'], {
+      cwd: first,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const firstDone = new Promise<number>((resolve) => running.on('exit', (code) => resolve(code ?? -1)));
-    await expect.poll(() => sh('cat /var/lib/keel/apply.lease 2>/dev/null || true'), { timeout: 20_000, interval: 250 }).toMatch(/ pid \d+/);
+    await expect
+      .poll(() => sh('cat /var/lib/keel/apply.lease 2>/dev/null || true'), { timeout: 20_000, interval: 250 })
+      .toMatch(/ pid \d+/);
 
     const refused = keel(['apply', 'slow.ts', '-i', 'inventory.yaml'], { cwd: second });
     expect(refused.code).toBe(4);
-    expect(refused.stdout).toMatch(/h1: command\[slow install\] failed: take the apply lease failed \(exit 75\).*another keel run \(.* pid \d+\) is applying to this host/);
+    expect(refused.stdout).toMatch(
+      /h1: command\[slow install\] failed: take the apply lease failed \(exit 75\).*another keel run \(.* pid \d+\) is applying to this host/,
+    );
     expect(await sh('ls /root')).not.toContain('second');
 
     expect(await firstDone).toBe(0);

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHosts, type Lab } from '../../lab/hosts.js';
+import { type Lab, startHosts } from '../../lab/hosts.js';
 import type { Report } from '../../src/report/json.js';
 import { keel, recipeProject } from '../support/cli.js';
 
@@ -58,7 +58,10 @@ afterAll(async () => {
 });
 
 function check(): { code: number; report: Report } {
-  const result = keel(['check', 'recipes/mixed.ts', '-i', 'fleet.yaml', '--forks', String(HOSTS), '--json', '-'], { cwd: project, env: { HOME: home } });
+  const result = keel(['check', 'recipes/mixed.ts', '-i', 'fleet.yaml', '--forks', String(HOSTS), '--json', '-'], {
+    cwd: project,
+    env: { HOME: home },
+  });
   return { code: result.code, report: JSON.parse(result.stdout) as Report };
 }
 
@@ -73,7 +76,10 @@ describe(`exec round trips on ${HOSTS} hosts`, () => {
   });
 
   it('check reads each host in sync in one invocation, after an apply', () => {
-    const apply = keel(['apply', 'recipes/mixed.ts', '-i', 'fleet.yaml', '--forks', String(HOSTS), '--json', '-'], { cwd: project, env: { HOME: home } });
+    const apply = keel(['apply', 'recipes/mixed.ts', '-i', 'fleet.yaml', '--forks', String(HOSTS), '--json', '-'], {
+      cwd: project,
+      env: { HOME: home },
+    });
     expect(apply.code).toBe(0);
     expect((JSON.parse(apply.stdout) as Report).hosts.every((host) => host.execs.read === 1)).toBe(true);
     const { code, report } = check();

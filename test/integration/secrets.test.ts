@@ -8,9 +8,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Lab, startHosts } from '../../lab/hosts.js';
 import { quote } from '../../src/shell/index.js';
-import { startHosts, type Lab } from '../../lab/hosts.js';
-import { keel, recipeProject, type CliResult } from '../support/cli.js';
+import { type CliResult, keel, recipeProject } from '../support/cli.js';
 import { startKeel } from '../support/keelProcess.js';
 import { writeLabInventory } from '../support/labInventory.js';
 
@@ -49,7 +49,11 @@ let inventoryFile: string;
 
 const SECRETS = [BECOME_PASSWORD, DB_PASSWORD, API_TOKEN];
 /** Each secret as it is, and base64-encoded as it travels inside a write. */
-const FORMS = SECRETS.flatMap((secret) => [secret, Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64').slice(0, 16)]);
+const FORMS = SECRETS.flatMap((secret) => [
+  secret,
+  Buffer.from(secret).toString('base64'),
+  Buffer.from(secret).toString('base64').slice(0, 16),
+]);
 
 function leaks(text: string): string[] {
   return FORMS.filter((form) => text.includes(form));
@@ -77,7 +81,10 @@ afterAll(async () => {
 describe('secrets', () => {
   it('never appear in stdout, stderr, the JSON report, the Prometheus file or the host process list', async () => {
     const samples: string[] = [];
-    const running = startKeel(['apply', 'recipes/app.ts', '-i', inventoryFile, '--json', 'apply.json', '--prometheus', 'apply.prom'], { cwd: project, env: ENV });
+    const running = startKeel(['apply', 'recipes/app.ts', '-i', inventoryFile, '--json', 'apply.json', '--prometheus', 'apply.prom'], {
+      cwd: project,
+      env: ENV,
+    });
     let finished = false;
     const done = running.done.then((result) => {
       finished = true;
@@ -89,10 +96,14 @@ describe('secrets', () => {
     }
     const applied = await done;
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
-    expect(applied.stdout).toContain('h1: file[/etc/keel-app/token] changed: type: "absent" → "file", content: absent → "[redacted]", mode: absent → "0600"');
+    expect(applied.stdout).toContain(
+      'h1: file[/etc/keel-app/token] changed: type: "absent" → "file", content: absent → "[redacted]", mode: absent → "0600"',
+    );
     // keel's own remote shells were seen at work, as root through sudo, the password on their stdin.
     expect(samples.filter((sample) => /sudo -S -p {2}-- sh -c/.test(sample)).length).toBeGreaterThan(0);
-    expect((await lab.exec('h1', 'cat /etc/keel-app/db.conf /etc/keel-app/token')).stdout).toBe(`user = app\npassword = ${DB_PASSWORD}\n${API_TOKEN}`);
+    expect((await lab.exec('h1', 'cat /etc/keel-app/db.conf /etc/keel-app/token')).stdout).toBe(
+      `user = app\npassword = ${DB_PASSWORD}\n${API_TOKEN}`,
+    );
 
     const drift = await lab.exec('h1', 'echo stale > /etc/keel-app/token');
     expect(drift.code).toBe(0);
@@ -103,7 +114,9 @@ describe('secrets', () => {
     expect(live.code).toBe(2);
     const failed = keel(['apply', 'recipes/blocked.ts', '-i', inventoryFile, '--json', 'blocked.json'], { cwd: project, env: ENV });
     expect(failed.code).toBe(4);
-    expect(failed.stdout).toMatch(/h1: file\[\/proc\/keel-token\] failed: command exited 1; command: __keel_tmp=\$\(mktemp \/proc\/\.keel\.XXXXXX\) …/);
+    expect(failed.stdout).toMatch(
+      /h1: file\[\/proc\/keel-token\] failed: command exited 1; command: __keel_tmp=\$\(mktemp \/proc\/\.keel\.XXXXXX\) …/,
+    );
     const blockedReport = readFileSync(join(project, 'blocked.json'), 'utf8');
     expect(blockedReport).toContain(`(${Buffer.byteLength(API_TOKEN)} bytes, base64)`);
 

@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quote } from '../../src/shell/index.js';
-import { startHosts, type Lab } from '../../lab/hosts.js';
+import { type Lab, startHosts } from '../../lab/hosts.js';
 import { connectHost } from '../../src/planner/connect.js';
+import { quote } from '../../src/shell/index.js';
 import type { Transport } from '../../src/transport/types.js';
 import { KEEL, keel, recipeProject } from '../support/cli.js';
 import { inventoryHost } from '../support/sshd.js';
@@ -28,7 +28,14 @@ async function inHost(command: string): Promise<string> {
 }
 
 function asUser(user: string, become: unknown): ReturnType<typeof inventoryHost> {
-  return inventoryHost({ address, user, identityFile: lab.keyPath, knownHostsFile: lab.knownHostsPath, proxyCommand: lab.proxyCommand, become });
+  return inventoryHost({
+    address,
+    user,
+    identityFile: lab.keyPath,
+    knownHostsFile: lab.knownHostsPath,
+    proxyCommand: lab.proxyCommand,
+    become,
+  });
 }
 
 /** A project whose recipe sets one sysctl (which takes root), and whose inventory logs in as withpass with `become`. */
@@ -57,9 +64,13 @@ beforeAll(async () => {
   address = lab.hosts[0]!.address;
   const publicKey = readFileSync(`${lab.keyPath}.pub`, 'utf8');
   for (const user of ['nopass', 'withpass']) {
-    await inHost(`useradd -m -s /bin/sh ${user} && mkdir -m 700 /home/${user}/.ssh && printf '%s' '${publicKey.trim()}' > /home/${user}/.ssh/authorized_keys && chown -R ${user}: /home/${user}/.ssh`);
+    await inHost(
+      `useradd -m -s /bin/sh ${user} && mkdir -m 700 /home/${user}/.ssh && printf '%s' '${publicKey.trim()}' > /home/${user}/.ssh/authorized_keys && chown -R ${user}: /home/${user}/.ssh`,
+    );
   }
-  await inHost(`printf '%s\\n' 'nopass ALL=(ALL) NOPASSWD: ALL' 'withpass ALL=(ALL) ALL' > /etc/sudoers.d/keel-test && chmod 440 /etc/sudoers.d/keel-test`);
+  await inHost(
+    `printf '%s\\n' 'nopass ALL=(ALL) NOPASSWD: ALL' 'withpass ALL=(ALL) ALL' > /etc/sudoers.d/keel-test && chmod 440 /etc/sudoers.d/keel-test`,
+  );
   await inHost(`printf '%s\\n' ${quote(`withpass:${PASSWORD}`)} | chpasswd`);
   process.env[PASSWORD_ENV] = PASSWORD;
 });
@@ -97,7 +108,7 @@ describe('become with passwordless sudo', () => {
 });
 
 describe('become with a sudo password', () => {
-  it('feeds the password on stdin, before the command\'s own stdin, and never in argv', async () => {
+  it("feeds the password on stdin, before the command's own stdin, and never in argv", async () => {
     const transport = await connectHost(asUser('withpass', { password: { env: PASSWORD_ENV } }), { kind: 'ssh' });
     try {
       expect((await transport.exec('id -un', { sudo: true })).stdout.toString()).toBe('root\n');
@@ -128,18 +139,31 @@ describe('become with a sudo password', () => {
   it('through the CLI: apply as the sudo user with the password from the environment; a missing variable stops before any host', async () => {
     const project = sudoUserProject('net.ipv4.ip_forward', 1, `{ password: { env: ${PASSWORD_ENV} } }`);
     const home = mkdtempSync(join(tmpdir(), 'keel-home-'));
-    const apply = keel(['apply', 'recipes/one.ts', '-i', 'inventory.yaml'], { cwd: project, env: { HOME: home, [PASSWORD_ENV]: PASSWORD } });
+    const apply = keel(['apply', 'recipes/one.ts', '-i', 'inventory.yaml'], {
+      cwd: project,
+      env: { HOME: home, [PASSWORD_ENV]: PASSWORD },
+    });
     expect(apply.stderr).toBe('');
     expect(apply).toMatchObject({ code: 0 });
-    expect(await inHost('sysctl -n net.ipv4.ip_forward; cat /etc/sysctl.d/60-net.ipv4.ip_forward.conf')).toBe('1\nnet.ipv4.ip_forward = 1\n');
-    const missing = keel(['plan', 'recipes/one.ts', '-i', 'inventory.yaml'], { cwd: project, env: { HOME: home, [PASSWORD_ENV]: undefined } });
+    expect(await inHost('sysctl -n net.ipv4.ip_forward; cat /etc/sysctl.d/60-net.ipv4.ip_forward.conf')).toBe(
+      '1\nnet.ipv4.ip_forward = 1\n',
+    );
+    const missing = keel(['plan', 'recipes/one.ts', '-i', 'inventory.yaml'], {
+      cwd: project,
+      env: { HOME: home, [PASSWORD_ENV]: undefined },
+    });
     expect(missing).toMatchObject({ code: 1, stdout: '' });
     expect(missing.stderr.trim()).toBe(`rs1: become.password: environment variable ${PASSWORD_ENV} is not set`);
   });
 
   it('--ask-become-pass asks at the terminal without echo, for hosts with become: true; without a terminal it stops', async () => {
     const project = sudoUserProject('net.ipv4.conf.default.rp_filter', 2, 'true');
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: mkdtempSync(join(tmpdir(), 'keel-home-')), NO_COLOR: '1', [PASSWORD_ENV]: undefined };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      HOME: mkdtempSync(join(tmpdir(), 'keel-home-')),
+      NO_COLOR: '1',
+      [PASSWORD_ENV]: undefined,
+    };
     const command = `${quote(process.execPath)} ${quote(KEEL)} apply recipes/one.ts -i inventory.yaml --ui plain --ask-become-pass`;
     // script(1) runs keel on a pseudo-terminal, as a person would; the password is typed once the prompt shows.
     const terminal = spawn('script', ['-qec', command, '/dev/null'], { cwd: project, env });

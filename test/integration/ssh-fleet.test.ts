@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Lab, startHosts } from '../../lab/hosts.js';
 import type { Report } from '../../src/report/json.js';
-import { startHosts, type Lab } from '../../lab/hosts.js';
 import { keel, recipeProject } from '../support/cli.js';
 import { generateKey } from '../support/sshd.js';
 
@@ -32,7 +32,10 @@ function inventory(file: string, options: { knownHosts?: boolean; extraHosts?: R
     `  sysctlFile: ${SYSCTL_FILE}`,
     'hosts:',
     ...lab.hosts.flatMap((host) => [`  ${host.name}:`, `    address: ${host.address}`]),
-    ...Object.entries(options.extraHosts ?? {}).flatMap(([name, settings]) => [`  ${name}:`, ...Object.entries(settings).map(([key, value]) => `    ${key}: ${value}`)]),
+    ...Object.entries(options.extraHosts ?? {}).flatMap(([name, settings]) => [
+      `  ${name}:`,
+      ...Object.entries(settings).map(([key, value]) => `    ${key}: ${value}`),
+    ]),
   ];
   const path = join(project, file);
   writeFileSync(path, `${lines.join('\n')}\n`);
@@ -78,7 +81,9 @@ describe('plan, apply, plan over SSH on 4 hosts at once', () => {
     expect(plan.stderr).toBe('');
     expect(plan.code).toBe(2);
     for (const host of lab.hosts) {
-      expect(plan.stdout.split('\n').filter((line) => line.startsWith(`${host.name}: `) && line.includes(' will change: '))).toHaveLength(3);
+      expect(plan.stdout.split('\n').filter((line) => line.startsWith(`${host.name}: `) && line.includes(' will change: '))).toHaveLength(
+        3,
+      );
     }
     expect(plan.stdout).toMatch(/^plan: 4 hosts .*12 to change.*exit 2$/m);
     expect(await Promise.all(lab.hosts.map((host) => sysctls(host.name)))).toEqual(before);
@@ -89,7 +94,9 @@ describe('plan, apply, plan over SSH on 4 hosts at once', () => {
     const apply = run(['apply', 'recipes/dr.ts', '-i', inventory('lab.yaml'), '--json', 'apply.json']);
     expect(apply.code).toBe(0);
     const summary = report('apply.json');
-    expect(summary.hosts.map((host) => [host.host, host.outcome, host.counts.changed])).toEqual(lab.hosts.map((host) => [host.name, 'ok', 3]));
+    expect(summary.hosts.map((host) => [host.host, host.outcome, host.counts.changed])).toEqual(
+      lab.hosts.map((host) => [host.name, 'ok', 3]),
+    );
     const hostTime = summary.hosts.reduce((sum, host) => sum + host.durationMs, 0);
     expect(summary.durationMs).toBeLessThan(hostTime * 0.75);
     for (const host of lab.hosts) {
@@ -110,7 +117,9 @@ describe('plan, apply, plan over SSH on 4 hosts at once', () => {
   it('a no-change check is silent and opens exactly one exec channel per host', () => {
     const check = run(['check', 'recipes/dr.ts', '-i', inventory('lab.yaml'), '--json', 'check.json']);
     expect(check).toMatchObject({ code: 0, stdout: '' });
-    expect(report('check.json').hosts.map((host) => [host.host, host.execs])).toEqual(lab.hosts.map((host) => [host.name, { total: 1, read: 1 }]));
+    expect(report('check.json').hosts.map((host) => [host.host, host.execs])).toEqual(
+      lab.hosts.map((host) => [host.name, { total: 1, read: 1 }]),
+    );
   });
 });
 
@@ -134,9 +143,14 @@ describe('hosts that cannot be reached', () => {
     expect(hosts.filter((host) => host.outcome === 'ok').map((host) => host.host)).toEqual(lab.hosts.map((host) => host.name));
     const ghost = hosts.find((host) => host.host === 'ghost')!;
     expect(ghost.outcome).toBe('unreachable');
-    expect(ghost.error).toBe(`ghost (${missing}:22): proxy command (${lab.proxyCommand.replace('%h %p', `${missing} 22`)}) exited with code 1`);
+    expect(ghost.error).toBe(
+      `ghost (${missing}:22): proxy command (${lab.proxyCommand.replace('%h %p', `${missing} 22`)}) exited with code 1`,
+    );
     const impostor = hosts.find((host) => host.host === 'impostor')!;
-    expect(impostor).toMatchObject({ outcome: 'unreachable', error: `impostor: authentication failed as root (tried publickey with ${wrongKey})` });
+    expect(impostor).toMatchObject({
+      outcome: 'unreachable',
+      error: `impostor: authentication failed as root (tried publickey with ${wrongKey})`,
+    });
     expect(check.stdout).toContain(`impostor: unreachable: impostor: authentication failed as root`);
     expect(check.stdout).toContain(`ghost: unreachable: ghost (${missing}:22): `);
   });
@@ -149,7 +163,9 @@ describe('host keys through the CLI', () => {
     const refused = run(['check', 'recipes/dr.ts', '-i', file, '--known-hosts', knownHosts]);
     expect(refused.code).toBe(8);
     for (const host of lab.hosts) {
-      expect(refused.stdout).toContain(`${host.name}: unreachable: ${host.name}: host key for ${host.address} is not known; run with --accept-new to trust it (ssh-ed25519 SHA256:`);
+      expect(refused.stdout).toContain(
+        `${host.name}: unreachable: ${host.name}: host key for ${host.address} is not known; run with --accept-new to trust it (ssh-ed25519 SHA256:`,
+      );
     }
     const accepted = run(['check', 'recipes/dr.ts', '-i', file, '--known-hosts', knownHosts, '--accept-new']);
     expect(accepted).toMatchObject({ code: 0, stdout: '' });

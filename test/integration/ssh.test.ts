@@ -21,10 +21,20 @@ const previousHome = process.env['HOME'];
 const previousAgent = process.env['SSH_AUTH_SOCK'];
 
 const sha256Of = (publicKey: string): string =>
-  `SHA256:${createHash('sha256').update(Buffer.from(publicKey.split(' ')[1]!, 'base64')).digest('base64').replace(/=+$/, '')}`;
+  `SHA256:${createHash('sha256')
+    .update(Buffer.from(publicKey.split(' ')[1]!, 'base64'))
+    .digest('base64')
+    .replace(/=+$/, '')}`;
 
 function target(settings: Record<string, unknown> = {}) {
-  return inventoryHost({ address: '127.0.0.1', port: sshd.port, user: 'root', identityFile: sshd.clientKey, knownHostsFile: knownHosts, ...settings });
+  return inventoryHost({
+    address: '127.0.0.1',
+    port: sshd.port,
+    user: 'root',
+    identityFile: sshd.clientKey,
+    knownHostsFile: knownHosts,
+    ...settings,
+  });
 }
 
 async function connectionError(promise: Promise<unknown>): Promise<ConnectionError> {
@@ -69,7 +79,11 @@ describe('commands', () => {
   it('returns stdout, stderr and the exit code, and counts exec channels', async () => {
     const before = transport.execCount;
     const result = await transport.exec('echo out; echo err >&2; exit 3');
-    expect({ stdout: result.stdout.toString(), stderr: result.stderr.toString(), code: result.code }).toEqual({ stdout: 'out\n', stderr: 'err\n', code: 3 });
+    expect({ stdout: result.stdout.toString(), stderr: result.stderr.toString(), code: result.code }).toEqual({
+      stdout: 'out\n',
+      stderr: 'err\n',
+      code: 3,
+    });
     expect(transport.execCount).toBe(before + 1);
   });
 
@@ -112,7 +126,9 @@ describe('commands', () => {
 
   it('queues beyond 10 concurrent channels (sshd MaxSessions) and completes every command', async () => {
     const before = transport.execCount;
-    const { value: results, ms } = await timed(() => Promise.all(Array.from({ length: 25 }, (_, index) => transport.exec(`sleep 0.5; echo ${index}`))));
+    const { value: results, ms } = await timed(() =>
+      Promise.all(Array.from({ length: 25 }, (_, index) => transport.exec(`sleep 0.5; echo ${index}`))),
+    );
     expect(results.map((result) => result.stdout.toString().trim())).toEqual(Array.from({ length: 25 }, (_, index) => String(index)));
     expect(transport.execCount).toBe(before + 25);
     // 25 commands of 0.5 s through 10 channels need three waves.
@@ -139,7 +155,9 @@ describe('host keys', () => {
     writeFileSync(empty, '');
     const error = await connectionError(connectHost(target({ knownHostsFile: empty }), { kind: 'ssh' }));
     expect(error.host).toBe('target');
-    expect(error.message).toContain(`target: host key for [127.0.0.1]:${sshd.port} is not known; run with --accept-new to trust it (ssh-ed25519 ${sha256Of(sshd.hostPublicKey)})`);
+    expect(error.message).toContain(
+      `target: host key for [127.0.0.1]:${sshd.port} is not known; run with --accept-new to trust it (ssh-ed25519 ${sha256Of(sshd.hostPublicKey)})`,
+    );
     expect(error.message).toContain(`ssh-keyscan -p ${sshd.port} 127.0.0.1 >> ${empty}`);
   });
 
@@ -160,7 +178,9 @@ describe('host keys', () => {
     const transport = await connectHost(host, { kind: 'ssh', acceptNew: true });
     await transport.close();
     const recorded = join(home, '.ssh/known_hosts');
-    expect(execFileSync('ssh-keygen', ['-F', `[127.0.0.1]:${sshd.port}`, '-f', recorded], { encoding: 'utf8' })).toContain(sshd.hostPublicKey);
+    expect(execFileSync('ssh-keygen', ['-F', `[127.0.0.1]:${sshd.port}`, '-f', recorded], { encoding: 'utf8' })).toContain(
+      sshd.hostPublicKey,
+    );
     rmSync(recorded);
   });
 
@@ -229,7 +249,10 @@ describe('connection failures', () => {
   it('says when a key is encrypted and no passphrase was given, and uses the passphrase from the environment', async () => {
     const encrypted = join(mkdtempSync(join(tmpdir(), 'keel-key-')), 'id_encrypted');
     const publicKey = generateKey(encrypted, 'ed25519', 'correct horse');
-    writeFileSync(join(sshd.directory, 'authorized_keys'), `${readFileSync(join(sshd.directory, 'authorized_keys'), 'utf8')}${publicKey}\n`);
+    writeFileSync(
+      join(sshd.directory, 'authorized_keys'),
+      `${readFileSync(join(sshd.directory, 'authorized_keys'), 'utf8')}${publicKey}\n`,
+    );
     const error = await connectionError(connectHost(target({ identityFile: encrypted }), { kind: 'ssh' }));
     expect(error.message).toContain(`skipped ${encrypted} (encrypted, and no passphrase was given)`);
     process.env['KEEL_TEST_PASSPHRASE'] = 'correct horse';
@@ -299,6 +322,8 @@ describe('~/.ssh/config and proxies', () => {
 
   it('reports a ProxyCommand that fails with its own message', async () => {
     const error = await connectionError(connectHost(target({ proxyCommand: 'echo "no way through" >&2; exit 7' }), { kind: 'ssh' }));
-    expect(error.message).toBe(`target (127.0.0.1:${sshd.port}): proxy command (echo "no way through" >&2; exit 7) exited with code 7: no way through`);
+    expect(error.message).toBe(
+      `target (127.0.0.1:${sshd.port}): proxy command (echo "no way through" >&2; exit 7) exited with code 7: no way through`,
+    );
   });
 });

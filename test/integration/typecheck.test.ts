@@ -15,7 +15,10 @@ describe('keel new and keel typecheck', () => {
   });
 
   it('never overwrites, and refuses unusable names', () => {
-    expect(keel(['new', 'recipe', 'web'], { cwd: project })).toMatchObject({ code: 1, stderr: 'keel new: recipes/web.ts exists already; keel new never overwrites\n' });
+    expect(keel(['new', 'recipe', 'web'], { cwd: project })).toMatchObject({
+      code: 1,
+      stderr: 'keel new: recipes/web.ts exists already; keel new never overwrites\n',
+    });
     expect(keel(['new', 'resource', '../evil'], { cwd: project }).code).toBe(1);
   });
 
@@ -24,7 +27,9 @@ describe('keel new and keel typecheck', () => {
     writeFileSync(file, readFileSync(file, 'utf8').replace('value: 2', 'valeu: 2'));
     const result = keel(['typecheck'], { cwd: project });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/recipes\/web\.ts\(\d+,\d+\): error TS2561: Object literal may only specify known properties, but 'valeu' does not exist .* Did you mean to write 'value'\?/);
+    expect(result.stderr).toMatch(
+      /recipes\/web\.ts\(\d+,\d+\): error TS2561: Object literal may only specify known properties, but 'valeu' does not exist .* Did you mean to write 'value'\?/,
+    );
     expect(result.stdout).toBe('1 files checked, 1 errors\n');
   });
 });

@@ -14,8 +14,13 @@ export interface CliResult {
 }
 
 /** Runs `keel ARGS`, optionally inside a network namespace (`ip netns exec`). */
-export function keel(args: string[], options: { cwd?: string; netns?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): CliResult {
-  const command = options.netns ? ['ip', ['netns', 'exec', options.netns, process.execPath, KEEL, ...args]] : [process.execPath, [KEEL, ...args]];
+export function keel(
+  args: string[],
+  options: { cwd?: string; netns?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): CliResult {
+  const command = options.netns
+    ? ['ip', ['netns', 'exec', options.netns, process.execPath, KEEL, ...args]]
+    : [process.execPath, [KEEL, ...args]];
   const result = spawnSync(command[0] as string, command[1] as string[], {
     cwd: options.cwd ?? REPO,
     env: { ...process.env, NO_COLOR: '1', ...options.env },

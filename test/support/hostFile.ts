@@ -2,9 +2,10 @@
  * A text file under a per-host root directory, so that many hosts run on one machine with LocalTransport
  * each have their own `/etc`. Ids carry the path inside the root, so the same file has the same id everywhere.
  */
-import { Type } from '@sinclair/typebox';
+
 import { dirname } from 'node:path';
-import { defineResource, sh, type ShellCommand } from '../../src/index.js';
+import { Type } from '@sinclair/typebox';
+import { defineResource, type ShellCommand, sh } from '../../src/index.js';
 
 export const hostFile = defineResource({
   type: 'hostFile',

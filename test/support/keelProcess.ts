@@ -3,7 +3,7 @@
  * watch the host. It runs in a process group of its own, like a terminal's foreground job.
  */
 import { spawn } from 'node:child_process';
-import { KEEL, type CliResult } from './cli.js';
+import { type CliResult, KEEL } from './cli.js';
 
 export interface RunningKeel {
   done: Promise<CliResult>;
@@ -12,7 +12,12 @@ export interface RunningKeel {
 }
 
 export function startKeel(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): RunningKeel {
-  const child = spawn(process.execPath, [KEEL, ...args], { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [KEEL, ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

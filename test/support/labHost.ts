@@ -4,8 +4,8 @@
  * change it by hand.
  */
 import { afterAll, beforeAll } from 'vitest';
+import { type HostKind, type Lab, startHosts } from '../../lab/hosts.js';
 import { loadInventory } from '../../src/inventory/load.js';
-import { startHosts, type HostKind, type Lab } from '../../lab/hosts.js';
 import { connectHost } from '../../src/planner/connect.js';
 import type { Transport } from '../../src/transport/types.js';
 

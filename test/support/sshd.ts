@@ -2,12 +2,12 @@
  * A real OpenSSH sshd for tests, listening on 127.0.0.1 on a free high port, with its own config, host key
  * and authorized_keys in a temporary directory. Logins are as root (the tests run as root).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inventoryFromText, type InventoryHost } from '../../src/inventory/load.js';
+import { type InventoryHost, inventoryFromText } from '../../src/inventory/load.js';
 
 export interface TestSshd {
   port: number;
@@ -39,7 +39,11 @@ async function freePort(): Promise<number> {
 
 function childPids(pid: number, name?: string): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(pid), ...(name ? ['-x', name] : [])], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+    return execFileSync('pgrep', ['-P', String(pid), ...(name ? ['-x', name] : [])], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -72,7 +76,9 @@ export async function startSshd(extraConfig = ''): Promise<TestSshd> {
       extraConfig,
     ].join('\n'),
   );
-  const child: ChildProcess = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(directory, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(directory, 'sshd_config')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`sshd did not start:\n${log}`)), 10_000);

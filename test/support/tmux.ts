@@ -26,7 +26,8 @@ let panes = 0;
 
 /** Starts `keel ARGS` in `cwd` on a 120×40 terminal; the pane stays open after keel exits. */
 export function keelInTmux(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): KeelPane {
-  const socket = `keel-test-${process.pid}-${(panes += 1)}`;
+  panes += 1;
+  const socket = `keel-test-${process.pid}-${panes}`;
   const exitFile = join(mkdtempSync(join(tmpdir(), 'keel-pane-')), 'exit');
   const quoted = args.map((arg) => `'${arg.replace(/'/g, `'\\''`)}'`).join(' ');
   // The shell catches Ctrl-C so that it outlives keel and records its exit code; keel itself gets SIGINT.
@@ -52,7 +53,10 @@ export function keelInTmux(cwd: string, args: string[], env: NodeJS.ProcessEnv =
         const text = screen();
         return ready(text) ? text : undefined;
       }),
-    exitCode: () => waitFor('keel exiting', () => (existsSync(exitFile) && readFileSync(exitFile, 'utf8') !== '' ? Number(readFileSync(exitFile, 'utf8')) : undefined)),
+    exitCode: () =>
+      waitFor('keel exiting', () =>
+        existsSync(exitFile) && readFileSync(exitFile, 'utf8') !== '' ? Number(readFileSync(exitFile, 'utf8')) : undefined,
+      ),
     press: (keys) => void tmux('send-keys', keys),
     close: () => void tmux('kill-server'),
   };

@@ -1,6 +1,6 @@
 /** A tiny resource for engine tests: a value kept in a file. Its apply can be told to lie or to fail. */
 import { Type } from '@sinclair/typebox';
-import { defineResource, sh, Unknowable, type ShellCommand } from '../../src/index.js';
+import { defineResource, type ShellCommand, sh, Unknowable } from '../../src/index.js';
 
 export const valueFile = defineResource({
   type: 'valueFile',
@@ -20,7 +20,8 @@ export const valueFile = defineResource({
     command: params.needs
       ? sh`if [ -e ${params.needs} ]; then cat ${params.path} 2>/dev/null || printf '%s' '<absent>'; else printf '%s' '<unknowable>'; fi`
       : sh`cat ${params.path} 2>/dev/null || printf '%s' '<absent>'`,
-    parse: ({ stdout }) => (stdout === '<unknowable>' ? new Unknowable(`${params.needs} does not exist`) : { value: stdout === '<absent>' ? null : stdout }),
+    parse: ({ stdout }) =>
+      stdout === '<unknowable>' ? new Unknowable(`${params.needs} does not exist`) : { value: stdout === '<absent>' ? null : stdout },
   }),
   desired: (params) => ({ value: params.value }),
   apply(params): ShellCommand[] {

@@ -1,13 +1,14 @@
 /** The real CLI without a terminal, as in pipes, CI and cron: plain lines or JSON, and Ink never loaded. */
-import { Ajv } from 'ajv';
-import addFormats from 'ajv-formats';
+
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { keel, REPO } from '../support/cli.js';
-import { siteProject, type SiteProject } from '../support/siteProject.js';
+import { type SiteProject, siteProject } from '../support/siteProject.js';
 
 let project: SiteProject;
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) => keel(args, { cwd: project.directory, env });
@@ -59,7 +60,12 @@ describe('keel without a terminal', () => {
     const validate = ajv.compile(JSON.parse(readFileSync(join(REPO, 'schema/report.v1.json'), 'utf8')));
     const report: unknown = JSON.parse(result.stdout);
     expect(validate(report), ajv.errorsText(validate.errors)).toBe(true);
-    expect(report).toMatchObject({ version: 'keel.report/v1', mode: 'plan', exitCode: 2, hosts: [{ host: 'box', counts: { drifted: 3 } }] });
+    expect(report).toMatchObject({
+      version: 'keel.report/v1',
+      mode: 'plan',
+      exitCode: 2,
+      hosts: [{ host: 'box', counts: { drifted: 3 } }],
+    });
     expect(result.stderr).toMatch(/^plan: 1 host/m);
   });
 

@@ -27,7 +27,9 @@ describe('a clean run', () => {
     for (const host of ['web1', 'web2', 'web3']) expect(rowOf(frame, host)).toMatch(new RegExp(`^✓ ${host} +3 +0 +0 +0 +[\\d.]+s +done$`));
     expect(frame).not.toContain('hostFile[');
     expect(unwrapped(frame).endsWith(fleetLine(summaryOf(events)))).toBe(true);
-    expect(fleetLine(summaryOf(events))).toMatch(/^apply: 3 hosts \(3 ok\); resources: 9 unchanged, 0 changed, 0 failed in [\d.]+ s; exit 0$/);
+    expect(fleetLine(summaryOf(events))).toMatch(
+      /^apply: 3 hosts \(3 ok\); resources: 9 unchanged, 0 changed, 0 failed in [\d.]+ s; exit 0$/,
+    );
   });
 });
 
@@ -130,7 +132,10 @@ describe('Ctrl-C', () => {
   const events = recorded('interrupted');
 
   it('says that no new change starts while the one in flight finishes', () => {
-    const frame = draw(until(events, (event) => event.type === 'resource-start'), { interrupted: true });
+    const frame = draw(
+      until(events, (event) => event.type === 'resource-start'),
+      { interrupted: true },
+    );
     expect(lines(frame)[2]).toBe('interrupted: finishing changes in flight, starting no new ones (Ctrl-C again to quit now)');
     expect(rowOf(frame, 'web1')).toMatch(/changing hostFile\[\/etc\/timezone\]$/);
     expect(rowOf(frame, 'web2')).toMatch(/^· web2 .* waiting$/);
@@ -158,7 +163,8 @@ describe('a fleet of 200 hosts', () => {
       const rows = text.filter((line) => /^\S node\d{3} /.test(line));
       expect(rows.filter((row) => row.startsWith('✓'))).toEqual([]);
       expect(rows.filter((row) => SPINNER.test(row)).length).toBeLessThanOrEqual(20);
-      if (count > 200) expect(text.at(-1)).toMatch(/^ {2}… (\d+ ok, )?\d+ waiting(, \d+ more)? not shown$|^ {2}… \d+ ok(, \d+ more)? not shown$/);
+      if (count > 200)
+        expect(text.at(-1)).toMatch(/^ {2}… (\d+ ok, )?\d+ waiting(, \d+ more)? not shown$|^ {2}… \d+ ok(, \d+ more)? not shown$/);
       if (text.some((line) => line.startsWith('✗ node'))) framesWithFailure += 1;
     }
     expect(framesWithFailure).toBeGreaterThan(0);
@@ -167,7 +173,9 @@ describe('a fleet of 200 hosts', () => {
   it('counts the whole fleet in the header', () => {
     const halfway = events.slice(0, Math.floor(events.length / 2));
     const done = halfway.filter((event) => event.type === 'host-end').length;
-    expect(lines(draw(halfway, { height }))[1]).toMatch(new RegExp(`^${done}/200 hosts done · \\d+ unchanged, \\d+ changed, \\d+ failed · `));
+    expect(lines(draw(halfway, { height }))[1]).toMatch(
+      new RegExp(`^${done}/200 hosts done · \\d+ unchanged, \\d+ changed, \\d+ failed · `),
+    );
   });
 
   it('ends with the failing hosts in full, identical changes listed once for all their hosts, and one line', () => {
@@ -177,7 +185,9 @@ describe('a fleet of 200 hosts', () => {
     expect(text).toContain('  … 197 ok not shown');
     expect(text).toContain('node005, node015, node025, node035 and 16 more (20 hosts)');
     expect(text.filter((line) => line.includes('-worker_processes 2;'))).toHaveLength(1);
-    expect(unwrapped(frame)).toMatch(/ apply: 200 hosts \(197 ok, 3 failed\); resources: 577 unchanged, 20 changed, 3 failed in [\d.]+ s; exit 4$/);
+    expect(unwrapped(frame)).toMatch(
+      / apply: 200 hosts \(197 ok, 3 failed\); resources: 577 unchanged, 20 changed, 3 failed in [\d.]+ s; exit 4$/,
+    );
   });
 });
 

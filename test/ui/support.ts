@@ -1,6 +1,7 @@
 /** Drawing the live view from recorded engine events. */
-import { render } from 'ink-testing-library';
+
 import { stripVTControlCharacters } from 'node:util';
+import { render } from 'ink-testing-library';
 import { createElement } from 'react';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { LiveView } from '../../src/ui/App.js';
@@ -19,7 +20,13 @@ export function draw(events: readonly EngineEvent[], options: DrawOptions = {}):
   const model = foldEvents(events);
   model.interrupted = options.interrupted ?? false;
   const view = render(
-    createElement(LiveView, { model, now: model.startedAt + 1500, height: options.height ?? 40, colors: false, diffs: options.diffs ?? true }),
+    createElement(LiveView, {
+      model,
+      now: model.startedAt + 1500,
+      height: options.height ?? 40,
+      colors: false,
+      diffs: options.diffs ?? true,
+    }),
   );
   const frame = stripVTControlCharacters(view.lastFrame() ?? '').trimEnd();
   view.unmount();

@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { keelInTmux, SPINNER_FRAME, type KeelPane } from '../support/tmux.js';
-import { siteProject, type SiteProject } from '../support/siteProject.js';
+import { type SiteProject, siteProject } from '../support/siteProject.js';
+import { type KeelPane, keelInTmux, SPINNER_FRAME } from '../support/tmux.js';
 
 let project: SiteProject;
 let pane: KeelPane | undefined;
@@ -37,7 +37,9 @@ describe('keel apply on a terminal', () => {
     expect(lines).toContain('    +listen 8080');
     expect(lines).toContain(`  slowFile[${project.state}/release] changed: content: "2.4.0" → "2.4.1"`);
     const fleet = lines.filter((line) => line.startsWith('apply: '));
-    expect(fleet).toEqual([expect.stringMatching(/^apply: 1 host \(1 ok\); resources: 0 unchanged, 3 changed, 0 failed in [\d.]+ s; exit 0$/)]);
+    expect(fleet).toEqual([
+      expect.stringMatching(/^apply: 1 host \(1 ok\); resources: 0 unchanged, 3 changed, 0 failed in [\d.]+ s; exit 0$/),
+    ]);
     expect(final).not.toMatch(SPINNER_FRAME);
     expect(readFileSync(join(project.state, 'release'), 'utf8')).toBe('2.4.1');
   });
@@ -63,7 +65,11 @@ describe('keel apply on a terminal', () => {
     const lines = pane.screen().split('\n');
     expect(lines).toContainEqual(expect.stringMatching(/^✓ box +0 +1 +0 +0 +[\d.]+s +done, 2 skipped$/));
     expect(lines).toContain(`  slowFile[${project.state}/motd] changed: content: (content differs)`);
-    expect(lines).toContainEqual(expect.stringMatching(/^apply: 1 host \(1 ok\); resources: 0 unchanged, 1 changed, 0 failed, 2 skipped; interrupted in [\d.]+ s; exit 130$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^apply: 1 host \(1 ok\); resources: 0 unchanged, 1 changed, 0 failed, 2 skipped; interrupted in [\d.]+ s; exit 130$/,
+      ),
+    );
     expect(readFileSync(join(project.state, 'motd'), 'utf8')).toBe('welcome\n');
     expect(readFileSync(join(project.state, 'release'), 'utf8')).toBe('2.4.0');
   });

@@ -10,7 +10,11 @@ function runBatch(sections: Section[], prelude = ''): { output: ReturnType<Retur
   return { output: batch.parse(result.stdout, result.stderr), code: result.status ?? -1 };
 }
 
-const section = (name: string, text: string, extra: Partial<Section> = {}): Section => ({ name, command: new ShellCommand(text), ...extra });
+const section = (name: string, text: string, extra: Partial<Section> = {}): Section => ({
+  name,
+  command: new ShellCommand(text),
+  ...extra,
+});
 
 describe.each([true, false])('batch script (sections streamed: %s)', (streamed) => {
   it('returns the text stdout, stderr and exit code of each section exactly, and bytes that are not UTF-8 as U+FFFD', () => {
@@ -47,8 +51,11 @@ describe.each([true, false])('batch script (sections streamed: %s)', (streamed) 
     expect(code).toBe(75);
   });
 
-  it('leaves the stderr of a section that never ended, and the shell\'s own, in trailingStderr', () => {
-    const { output } = runBatch([section('done', 'echo ok', { streamed }), section('cut short', 'echo partial >&2; kill -9 $$', { streamed })]);
+  it("leaves the stderr of a section that never ended, and the shell's own, in trailingStderr", () => {
+    const { output } = runBatch([
+      section('done', 'echo ok', { streamed }),
+      section('cut short', 'echo partial >&2; kill -9 $$', { streamed }),
+    ]);
     expect(output.sections.has('cut short')).toBe(false);
     // A captured section's stderr waits in a file that nobody replays once the shell is gone.
     expect(output.trailingStderr.includes('partial')).toBe(streamed);

@@ -21,12 +21,18 @@ describe('command: reading the guards', () => {
   });
 
   it('always needs to run without creates or unless, except right after it ran', () => {
-    expect(verdict({ run: 'systemctl daemon-reload' }, 'no-guard')).toEqual({ needsToRun: true, because: 'no creates or unless guard: runs on every apply' });
+    expect(verdict({ run: 'systemctl daemon-reload' }, 'no-guard')).toEqual({
+      needsToRun: true,
+      because: 'no creates or unless guard: runs on every apply',
+    });
     expect(verdict({ run: 'systemctl daemon-reload' }, 'no-guard-ran-now')).toEqual({ needsToRun: false, because: 'ran in this apply' });
   });
 
   it('is done once creates exists', () => {
-    expect(verdict({ run: 'tar -xf /tmp/app.tgz -C /opt', creates: '/opt/app' }, 'creates-present')).toEqual({ needsToRun: false, because: '/opt/app exists' });
+    expect(verdict({ run: 'tar -xf /tmp/app.tgz -C /opt', creates: '/opt/app' }, 'creates-present')).toEqual({
+      needsToRun: false,
+      because: '/opt/app exists',
+    });
   });
 
   it('says which guards still ask for a run', () => {
@@ -34,11 +40,17 @@ describe('command: reading the guards', () => {
       needsToRun: true,
       because: '/opt/app does not exist, unless exited 2',
     });
-    expect(verdict({ run: 'x', unless: 'no-such-command --check' }, 'unless-not-found')).toEqual({ needsToRun: true, because: 'unless exited 127' });
+    expect(verdict({ run: 'x', unless: 'no-such-command --check' }, 'unless-not-found')).toEqual({
+      needsToRun: true,
+      because: 'unless exited 127',
+    });
   });
 
   it('treats a failing onlyIf as "not needed", and a passing one as no verdict', () => {
-    expect(verdict({ run: 'update-grub', onlyIf: 'test -f /boot/grub/grub.cfg' }, 'only-if-fails')).toEqual({ needsToRun: false, because: 'onlyIf exited 1' });
+    expect(verdict({ run: 'update-grub', onlyIf: 'test -f /boot/grub/grub.cfg' }, 'only-if-fails')).toEqual({
+      needsToRun: false,
+      because: 'onlyIf exited 1',
+    });
     expect(decide({}, { created: null, unless: null, onlyIf: 0, ranNow: false }).needsToRun).toBe(true);
     expect(decide({}, { created: null, unless: null, onlyIf: 0, ranNow: true }).needsToRun).toBe(false);
   });
@@ -54,7 +66,9 @@ describe('command: reading the guards', () => {
 describe('command: diff and apply', () => {
   it('shows why it will run and what', () => {
     const instance = command({ run: 'make install', creates: '/opt/app' });
-    expect(diffResource(instance, { needsToRun: true, because: '/opt/app does not exist' })).toEqual([{ field: 'run', from: '/opt/app does not exist', to: 'make install' }]);
+    expect(diffResource(instance, { needsToRun: true, because: '/opt/app does not exist' })).toEqual([
+      { field: 'run', from: '/opt/app does not exist', to: 'make install' },
+    ]);
     expect(diffResource(instance, { needsToRun: false, because: '/opt/app exists' })).toEqual([]);
   });
 
@@ -86,7 +100,10 @@ describe('command: through a real shell on this machine', () => {
     const canary = `keel-canary-${process.pid}`;
     const marker = join(directory, `done; touch ${canary} $(touch ${canary}) \`touch ${canary}\``);
     const resource = command({ run: `echo ran >> '${directory}/log'; : > '${marker}'`, creates: marker });
-    expect((await runOnce('plan', [resource], transport)).resources[0]).toMatchObject({ outcome: 'drifted', changes: [{ field: 'run', from: `${marker} does not exist` }] });
+    expect((await runOnce('plan', [resource], transport)).resources[0]).toMatchObject({
+      outcome: 'drifted',
+      changes: [{ field: 'run', from: `${marker} does not exist` }],
+    });
     expect((await runOnce('apply', [resource], transport)).resources[0]).toMatchObject({ outcome: 'changed' });
     expect((await runOnce('plan', [resource], transport)).resources[0]!.outcome).toBe('unchanged');
     expect((await runOnce('apply', [resource], transport)).resources[0]!.outcome).toBe('unchanged');

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../src/engine/events.js';
-import { DEFAULT_TIMEOUTS, run } from '../../src/engine/run.js';
 import type { ResourceInstance } from '../../src/engine/resource.js';
+import { DEFAULT_TIMEOUTS, run } from '../../src/engine/run.js';
+import { sh } from '../../src/shell/index.js';
+import { runOnce } from '../../src/testing.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import type { Transport } from '../../src/transport/types.js';
-import { runOnce } from '../../src/testing.js';
 import { valueFile } from '../support/valueFile.js';
-import { sh } from '../../src/shell/index.js';
 
 let directory: string;
 let transport: LocalTransport;
@@ -203,4 +203,3 @@ describe('the fleet', () => {
     expect(existsSync(path('a'))).toBe(false);
   });
 });
-

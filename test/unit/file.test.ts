@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ResourceParamsError, Unknowable } from '../../src/engine/resource.js';
-import { CONTENT_READ_LIMIT, file, parseFileRead, template, type FileState } from '../../src/resources/file.js';
+import { CONTENT_READ_LIMIT, type FileState, file, parseFileRead, template } from '../../src/resources/file.js';
 import { runOnce } from '../../src/testing.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { fixture } from '../support/fixtures.js';
@@ -46,7 +46,14 @@ describe('file: parsing the read output', () => {
   });
 
   it('names owners without an account by their id, and keeps setuid bits', () => {
-    expect(state('setuid-unknown-owner')).toMatchObject({ owner: '12345', uid: 12345, group: '23456', gid: 23456, mode: '4755', content: 'x' });
+    expect(state('setuid-unknown-owner')).toMatchObject({
+      owner: '12345',
+      uid: 12345,
+      group: '23456',
+      gid: 23456,
+      mode: '4755',
+      content: 'x',
+    });
   });
 
   it('checksums the exact bytes of content that is not UTF-8', () => {
@@ -68,9 +75,17 @@ describe('file: parsing the read output', () => {
   });
 
   it('is unknowable when the parent directory is missing, unless makeParents is set', () => {
-    const read = (params: Parameters<typeof file>[0]) => file(params).definition.read(file(params).params).parse({ stdout: fixture('file', 'absent-parent'), stderr: '', code: 0 });
-    expect(read({ path: '/etc/nginx/sites-enabled/site', content: SITE })).toEqual(new Unknowable('the directory /etc/nginx/sites-enabled does not exist (set makeParents to create it)'));
-    expect(read({ path: '/etc/nginx/sites-enabled/site', content: SITE, makeParents: true })).toMatchObject({ type: 'absent', parentExists: false });
+    const read = (params: Parameters<typeof file>[0]) =>
+      file(params)
+        .definition.read(file(params).params)
+        .parse({ stdout: fixture('file', 'absent-parent'), stderr: '', code: 0 });
+    expect(read({ path: '/etc/nginx/sites-enabled/site', content: SITE })).toEqual(
+      new Unknowable('the directory /etc/nginx/sites-enabled does not exist (set makeParents to create it)'),
+    );
+    expect(read({ path: '/etc/nginx/sites-enabled/site', content: SITE, makeParents: true })).toMatchObject({
+      type: 'absent',
+      parentExists: false,
+    });
     expect(read({ path: '/etc/nginx/sites-enabled/site', state: 'absent' })).toMatchObject({ type: 'absent' });
   });
 });
@@ -86,11 +101,13 @@ describe('file: diff', () => {
   it('shows a content change as a unified diff with context', () => {
     const { changes } = plan({ path: '/srv/site.conf', content: SITE.replace('80', '8080') }, state('regular'));
     expect(changes).toHaveLength(1);
-    expect(changes[0]!.patch).toMatch(/-    listen 80;\n\+    listen 8080;/);
+    expect(changes[0]!.patch).toMatch(/- {4}listen 80;\n\+ {4}listen 8080;/);
   });
 
   it('is in sync when owner and group are named by id or by name', () => {
-    expect(plan({ path: '/srv/site.conf', content: SITE, owner: 'daemon', group: '4', mode: '0640' }, state('regular')).changes).toEqual([]);
+    expect(plan({ path: '/srv/site.conf', content: SITE, owner: 'daemon', group: '4', mode: '0640' }, state('regular')).changes).toEqual(
+      [],
+    );
     expect(plan({ path: '/srv/site.conf', owner: '1', group: 'adm' }, state('regular')).changes).toEqual([]);
   });
 
@@ -132,7 +149,9 @@ describe('file: apply', () => {
   });
 
   it('changes owner and group together without rewriting the content', () => {
-    expect(plan({ path: '/srv/site.conf', owner: 'root', group: 'root' }, state('regular')).steps).toEqual(['chown -- root:root /srv/site.conf']);
+    expect(plan({ path: '/srv/site.conf', owner: 'root', group: 'root' }, state('regular')).steps).toEqual([
+      'chown -- root:root /srv/site.conf',
+    ]);
     expect(plan({ path: '/srv/site.conf', group: 'root' }, state('regular')).steps).toEqual(['chgrp -- root /srv/site.conf']);
   });
 
@@ -140,7 +159,7 @@ describe('file: apply', () => {
     const [write] = plan({ path: '/srv/site.conf', content: 'new\n' }, state('regular')).steps;
     expect(write).toContain('mktemp /srv/.keel.XXXXXX');
     expect(write).toContain('chmod 0640 "$__keel_tmp" && chown -- 1:4 "$__keel_tmp"');
-    expect(write).toContain("mv -f -- \"$__keel_tmp\" /srv/site.conf");
+    expect(write).toContain('mv -f -- "$__keel_tmp" /srv/site.conf');
   });
 
   it('creates missing parents only with makeParents', () => {

@@ -3,11 +3,11 @@ import { ResourceParamsError, Unknowable } from '../../src/engine/resource.js';
 import {
   deviceUnit,
   diffIfaceAlias,
+  type IfaceAliasState,
   ifaceAlias,
   parseIfaceAliasRead,
   parseIpAddrJson,
   unitContent,
-  type IfaceAliasState,
 } from '../../src/resources/ifaceAlias.js';
 import { fixture } from '../support/fixtures.js';
 
@@ -85,7 +85,10 @@ describe('ifaceAlias: diff and apply', () => {
     const disabled = stateOf(vipOnLo, readOutput(fixture('ip-addr', 'realserver-lo'), { unit: unitContent(vipOnLo) }));
     expect(diffIfaceAlias(vipOnLo, disabled)).toEqual([{ field: 'persisted', from: 'disabled', to: 'yes' }]);
     expect(applySteps(vipOnLo, disabled)).toEqual(['systemctl enable --quiet keel-addr-lo-192.168.9.100.service']);
-    const outdated = stateOf(vipOnLo, readOutput(fixture('ip-addr', 'realserver-lo'), { enabled: true, unit: unitContent({ ...vipOnLo, label: 'lo:9' }) }));
+    const outdated = stateOf(
+      vipOnLo,
+      readOutput(fixture('ip-addr', 'realserver-lo'), { enabled: true, unit: unitContent({ ...vipOnLo, label: 'lo:9' }) }),
+    );
     expect(diffIfaceAlias(vipOnLo, outdated)).toEqual([{ field: 'persisted', from: 'outdated', to: 'yes' }]);
   });
 
@@ -100,7 +103,10 @@ describe('ifaceAlias: diff and apply', () => {
     const params = { ...vipOnEth0, prefix: 32, persist: false };
     const state = stateOf(params, readOutput(fixture('ip-addr', 'director-eth0')));
     expect(diffIfaceAlias(params, state)).toEqual([{ field: 'prefix', from: 24, to: 32 }]);
-    expect(applySteps(params, state)).toEqual(['ip addr add 192.168.9.100/32 dev eth0 label eth0:0', 'ip addr del 192.168.9.100/24 dev eth0']);
+    expect(applySteps(params, state)).toEqual([
+      'ip addr add 192.168.9.100/32 dev eth0 label eth0:0',
+      'ip addr del 192.168.9.100/24 dev eth0',
+    ]);
   });
 
   it('removes the same address held under a second prefix, and nothing else on the device', () => {
@@ -138,8 +144,12 @@ describe('ifaceAlias: diff and apply', () => {
   it('refuses to delete a primary VIP whose secondaries the kernel would delete with it', () => {
     const absent = { ...vipOnEth0, state: 'absent' as const, persist: false };
     const captured = fixture('ip-addr', 'vip-primary-eth0');
-    expect(() => diffIfaceAlias(absent, stateOf(absent, readOutput(captured, { promote: '0' })))).toThrow(/would make the kernel delete 192\.168\.9\.10\/24/);
-    expect(diffIfaceAlias(absent, stateOf(absent, readOutput(captured, { promote: '1' })))).toEqual([{ field: 'address', from: 'present', to: 'absent' }]);
+    expect(() => diffIfaceAlias(absent, stateOf(absent, readOutput(captured, { promote: '0' })))).toThrow(
+      /would make the kernel delete 192\.168\.9\.10\/24/,
+    );
+    expect(diffIfaceAlias(absent, stateOf(absent, readOutput(captured, { promote: '1' })))).toEqual([
+      { field: 'address', from: 'present', to: 'absent' },
+    ]);
   });
 });
 
@@ -169,7 +179,9 @@ describe('ifaceAlias: parameters and the boot unit', () => {
 
   it('orders the unit after a real device and before network-online.target; lo needs no device', () => {
     const eth0 = unitContent(vipOnEth0);
-    expect(eth0).toContain('BindsTo=sys-subsystem-net-devices-eth0.device\nAfter=sys-subsystem-net-devices-eth0.device\nBefore=network-online.target');
+    expect(eth0).toContain(
+      'BindsTo=sys-subsystem-net-devices-eth0.device\nAfter=sys-subsystem-net-devices-eth0.device\nBefore=network-online.target',
+    );
     expect(eth0).toContain('ExecStart=/sbin/ip addr replace 192.168.9.100/24 dev eth0 label eth0:0');
     expect(eth0).toContain('Type=oneshot\nRemainAfterExit=yes');
     expect(eth0).toContain('[Install]\nWantedBy=multi-user.target');

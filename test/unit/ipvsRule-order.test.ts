@@ -5,7 +5,7 @@
  * before and will have one after. (The same steps against the kernel's IPVS need the VM lab.)
  */
 import { describe, expect, it } from 'vitest';
-import { diffIpvsRule, ipvsRule, ipvsRuleSteps, parseIpvsadmRules, type IpvsService } from '../../src/resources/ipvsRule.js';
+import { diffIpvsRule, type IpvsService, ipvsRule, ipvsRuleSteps, parseIpvsadmRules } from '../../src/resources/ipvsRule.js';
 
 type Params = Parameters<typeof ipvsRule>[0];
 type Table = Map<string, Map<string, number>>;
@@ -56,7 +56,11 @@ interface Case {
 
 function stepsFor(scenario: Case): { steps: string[]; before: Table } {
   const currentService = `-A -t ${VIP}:80 -s rr\n${scenario.current.map((rs) => `-a -t ${VIP}:80 -r ${rs.address}:80 -g -w ${rs.weight}`).join('\n')}\n`;
-  const current = { table: parseIpvsadmRules(currentService), recorded: `-t ${VIP}:80`, persistence: { flavour: 'other' as const, rules: null, defaults: null, bootEnabled: false } };
+  const current = {
+    table: parseIpvsadmRules(currentService),
+    recorded: `-t ${VIP}:80`,
+    persistence: { flavour: 'other' as const, rules: null, defaults: null, bootEnabled: false },
+  };
   const params: Params = {
     name: 'web',
     address: VIP,
@@ -90,7 +94,12 @@ describe('ipvsRule: no step leaves the service without a healthy real server', (
     const next = random(20240611);
     const outages: string[] = [];
     for (let index = 0; index < 600; index += 1) {
-      const scenario: Case = { current: someServers(next), desired: someServers(next), port: next() < 0.2 ? 8080 : 80, ...(next() < 0.3 ? { drainSeconds: 5 } : {}) };
+      const scenario: Case = {
+        current: someServers(next),
+        desired: someServers(next),
+        port: next() < 0.2 ? 8080 : 80,
+        ...(next() < 0.3 ? { drainSeconds: 5 } : {}),
+      };
       const outage = firstOutage(scenario);
       if (outage) outages.push(`${JSON.stringify(scenario)}: after "${outage}"`);
     }
@@ -98,9 +107,21 @@ describe('ipvsRule: no step leaves the service without a healthy real server', (
   });
 
   it('adds a replacement before it lowers a server to weight 0 or removes the last one', () => {
-    const { steps } = stepsFor({ current: [{ address: POOL[0]!, weight: 1 }], desired: [{ address: POOL[0]!, weight: 0 }, { address: POOL[1]!, weight: 1 }], port: 80 });
+    const { steps } = stepsFor({
+      current: [{ address: POOL[0]!, weight: 1 }],
+      desired: [
+        { address: POOL[0]!, weight: 0 },
+        { address: POOL[1]!, weight: 1 },
+      ],
+      port: 80,
+    });
     expect(steps).toEqual([`ipvsadm -a -t ${VIP}:80 -r ${POOL[1]}:80 -g -w 1`, `ipvsadm -e -t ${VIP}:80 -r ${POOL[0]}:80 -g -w 0`]);
-    const swap = stepsFor({ current: [{ address: POOL[0]!, weight: 1 }], desired: [{ address: POOL[1]!, weight: 1 }], port: 80, drainSeconds: 5 });
+    const swap = stepsFor({
+      current: [{ address: POOL[0]!, weight: 1 }],
+      desired: [{ address: POOL[1]!, weight: 1 }],
+      port: 80,
+      drainSeconds: 5,
+    });
     expect(swap.steps[0]).toBe(`ipvsadm -a -t ${VIP}:80 -r ${POOL[1]}:80 -g -w 1`);
     expect(swap.steps.at(-1)).toBe(`ipvsadm -d -t ${VIP}:80 -r ${POOL[0]}:80`);
   });

@@ -7,13 +7,13 @@ import { ResourceParamsError, Unknowable } from '../../src/engine/resource.js';
 import {
   autoValue,
   diffIpvsRule,
+  type IpvsRuleState,
   ipvsRule,
   ipvsRuleSteps,
   parseIpvsadmRules,
   parseIpvsRuleRead,
   withAutoTrue,
   withServiceRules,
-  type IpvsRuleState,
 } from '../../src/resources/ipvsRule.js';
 import { fixture } from '../support/fixtures.js';
 
@@ -160,7 +160,10 @@ describe('ipvsRule: the planner', () => {
   it('never touches services it does not manage', () => {
     expect(planFor(lab, readOutput(table('other-owners')))).toEqual({ changes: [], steps: [] });
     const changed = planFor({ ...lab, realServers: [{ address: '192.168.9.12', weight: 2 }] }, readOutput(table('other-owners')));
-    expect(changed.steps).toEqual(['ipvsadm -e -t 192.168.9.100:80 -r 192.168.9.12:80 -g -w 2', 'ipvsadm -d -t 192.168.9.100:80 -r 192.168.9.11:80']);
+    expect(changed.steps).toEqual([
+      'ipvsadm -e -t 192.168.9.100:80 -r 192.168.9.12:80 -g -w 2',
+      'ipvsadm -d -t 192.168.9.100:80 -r 192.168.9.11:80',
+    ]);
     expect(changed.steps.join('\n')).not.toMatch(/192\.168\.9\.200|fd00|-f 7|-f 8|-C/);
   });
 
@@ -184,28 +187,58 @@ describe('ipvsRule: the planner', () => {
   });
 
   it('replaces a real server by adding the new one before deleting the old', () => {
-    const plan = planFor({ ...lab, realServers: [{ address: '192.168.9.11' }, { address: '192.168.9.14' }] }, readOutput(table('lab-converged')));
-    expect(plan.steps).toEqual(['ipvsadm -a -t 192.168.9.100:80 -r 192.168.9.14:80 -g -w 1', 'ipvsadm -d -t 192.168.9.100:80 -r 192.168.9.12:80']);
+    const plan = planFor(
+      { ...lab, realServers: [{ address: '192.168.9.11' }, { address: '192.168.9.14' }] },
+      readOutput(table('lab-converged')),
+    );
+    expect(plan.steps).toEqual([
+      'ipvsadm -a -t 192.168.9.100:80 -r 192.168.9.14:80 -g -w 1',
+      'ipvsadm -d -t 192.168.9.100:80 -r 192.168.9.12:80',
+    ]);
   });
 
   it('drains gracefully when asked: weight 0, a bounded wait on ActiveConn, then the deletion', () => {
     const plan = planFor({ ...lab, drainSeconds: 30 }, readOutput(table('foreign-real-server')));
     expect(plan.steps[0]).toBe('ipvsadm -e -t 192.168.9.100:80 -r 192.168.9.13:80 -g -w 0');
-    expect(plan.steps[1]).toMatch(/^i=0; while \[ \$i -lt 30 \]; do active=\$\(ipvsadm -Ln -t 192\.168\.9\.100:80 \| awk -v names=192\.168\.9\.13:80 /);
+    expect(plan.steps[1]).toMatch(
+      /^i=0; while \[ \$i -lt 30 \]; do active=\$\(ipvsadm -Ln -t 192\.168\.9\.100:80 \| awk -v names=192\.168\.9\.13:80 /,
+    );
     expect(plan.steps[2]).toBe('ipvsadm -d -t 192.168.9.100:80 -r 192.168.9.13:80');
   });
 
   it('manages fwmark and IPv6 services with ipvsadm’s own spelling', () => {
-    const fwmark = planFor({ name: 'marked', protocol: 'fwmark', fwmark: 7, scheduler: 'sh', realServers: [{ address: '192.168.9.31' }, { address: '192.168.9.32' }], persist: false }, readOutput(table('other-owners'), { recorded: '-f 7' }));
+    const fwmark = planFor(
+      {
+        name: 'marked',
+        protocol: 'fwmark',
+        fwmark: 7,
+        scheduler: 'sh',
+        realServers: [{ address: '192.168.9.31' }, { address: '192.168.9.32' }],
+        persist: false,
+      },
+      readOutput(table('other-owners'), { recorded: '-f 7' }),
+    );
     expect(fwmark.steps).toEqual(['ipvsadm -a -f 7 -r 192.168.9.32 -g -w 1']);
-    const ipv6 = planFor({ name: 'dns6', protocol: 'udp', address: 'FD00:9:0::100', port: 53, scheduler: 'rr', realServers: [{ address: 'fd00:9::21', forwarding: 'masq' }], persist: false }, readOutput(table('other-owners'), { recorded: '-u [fd00:9::100]:53' }));
+    const ipv6 = planFor(
+      {
+        name: 'dns6',
+        protocol: 'udp',
+        address: 'FD00:9:0::100',
+        port: 53,
+        scheduler: 'rr',
+        realServers: [{ address: 'fd00:9::21', forwarding: 'masq' }],
+        persist: false,
+      },
+      readOutput(table('other-owners'), { recorded: '-u [fd00:9::100]:53' }),
+    );
     expect(ipv6).toEqual({ changes: [], steps: [] });
   });
 });
 
 describe('ipvsRule: persistence', () => {
   const othersRules = '# ipvsadm.rules\n-A -t 192.168.9.200:443 -s wrr -p 600\n-a -t 192.168.9.200:443 -r 10.0.0.21:8443 -m -w 5\n';
-  const debianDefaults = '# ipvsadm\n\n# if you want to start ipvsadm on boot set this to true\nAUTO="false"\n\n# daemon method (none|master|backup)\nDAEMON="none"\n';
+  const debianDefaults =
+    '# ipvsadm\n\n# if you want to start ipvsadm on boot set this to true\nAUTO="false"\n\n# daemon method (none|master|backup)\nDAEMON="none"\n';
 
   it('on Debian writes its lines to /etc/ipvsadm.rules keeping other services, sets AUTO="true" and enables the boot service', () => {
     const plan = planFor({ ...lab, persist: true }, readOutput(table('lab-converged'), { rules: othersRules, defaults: debianDefaults }));
@@ -213,7 +246,9 @@ describe('ipvsRule: persistence', () => {
     expect(plan.steps[0]).toContain('/etc/ipvsadm.rules');
     expect(plan.steps[1]).toContain('/etc/default/ipvsadm');
     expect(plan.steps[2]).toBe('update-rc.d ipvsadm defaults >/dev/null && update-rc.d ipvsadm enable');
-    expect(withServiceRules(othersRules, ['-t 192.168.9.100:80'], ['-A -t 192.168.9.100:80 -s rr'])).toBe(`${othersRules}-A -t 192.168.9.100:80 -s rr\n`);
+    expect(withServiceRules(othersRules, ['-t 192.168.9.100:80'], ['-A -t 192.168.9.100:80 -s rr'])).toBe(
+      `${othersRules}-A -t 192.168.9.100:80 -s rr\n`,
+    );
     expect(withAutoTrue(debianDefaults)).toBe(debianDefaults.replace('AUTO="false"', 'AUTO="true"'));
   });
 
@@ -227,7 +262,10 @@ describe('ipvsRule: persistence', () => {
     const rules = `-A -t 192.168.9.100:80 -s rr\n-a -t 192.168.9.100:80 -r 192.168.9.11:80 -g -w 1\n${othersRules}`;
     const rewritten = withServiceRules(rules, ['-t 192.168.9.100:8080', '-t 192.168.9.100:80'], ['-A -t 192.168.9.100:8080 -s rr']);
     expect(rewritten).toBe(`-A -t 192.168.9.100:8080 -s rr\n${othersRules}`);
-    const plan = planFor({ ...lab, port: 8080, persist: true }, readOutput(table('lab-converged'), { rules, defaults: 'AUTO=true\n', boot: true }));
+    const plan = planFor(
+      { ...lab, port: 8080, persist: true },
+      readOutput(table('lab-converged'), { rules, defaults: 'AUTO=true\n', boot: true }),
+    );
     expect(plan.changes.at(-1)).toBe('persisted: "outdated" → "yes"');
   });
 
@@ -239,7 +277,9 @@ describe('ipvsRule: persistence', () => {
   });
 
   it('cannot persist on a host of unknown kind, and says how to go on', () => {
-    expect(() => planFor({ ...lab, persist: true }, readOutput(table('lab-converged'), { flavour: 'other' }))).toThrow(/set persist: false/);
+    expect(() => planFor({ ...lab, persist: true }, readOutput(table('lab-converged'), { flavour: 'other' }))).toThrow(
+      /set persist: false/,
+    );
   });
 
   it('reads AUTO the way the init script’s shell would', () => {
@@ -268,7 +308,9 @@ describe('ipvsRule: parameters', () => {
     expect(problems({ ...lab, port: undefined })).toMatch(/port is required for a tcp service/);
     expect(problems({ name: 'm', protocol: 'fwmark', realServers: [] })).toMatch(/fwmark is required/);
     expect(problems({ ...lab, realServers: [{ address: 'fd00::11' }] })).toMatch(/realServers\[0\]\.address must be IPv4/);
-    expect(problems({ ...lab, realServers: [{ address: '192.168.9.11' }, { address: '192.168.9.11', port: 80 }] })).toMatch(/realServers\[1\] appears twice/);
+    expect(problems({ ...lab, realServers: [{ address: '192.168.9.11' }, { address: '192.168.9.11', port: 80 }] })).toMatch(
+      /realServers\[1\] appears twice/,
+    );
     expect(problems({ ...lab, scheduler: 'rr; ipvsadm -C' })).toMatch(/scheduler must be one of: "rr", "wrr"/);
     expect(problems({ ...lab, name: '../../etc/passwd' })).toMatch(/name must be a name of letters/);
   });

@@ -27,7 +27,12 @@ describe('kernelModule', () => {
   });
 
   it('does not ask for persistence with persist: false', () => {
-    expect(diffResource(kernelModule({ name: 'bridge', persist: false }), parseKernelModuleRead(fixture('kernelModule', 'bridge-loaded'), 'bridge'))).toEqual([]);
+    expect(
+      diffResource(
+        kernelModule({ name: 'bridge', persist: false }),
+        parseKernelModuleRead(fixture('kernelModule', 'bridge-loaded'), 'bridge'),
+      ),
+    ).toEqual([]);
   });
 
   it('rejects names that are not module names', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ResourceParamsError } from '../../src/engine/resource.js';
-import { parseAptPolicy, parsePackageRead, pkg, type PackageState } from '../../src/resources/package.js';
+import { type PackageState, parseAptPolicy, parsePackageRead, pkg } from '../../src/resources/package.js';
 import { fixture } from '../support/fixtures.js';
 import { planChange } from '../support/planChange.js';
 
@@ -26,7 +26,11 @@ describe('package: parsing dpkg-query, apt-cache policy and rpm output', () => {
     expect(aptState()).toEqual({
       manager: 'apt',
       packages: {
-        curl: { installed: '7.88.1-10+deb12u14', candidate: '7.88.1-10+deb12u15', available: ['7.88.1-10+deb12u15', '7.88.1-10+deb12u14', '7.88.1-10+deb12u5'] },
+        curl: {
+          installed: '7.88.1-10+deb12u14',
+          candidate: '7.88.1-10+deb12u15',
+          available: ['7.88.1-10+deb12u15', '7.88.1-10+deb12u14', '7.88.1-10+deb12u5'],
+        },
         nginx: { installed: null, candidate: '1.22.1-9+deb12u11', available: ['1.22.1-9+deb12u11', '1.22.1-9+deb12u9'] },
         nosuchpkg: { installed: null, candidate: null, available: [] },
         'mail-transport-agent': { installed: null, candidate: null, available: [] },
@@ -53,7 +57,9 @@ describe('package: parsing dpkg-query, apt-cache policy and rpm output', () => {
   it('refuses a host without a package manager it knows, and output it does not understand', () => {
     expect(() => parsePackageRead('manager none\n', ['nginx'])).toThrow(/neither apt .* nor dnf/);
     expect(() => parsePackageRead('sh: 1: dpkg-query: Permission denied\n', ['nginx'])).toThrow(/unexpected output/);
-    expect(() => parseAptPolicy('W: Unable to read /etc/apt/sources.list.d/ - DirectoryExists\n')).toThrow(/unexpected apt-cache policy line/);
+    expect(() => parseAptPolicy('W: Unable to read /etc/apt/sources.list.d/ - DirectoryExists\n')).toThrow(
+      /unexpected apt-cache policy line/,
+    );
   });
 });
 
@@ -63,16 +69,22 @@ describe('package: diff', () => {
   });
 
   it('upgrades to the candidate with state latest', () => {
-    expect(plan({ name: 'curl', state: 'latest' }, aptState()).changes).toEqual([{ field: 'curl', from: '7.88.1-10+deb12u14', to: '7.88.1-10+deb12u15' }]);
+    expect(plan({ name: 'curl', state: 'latest' }, aptState()).changes).toEqual([
+      { field: 'curl', from: '7.88.1-10+deb12u14', to: '7.88.1-10+deb12u15' },
+    ]);
   });
 
   it('pins an exact version, up or down', () => {
-    expect(plan({ name: 'curl', version: '7.88.1-10+deb12u5' }, aptState()).changes).toEqual([{ field: 'curl', from: '7.88.1-10+deb12u14', to: '7.88.1-10+deb12u5' }]);
+    expect(plan({ name: 'curl', version: '7.88.1-10+deb12u5' }, aptState()).changes).toEqual([
+      { field: 'curl', from: '7.88.1-10+deb12u14', to: '7.88.1-10+deb12u5' },
+    ]);
     expect(plan({ name: 'curl', version: '7.88.1-10+deb12u14' }, aptState()).changes).toEqual([]);
   });
 
   it('removes only what is installed', () => {
-    expect(plan({ name: ['curl', 'nginx'], state: 'absent' }, aptState()).changes).toEqual([{ field: 'curl', from: '7.88.1-10+deb12u14', to: null }]);
+    expect(plan({ name: ['curl', 'nginx'], state: 'absent' }, aptState()).changes).toEqual([
+      { field: 'curl', from: '7.88.1-10+deb12u14', to: null },
+    ]);
   });
 
   it('refuses a version with several names or with state absent, and latest without apt', () => {
@@ -111,7 +123,9 @@ describe('package: apply', () => {
 
   it('refreshes the package lists only when they do not know a package or the pinned version', () => {
     expect(plan({ name: 'nginx' }, aptState()).steps).toEqual([`${APT_INSTALL} -- nginx${ON_FAILURE}`]);
-    expect(plan({ name: 'nginx', version: '1.22.1-9+deb12u9' }, aptState()).steps).toEqual([`${APT_INSTALL} --allow-downgrades -- nginx=1.22.1-9+deb12u9${ON_FAILURE}`]);
+    expect(plan({ name: 'nginx', version: '1.22.1-9+deb12u9' }, aptState()).steps).toEqual([
+      `${APT_INSTALL} --allow-downgrades -- nginx=1.22.1-9+deb12u9${ON_FAILURE}`,
+    ]);
     expect(plan({ name: 'nginx', version: '1.22.1-9+deb12u12' }, aptState()).steps[0]).toBe('apt-get update -q -o DPkg::Lock::Timeout=60');
   });
 
@@ -129,7 +143,15 @@ describe('package: apply', () => {
   });
 
   it('rejects hostile names and versions in the schema', () => {
-    for (const name of ['nginx; touch /tmp/canary', '$(touch /tmp/canary)', '`id`', "nginx'", 'nginx\ncurl', '-o=APT::Get::Trivial-Only', 'Nginx']) {
+    for (const name of [
+      'nginx; touch /tmp/canary',
+      '$(touch /tmp/canary)',
+      '`id`',
+      "nginx'",
+      'nginx\ncurl',
+      '-o=APT::Get::Trivial-Only',
+      'Nginx',
+    ]) {
       expect(() => pkg({ name })).toThrow(ResourceParamsError);
       expect(() => pkg({ name: ['curl', name] })).toThrow(ResourceParamsError);
     }

@@ -2,8 +2,10 @@
  * Every parameter that reaches a remote command is held to a strict pattern. A table per resource parameter:
  * values that must pass, and values that must be refused before any command is built.
  */
+
+import type { TSchema } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
-import { ResourceParamsError, type ResourceFactory } from '../../src/engine/resource.js';
+import { type ResourceFactory, ResourceParamsError } from '../../src/engine/resource.js';
 import { command } from '../../src/resources/command.js';
 import { file } from '../../src/resources/file.js';
 import { ifaceAlias } from '../../src/resources/ifaceAlias.js';
@@ -12,7 +14,6 @@ import { kernelModule } from '../../src/resources/kernelModule.js';
 import { pkg } from '../../src/resources/package.js';
 import { service } from '../../src/resources/service.js';
 import { sysctl } from '../../src/resources/sysctl.js';
-import type { TSchema } from '@sinclair/typebox';
 
 interface Row {
   factory: ResourceFactory<TSchema, unknown>;
@@ -34,7 +35,16 @@ const table: Record<string, Row> = {
     base: { value: 1 },
     set: (key) => ({ key }),
     good: ['net.ipv4.ip_forward', 'net.ipv4.conf.eth0.arp_ignore', 'net.ipv4.conf.eth0/100.rp_filter', 'net.ipv4.vs.expire_nodest_conn'],
-    bad: [...HOSTILE, 'ip_forward', 'net..ipv4', 'net.ipv4.conf.eth0 .x', '/proc/sys/net', 'net.ipv4.conf.../x', 'Net.ipv4.x', 'net.ipv4.conf.$(x).y'],
+    bad: [
+      ...HOSTILE,
+      'ip_forward',
+      'net..ipv4',
+      'net.ipv4.conf.eth0 .x',
+      '/proc/sys/net',
+      'net.ipv4.conf.../x',
+      'Net.ipv4.x',
+      'net.ipv4.conf.$(x).y',
+    ],
   },
   'sysctl.value': {
     factory: sysctl as never,
@@ -55,7 +65,18 @@ const table: Record<string, Row> = {
     base: {},
     set: (path) => ({ path }),
     good: ['/etc/motd', '/srv/www/index.html', '/opt/a b/c', '/tmp/$(x)', '/tmp/..x', '/tmp/x..'],
-    bad: [...HOSTILE, 'etc/motd', '/etc/../shadow', '/..', '/../etc/shadow', '/a/./../b', '/tmp/a\rb', '/tmp/\x1b[31m', '/tmp/\x7f', `/${'a'.repeat(4096)}`],
+    bad: [
+      ...HOSTILE,
+      'etc/motd',
+      '/etc/../shadow',
+      '/..',
+      '/../etc/shadow',
+      '/a/./../b',
+      '/tmp/a\rb',
+      '/tmp/\x1b[31m',
+      '/tmp/\x7f',
+      `/${'a'.repeat(4096)}`,
+    ],
   },
   'file.owner': {
     factory: file as never,
@@ -198,7 +219,9 @@ function verdict(row: Row, value: unknown): 'accepted' | string {
 describe('strict parameter patterns', () => {
   for (const [parameter, row] of Object.entries(table)) {
     it(`${parameter}: accepts ${row.good.length} good values and refuses ${row.bad.length} bad ones`, () => {
-      expect(row.good.filter((value) => verdict(row, value) !== 'accepted').map((value) => `${JSON.stringify(value)}: ${verdict(row, value)}`)).toEqual([]);
+      expect(
+        row.good.filter((value) => verdict(row, value) !== 'accepted').map((value) => `${JSON.stringify(value)}: ${verdict(row, value)}`),
+      ).toEqual([]);
       expect(row.bad.filter((value) => verdict(row, value) === 'accepted').map((value) => JSON.stringify(value))).toEqual([]);
     });
   }

@@ -6,7 +6,15 @@ import { emptyCounts, type HostSummary, type RunSummary } from '../../src/engine
 import { prometheusText, writePrometheusFile } from '../../src/report/prometheus.js';
 
 function host(name: string, outcome: HostSummary['outcome'], drifted: number): HostSummary {
-  return { host: name, outcome, counts: { ...emptyCounts(), drifted, unchanged: 3 }, resources: [], handlers: [], execs: { total: 1, read: 1 }, durationMs: 1500 };
+  return {
+    host: name,
+    outcome,
+    counts: { ...emptyCounts(), drifted, unchanged: 3 },
+    resources: [],
+    handlers: [],
+    execs: { total: 1, read: 1 },
+    durationMs: 1500,
+  };
 }
 
 const summary: RunSummary = {
@@ -46,7 +54,12 @@ describe('the Prometheus textfile', () => {
 
   it('declares every metric once with HELP and TYPE', () => {
     const text = prometheusText(summary);
-    for (const name of ['keel_drifted_resources', 'keel_host_reachable', 'keel_last_check_timestamp_seconds', 'keel_check_duration_seconds']) {
+    for (const name of [
+      'keel_drifted_resources',
+      'keel_host_reachable',
+      'keel_last_check_timestamp_seconds',
+      'keel_check_duration_seconds',
+    ]) {
       expect(text.match(new RegExp(`^# TYPE ${name} gauge$`, 'gm'))).toHaveLength(1);
     }
   });

@@ -2,13 +2,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RecipeVarsError } from '../../src/engine/recipe.js';
-import { DEFAULT_TIMEOUTS, run } from '../../src/engine/run.js';
-import { inventoryFromText, loadInventory, type Inventory, type InventoryHost } from '../../src/inventory/load.js';
-import { hostTargets, planHosts } from '../../src/planner/targets.js';
-import { ConnectionError, type Transport } from '../../src/transport/types.js';
 import director from '../../recipes/director.js';
 import realserver from '../../recipes/realserver.js';
+import { RecipeVarsError } from '../../src/engine/recipe.js';
+import { DEFAULT_TIMEOUTS, run } from '../../src/engine/run.js';
+import { type Inventory, type InventoryHost, inventoryFromText, loadInventory } from '../../src/inventory/load.js';
+import { hostTargets, planHosts } from '../../src/planner/targets.js';
+import { ConnectionError, type Transport } from '../../src/transport/types.js';
 
 const LAB = 'inventory/lab.yaml';
 
@@ -43,7 +43,14 @@ describe('the LVS-DR recipes on the lab inventory', () => {
 
   it('fill the defaults: the VIP /24 as eth0:0 on the director, /32 as lo:8 on the real servers, a page naming the host', () => {
     const params = (host: string, id: string): unknown => byHost.get(host)!.resources.find((r) => r.id === id)!.params;
-    expect(params('director', 'ifaceAlias[192.168.9.100@eth0]')).toEqual({ device: 'eth0', address: '192.168.9.100', prefix: 24, label: 'eth0:0', state: 'present', persist: true });
+    expect(params('director', 'ifaceAlias[192.168.9.100@eth0]')).toEqual({
+      device: 'eth0',
+      address: '192.168.9.100',
+      prefix: 24,
+      label: 'eth0:0',
+      state: 'present',
+      persist: true,
+    });
     expect(params('rs2', 'ifaceAlias[192.168.9.100@lo]')).toMatchObject({ device: 'lo', prefix: 32, label: 'lo:8' });
     expect(params('rs2', 'file[/var/www/html/index.html]')).toMatchObject({ content: 'from rs2\n' });
   });
@@ -73,7 +80,14 @@ describe('the LVS-DR recipes on the lab inventory', () => {
     };
     // The way the CLI goes from inventory to hosts: plan, then run with the connect function.
     const plan = async (on: Inventory): Promise<unknown> =>
-      run({ mode: 'plan', recipes: [], hosts: hostTargets(planHosts(on, [director, realserver]), connect), forks: 1, timeouts: DEFAULT_TIMEOUTS, emit: () => undefined });
+      run({
+        mode: 'plan',
+        recipes: [],
+        hosts: hostTargets(planHosts(on, [director, realserver]), connect),
+        forks: 1,
+        timeouts: DEFAULT_TIMEOUTS,
+        emit: () => undefined,
+      });
     await plan(loadInventory(LAB));
     expect(contacted).toEqual(['director', 'rs1', 'rs2']);
     contacted.length = 0;
@@ -87,7 +101,10 @@ describe('the LVS-DR recipes on the lab inventory', () => {
   it('take overrides from the inventory: port, scheduler, labels and page', () => {
     const inventory = inventoryFromText(
       'override.yaml',
-      readFileSync(LAB, 'utf8').replace('lanInterface: eth0', 'lanInterface: ens3\n  port: 8080\n  scheduler: wlc\n  vipLabel: ens3:vip\n  loopbackLabel: lo:vip\n  page: hello'),
+      readFileSync(LAB, 'utf8').replace(
+        'lanInterface: eth0',
+        'lanInterface: ens3\n  port: 8080\n  scheduler: wlc\n  vipLabel: ens3:vip\n  loopbackLabel: lo:vip\n  page: hello',
+      ),
     );
     const [lvs, rs1] = planHosts(inventory, [director, realserver]);
     expect(lvs!.resources[0]!.params).toMatchObject({ device: 'ens3', label: 'ens3:vip' });

@@ -1,10 +1,11 @@
 /** The JSON report: its published schema, and reports of real runs checked against it with ajv. */
+
+import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import { readFileSync } from 'node:fs';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { RunSummary } from '../../src/engine/events.js';
-import { ReportSchema, toReport, type Report } from '../../src/report/json.js';
+import { type Report, ReportSchema, toReport } from '../../src/report/json.js';
 import { RECORDINGS, recorded, summaryOf } from '../support/events.js';
 
 const published = JSON.parse(readFileSync(new URL('../../schema/report.v1.json', import.meta.url), 'utf8')) as object;

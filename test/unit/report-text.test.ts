@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { colorEnabled } from '../../src/report/color.js';
 import { fleetLine } from '../../src/report/format.js';
 import { textReporter } from '../../src/report/text.js';
-import { recorded, summaryOf, type Recording } from '../support/events.js';
+import { type Recording, recorded, summaryOf } from '../support/events.js';
 
 function print(name: Recording, options: { color?: boolean; diffs?: boolean } = {}): string[] {
   const lines: string[] = [];
@@ -31,7 +31,9 @@ describe('the plain-text view', () => {
   it('prints failures with command, exit code and stderr, and unreachable hosts with the reason', () => {
     const lines = print('failure');
     expect(lines).toContainEqual(
-      expect.stringMatching(/^web2: hostFile\[\/srv\/www\/index\.html\] failed: command exited 1; command: mkdir -p .* …; stderr: mkdir: cannot create directory .*: File exists$/),
+      expect.stringMatching(
+        /^web2: hostFile\[\/srv\/www\/index\.html\] failed: command exited 1; command: mkdir -p .* …; stderr: mkdir: cannot create directory .*: File exists$/,
+      ),
     );
     expect(lines).toContainEqual(expect.stringMatching(/^db1: unreachable: connecting to 127\.0\.0\.1:\d+: connect ECONNREFUSED/));
     expect(lines.at(-1)).toMatch(/exit 12$/);

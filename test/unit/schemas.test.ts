@@ -2,14 +2,15 @@
  * keel compiles schemas without checking them against the JSON Schema meta-schema (it would cost every start-up),
  * so its own are checked here: the inventory's, the report's, every built-in resource's and recipe's vars.
  */
-import { Ajv } from 'ajv';
+
 import type { TSchema } from '@sinclair/typebox';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
+import director from '../../recipes/director.js';
+import realserver from '../../recipes/realserver.js';
 import * as keel from '../../src/index.js';
 import { InventorySchema } from '../../src/inventory/schema.js';
 import { ReportSchema } from '../../src/report/json.js';
-import director from '../../recipes/director.js';
-import realserver from '../../recipes/realserver.js';
 
 const metaSchemaChecker = new Ajv({ strict: false });
 metaSchemaChecker.addKeyword({ keyword: 'keelSecret', schemaType: 'boolean' });
@@ -20,7 +21,16 @@ const resources = (Object.values(keel) as unknown[]).filter(
 
 describe('built-in schemas', () => {
   it('covers every built-in resource', () => {
-    expect(resources.map((resource) => resource.type).sort()).toEqual(['command', 'file', 'ifaceAlias', 'ipvsRule', 'kernelModule', 'package', 'service', 'sysctl']);
+    expect(resources.map((resource) => resource.type).sort()).toEqual([
+      'command',
+      'file',
+      'ifaceAlias',
+      'ipvsRule',
+      'kernelModule',
+      'package',
+      'service',
+      'sysctl',
+    ]);
   });
 
   it.each([

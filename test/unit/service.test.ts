@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ResourceParamsError, Unknowable } from '../../src/engine/resource.js';
-import { parseServiceRead, service, type ServiceState } from '../../src/resources/service.js';
+import { parseServiceRead, type ServiceState, service } from '../../src/resources/service.js';
 import { fixture } from '../support/fixtures.js';
 import { planChange } from '../support/planChange.js';
 
@@ -20,11 +20,22 @@ function plan(params: Parameters<typeof service>[0], current: ServiceState) {
 
 describe('service: parsing systemctl show', () => {
   it('reads a running, enabled unit', () => {
-    expect(known('systemd-running-enabled')).toEqual({ init: 'systemd', running: true, enabled: true, activity: 'active/running', unitFileState: 'enabled' });
+    expect(known('systemd-running-enabled')).toEqual({
+      init: 'systemd',
+      running: true,
+      enabled: true,
+      activity: 'active/running',
+      unitFileState: 'enabled',
+    });
   });
 
   it('reads a stopped, disabled unit', () => {
-    expect(known('systemd-stopped-disabled')).toMatchObject({ running: false, enabled: false, activity: 'inactive/dead', unitFileState: 'disabled' });
+    expect(known('systemd-stopped-disabled')).toMatchObject({
+      running: false,
+      enabled: false,
+      activity: 'inactive/dead',
+      unitFileState: 'disabled',
+    });
   });
 
   it('reads static and masked units', () => {
@@ -37,7 +48,9 @@ describe('service: parsing systemctl show', () => {
   });
 
   it('refuses output it does not understand', () => {
-    expect(() => parseServiceRead('init systemd\nFailed to connect to bus: No such file or directory\n', 'nginx')).toThrow(/unexpected systemctl output/);
+    expect(() => parseServiceRead('init systemd\nFailed to connect to bus: No such file or directory\n', 'nginx')).toThrow(
+      /unexpected systemctl output/,
+    );
     expect(() => parseServiceRead('init systemd\n', 'nginx')).toThrow(/no LoadState/);
     expect(() => parseServiceRead('', 'nginx')).toThrow(/unexpected output/);
   });
@@ -45,7 +58,13 @@ describe('service: parsing systemctl show', () => {
 
 describe('service: parsing sysvinit state', () => {
   it('reads the init script status and the start links of runlevels 2-5', () => {
-    expect(known('sysv-stopped-enabled', 'ssh')).toEqual({ init: 'sysv', running: false, enabled: true, activity: 'status exited 3', unitFileState: null });
+    expect(known('sysv-stopped-enabled', 'ssh')).toEqual({
+      init: 'sysv',
+      running: false,
+      enabled: true,
+      activity: 'status exited 3',
+      unitFileState: null,
+    });
     expect(known('sysv-running-not-enabled', 'procps')).toMatchObject({ running: true, enabled: false });
   });
 
@@ -71,8 +90,12 @@ describe('service: diff and apply with systemd', () => {
   });
 
   it('explains that a static unit cannot be enabled', () => {
-    expect(() => plan({ name: 'systemd-journald', enabled: true }, known('systemd-static', 'systemd-journald'))).toThrow(/is static: keel cannot enable it/);
-    expect(plan({ name: 'systemd-journald', enabled: false, running: true }, known('systemd-static', 'systemd-journald')).changes).toEqual([]);
+    expect(() => plan({ name: 'systemd-journald', enabled: true }, known('systemd-static', 'systemd-journald'))).toThrow(
+      /is static: keel cannot enable it/,
+    );
+    expect(plan({ name: 'systemd-journald', enabled: false, running: true }, known('systemd-static', 'systemd-journald')).changes).toEqual(
+      [],
+    );
   });
 
   it('restarts and reloads through systemd, or the init script without it', () => {
@@ -88,7 +111,10 @@ describe('service: diff and apply with systemd', () => {
 
 describe('service: diff and apply with sysvinit', () => {
   it('uses the init script and update-rc.d', () => {
-    expect(plan({ name: 'ssh', running: true, enabled: false }, known('sysv-stopped-enabled', 'ssh')).steps).toEqual(['update-rc.d ssh disable', '/etc/init.d/ssh start']);
+    expect(plan({ name: 'ssh', running: true, enabled: false }, known('sysv-stopped-enabled', 'ssh')).steps).toEqual([
+      'update-rc.d ssh disable',
+      '/etc/init.d/ssh start',
+    ]);
     expect(plan({ name: 'procps.service', enabled: true }, known('sysv-running-not-enabled', 'procps')).steps).toEqual([
       'update-rc.d procps defaults',
       'update-rc.d procps enable',
@@ -105,6 +131,8 @@ describe('service: parameters', () => {
 
   it('quotes the names it accepts', () => {
     const escaped = service({ name: 'dev-disk-by\\x2dlabel.swap' });
-    expect(escaped.definition.read(escaped.params).command.text).toContain("systemctl show -p LoadState,ActiveState,SubState,UnitFileState -- 'dev-disk-by\\x2dlabel.swap'");
+    expect(escaped.definition.read(escaped.params).command.text).toContain(
+      "systemctl show -p LoadState,ActiveState,SubState,UnitFileState -- 'dev-disk-by\\x2dlabel.swap'",
+    );
   });
 });

@@ -3,8 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { quote, sh } from '../../src/shell/index.js';
-import { Secret } from '../../src/shell/index.js';
+import { quote, Secret, sh } from '../../src/shell/index.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'keel-quote-'));
 const canary = join(directory, 'canary');

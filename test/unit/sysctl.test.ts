@@ -1,10 +1,11 @@
 /** sysctl's parser, on its read command's output captured over SSH from a lab host by test/fixtures/sysctl/capture.ts. */
 import { describe, expect, it } from 'vitest';
 import { diffResource, Unknowable } from '../../src/engine/resource.js';
-import { parseSysctlRead, sysctl, withPersistedValue, type SysctlState } from '../../src/resources/sysctl.js';
+import { parseSysctlRead, type SysctlState, sysctl, withPersistedValue } from '../../src/resources/sysctl.js';
 import { fixture } from '../support/fixtures.js';
 
-const REAL_SERVER_FILE = '# LVS-DR real server\nnet.ipv4.conf.all.arp_ignore = 1\nnet.ipv4.conf.all.arp_announce = 2\n# net.ipv4.ip_forward = 1\n';
+const REAL_SERVER_FILE =
+  '# LVS-DR real server\nnet.ipv4.conf.all.arp_ignore = 1\nnet.ipv4.conf.all.arp_announce = 2\n# net.ipv4.ip_forward = 1\n';
 
 const read = (name: string, key: string): SysctlState | Unknowable => parseSysctlRead(fixture('sysctl', name), key);
 
@@ -62,7 +63,9 @@ describe('sysctl: parsing the read command’s output', () => {
 
 describe('sysctl: the plan on the captured hosts', () => {
   it('is in sync where the live value and the file agree', () => {
-    expect(diffResource(sysctl({ key: 'net.ipv4.conf.all.arp_ignore', value: 1 }), stateOf('set-in-file', 'net.ipv4.conf.all.arp_ignore'))).toEqual([]);
+    expect(
+      diffResource(sysctl({ key: 'net.ipv4.conf.all.arp_ignore', value: 1 }), stateOf('set-in-file', 'net.ipv4.conf.all.arp_ignore')),
+    ).toEqual([]);
   });
 
   it('sets the live value and appends the key to a file that lacks it, keeping the other lines', () => {
@@ -78,12 +81,14 @@ describe('sysctl: the plan on the captured hosts', () => {
     const state = stateOf('reassigned-in-file', 'net.ipv4.conf.all.arp_ignore');
     const instance = sysctl({ key: 'net.ipv4.conf.all.arp_ignore', value: 2, file: '/etc/sysctl.d/60-lvs-dr.conf' });
     expect(diffResource(instance, state)).toEqual([{ field: 'persisted', from: '1', to: '2' }]);
-    expect(withPersistedValue(state.fileContent, 'net.ipv4.conf.all.arp_ignore', '2')).toBe('; kept by hand\nnet.ipv4.conf.all.arp_ignore = 2\n\n');
+    expect(withPersistedValue(state.fileContent, 'net.ipv4.conf.all.arp_ignore', '2')).toBe(
+      '; kept by hand\nnet.ipv4.conf.all.arp_ignore = 2\n\n',
+    );
   });
 
   it('leaves the file alone with persist: false', () => {
-    expect(diffResource(sysctl({ key: 'net.ipv4.ip_forward', value: 1, persist: false }), stateOf('no-file', 'net.ipv4.ip_forward'))).toEqual([
-      { field: 'value', from: '0', to: '1' },
-    ]);
+    expect(
+      diffResource(sysctl({ key: 'net.ipv4.ip_forward', value: 1, persist: false }), stateOf('no-file', 'net.ipv4.ip_forward')),
+    ).toEqual([{ field: 'value', from: '0', to: '1' }]);
   });
 });

@@ -6,7 +6,19 @@
 import { describe, expect, it } from 'vitest';
 import type { FieldChange as ReportedChange } from '../../src/engine/events.js';
 import { diffResource } from '../../src/engine/resource.js';
-import { command, defineResource, fieldChange, file, ifaceAlias, ipvsRule, kernelModule, service, sh, sysctl, Type } from '../../src/index.js';
+import {
+  type command,
+  defineResource,
+  fieldChange,
+  type file,
+  type ifaceAlias,
+  type ipvsRule,
+  type kernelModule,
+  type service,
+  sh,
+  type sysctl,
+  Type,
+} from '../../src/index.js';
 
 /** Compared field by field: the fields are the keys of the state that `parse` returns. */
 const counter = defineResource({
@@ -46,7 +58,9 @@ const marker = defineResource({
 });
 
 /** The field names a resource's apply receives. */
-type FieldOf<Factory extends { definition: { apply(...args: never[]): unknown } }> = Parameters<Factory['definition']['apply']>[2][number]['field'];
+type FieldOf<Factory extends { definition: { apply(...args: never[]): unknown } }> = Parameters<
+  Factory['definition']['apply']
+>[2][number]['field'];
 
 describe('typed field changes', () => {
   it('give apply the changes its diff produced, by field name', () => {
@@ -61,23 +75,32 @@ describe('typed field changes', () => {
       'echo persisted >> /tmp/counter',
     ]);
     const touch = marker({ path: '/tmp/marker' });
-    expect(touch.definition.apply(touch.params, { exists: false }, diffResource(touch, { exists: false })).map((step) => step.text)).toEqual(['touch /tmp/marker']);
+    expect(
+      touch.definition.apply(touch.params, { exists: false }, diffResource(touch, { exists: false })).map((step) => step.text),
+    ).toEqual(['touch /tmp/marker']);
   });
 
   it('are field changes as the events carry them', () => {
-    const reported: ReportedChange[] = [fieldChange('value', 1, 2), ...diffResource(counter({ path: '/tmp/c', value: 3 }), { value: 1, persisted: false })];
+    const reported: ReportedChange[] = [
+      fieldChange('value', 1, 2),
+      ...diffResource(counter({ path: '/tmp/c', value: 3 }), { value: 1, persisted: false }),
+    ];
     expect(reported.map((change) => change.field)).toEqual(['value', 'value']);
   });
 
   it('name the fields of every resource keel ships', () => {
-    const names: [FieldOf<typeof sysctl>, FieldOf<typeof kernelModule>, FieldOf<typeof service>, FieldOf<typeof file>, FieldOf<typeof command>] = [
+    const names: [
+      FieldOf<typeof sysctl>,
+      FieldOf<typeof kernelModule>,
+      FieldOf<typeof service>,
+      FieldOf<typeof file>,
+      FieldOf<typeof command>,
+    ] = ['persisted', 'loaded', 'running', 'mode', 'run'];
+    const more: [FieldOf<typeof ifaceAlias>, FieldOf<typeof ipvsRule>, FieldOf<typeof ipvsRule>] = [
       'persisted',
-      'loaded',
-      'running',
-      'mode',
-      'run',
+      'boot service',
+      'real server 10.0.0.2:80',
     ];
-    const more: [FieldOf<typeof ifaceAlias>, FieldOf<typeof ipvsRule>, FieldOf<typeof ipvsRule>] = ['persisted', 'boot service', 'real server 10.0.0.2:80'];
     // @ts-expect-error: sysctl has no field `persistd`
     const sysctlTypo: FieldOf<typeof sysctl> = 'persistd';
     // @ts-expect-error: kernelModule has no field `load`
@@ -92,6 +115,16 @@ describe('typed field changes', () => {
     const ifaceAliasTypo: FieldOf<typeof ifaceAlias> = 'persist';
     // @ts-expect-error: ipvsRule has no field `boot services`
     const ipvsRuleTypo: FieldOf<typeof ipvsRule> = 'boot services';
-    expect([...names, ...more, sysctlTypo, kernelModuleTypo, serviceTypo, fileTypo, commandTypo, ifaceAliasTypo, ipvsRuleTypo]).toHaveLength(15);
+    expect([
+      ...names,
+      ...more,
+      sysctlTypo,
+      kernelModuleTypo,
+      serviceTypo,
+      fileTypo,
+      commandTypo,
+      ifaceAliasTypo,
+      ipvsRuleTypo,
+    ]).toHaveLength(15);
   });
 });

@@ -2,7 +2,7 @@
  * lineInFile: one line in a text file, found by a regular expression and replaced, or appended when no
  * line matches. The rest of the file is left as it is.
  */
-import { AbsolutePath, defineResource, fieldChange, sh, StringEnum, Type, Unknowable, writeFileScript } from 'keel';
+import { AbsolutePath, defineResource, fieldChange, StringEnum, sh, Type, Unknowable, writeFileScript } from 'keel';
 
 const MISSING = '<keel:no-such-file>';
 

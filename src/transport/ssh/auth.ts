@@ -18,7 +18,9 @@ export function authPlan(endpoint: Endpoint): AuthPlan {
   const methods: { type: 'publickey' | 'password'; label: string; method: AnyAuthMethod }[] = [];
   const skipped: string[] = [];
   const explicit = endpoint.identityFiles.length > 0;
-  const files = explicit ? endpoint.identityFiles : DEFAULT_IDENTITIES.map((name) => join(userSshDirectory(), name)).filter((file) => existsSync(file));
+  const files = explicit
+    ? endpoint.identityFiles
+    : DEFAULT_IDENTITIES.map((name) => join(userSshDirectory(), name)).filter((file) => existsSync(file));
   for (const file of files) {
     let data: Buffer;
     try {
@@ -30,14 +32,17 @@ export function authPlan(endpoint: Endpoint): AuthPlan {
     const parsed = ssh2.utils.parseKey(data, endpoint.passphrase?.reveal());
     if (parsed instanceof Error) {
       const encrypted = /no passphrase/i.test(parsed.message);
-      skipped.push(`${file} (${encrypted ? 'encrypted, and no passphrase was given' : endpoint.passphrase ? 'cannot decrypt it with the given passphrase' : parsed.message})`);
+      skipped.push(
+        `${file} (${encrypted ? 'encrypted, and no passphrase was given' : endpoint.passphrase ? 'cannot decrypt it with the given passphrase' : parsed.message})`,
+      );
       continue;
     }
     methods.push({ type: 'publickey', label: `publickey with ${file}`, method: { type: 'publickey', username, key: parsed } });
   }
   const agent = process.env['SSH_AUTH_SOCK'];
   if (agent) methods.push({ type: 'publickey', label: `ssh-agent keys (${agent})`, method: { type: 'agent', username, agent } });
-  if (endpoint.password) methods.push({ type: 'password', label: 'password', method: { type: 'password', username, password: endpoint.password.reveal() } });
+  if (endpoint.password)
+    methods.push({ type: 'password', label: 'password', method: { type: 'password', username, password: endpoint.password.reveal() } });
 
   const tried: string[] = [];
   let next = 0;

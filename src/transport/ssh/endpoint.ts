@@ -42,7 +42,13 @@ export function where(endpoint: Endpoint): string {
   return `${endpoint.label} (${endpoint.hostName}:${endpoint.port})`;
 }
 
-export function resolveEndpoint(host: string, label: string, alias: string, overrides: EndpointOverrides, credentials: Credentials): Endpoint {
+export function resolveEndpoint(
+  host: string,
+  label: string,
+  alias: string,
+  overrides: EndpointOverrides,
+  credentials: Credentials,
+): Endpoint {
   const config = sshConfigFor(alias);
   const user = overrides.user ?? config.user ?? userInfo().username;
   const port = overrides.port ?? config.port ?? 22;
@@ -66,7 +72,12 @@ export function resolveEndpoint(host: string, label: string, alias: string, over
     ...(credentials.passphrase ? { passphrase: credentials.passphrase } : {}),
     ...(credentials.password ? { password: credentials.password } : {}),
     ...(proxyCommand ? { proxyCommand } : {}),
-    jumps: proxyJump ? proxyJump.split(',').map((jump) => jump.trim()).filter(Boolean) : [],
+    jumps: proxyJump
+      ? proxyJump
+          .split(',')
+          .map((jump) => jump.trim())
+          .filter(Boolean)
+      : [],
     connectTimeoutMs: (overrides.connectTimeoutSeconds ?? config.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS) * 1000,
   };
 }
@@ -84,6 +95,10 @@ export function jumpEndpoint(endpoint: Endpoint, credentials: Credentials): Endp
   const spec = endpoint.jumps.at(-1)!;
   const { alias, user, port } = parseJump(spec);
   const before = endpoint.jumps.slice(0, -1);
-  const overrides: EndpointOverrides = { ...(user ? { user } : {}), ...(port ? { port } : {}), ...(before.length > 0 ? { proxyJump: before.join(',') } : {}) };
+  const overrides: EndpointOverrides = {
+    ...(user ? { user } : {}),
+    ...(port ? { port } : {}),
+    ...(before.length > 0 ? { proxyJump: before.join(',') } : {}),
+  };
   return resolveEndpoint(endpoint.host, `${endpoint.host} via jump ${alias}`, alias, overrides, credentials);
 }

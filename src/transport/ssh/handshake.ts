@@ -3,16 +3,24 @@ import type { Duplex } from 'node:stream';
 import ssh2, { type Client, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
 import { ConnectionError } from '../types.js';
 import { authPlan } from './auth.js';
-import { jumpEndpoint, where, type Credentials, type Endpoint } from './endpoint.js';
+import { type Credentials, type Endpoint, jumpEndpoint, where } from './endpoint.js';
 import { hostKeyRefusal, type KnownHostsPolicy } from './hostKeys.js';
 import { knownHostName, loadKnownHosts, preferredHostKeyAlgorithms, recordHostKey, verifyHostKey } from './knownHosts.js';
-import { forwardThrough, startProxyCommand, type ProxyProcess } from './proxy.js';
+import { forwardThrough, type ProxyProcess, startProxyCommand } from './proxy.js';
 
 export const KEEPALIVE_INTERVAL_MS = 5_000;
 export const KEEPALIVE_COUNT_MAX = 3;
 const MAX_PROXY_DEPTH = 8;
 /** What ssh2 can verify; a known_hosts key of another type (e.g. a security key) cannot be preferred. */
-const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] as const;
+const HOST_KEY_ALGORITHMS = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+] as const;
 
 export interface Attempt {
   policy: KnownHostsPolicy;
@@ -40,7 +48,8 @@ export function socketFailure(error: NodeJS.ErrnoException, hostName: string): s
 }
 
 export async function openClient(endpoint: Endpoint, attempt: Attempt, depth = 0): Promise<Client> {
-  if (depth > MAX_PROXY_DEPTH) throw new ConnectionError(endpoint.host, `${where(endpoint)}: more than ${MAX_PROXY_DEPTH} jump hosts; is ProxyJump circular?`);
+  if (depth > MAX_PROXY_DEPTH)
+    throw new ConnectionError(endpoint.host, `${where(endpoint)}: more than ${MAX_PROXY_DEPTH} jump hosts; is ProxyJump circular?`);
   let proxy: ProxyProcess | undefined;
   let sock: Duplex | undefined;
   if (endpoint.proxyCommand !== undefined) {
@@ -57,7 +66,13 @@ export async function openClient(endpoint: Endpoint, attempt: Attempt, depth = 0
   return client;
 }
 
-function handshake(client: Client, endpoint: Endpoint, sock: Duplex | undefined, attempt: Attempt, proxy: ProxyProcess | undefined): Promise<void> {
+function handshake(
+  client: Client,
+  endpoint: Endpoint,
+  sock: Duplex | undefined,
+  attempt: Attempt,
+  proxy: ProxyProcess | undefined,
+): Promise<void> {
   const { policy } = attempt;
   const entries = loadKnownHosts(policy.files);
   const name = knownHostName(endpoint.hostName, endpoint.port);
@@ -77,7 +92,10 @@ function handshake(client: Client, endpoint: Endpoint, sock: Duplex | undefined,
     authHandler: auth.handler,
     hostVerifier: (key: Buffer, verify: (valid: boolean) => void): void => {
       const verdict = verifyHostKey(entries, name, key);
-      if (verdict.kind === 'trusted') return verify(true);
+      if (verdict.kind === 'trusted') {
+        verify(true);
+        return;
+      }
       if (verdict.kind === 'unknown' && policy.acceptNew) {
         recordHostKey(policy.recordTo, name, key).then(
           () => verify(true),
@@ -103,8 +121,10 @@ function handshake(client: Client, endpoint: Endpoint, sock: Duplex | undefined,
       const proxyEnd = proxy ? await proxy.ended(1_000) : undefined;
       let message: string;
       if (refusal !== undefined) message = `${endpoint.label}: ${refusal}`;
-      else if (error.level === 'client-authentication') message = `${endpoint.label}: authentication failed as ${endpoint.user} (${auth.summary()})`;
-      else if (error.level === 'client-timeout') message = `${where(endpoint)}: connect timed out after ${endpoint.connectTimeoutMs / 1000} s`;
+      else if (error.level === 'client-authentication')
+        message = `${endpoint.label}: authentication failed as ${endpoint.user} (${auth.summary()})`;
+      else if (error.level === 'client-timeout')
+        message = `${where(endpoint)}: connect timed out after ${endpoint.connectTimeoutMs / 1000} s`;
       else message = `${where(endpoint)}: ${proxyEnd ?? socketFailure(error, endpoint.hostName) ?? error.message}`;
       reject(new ConnectionError(endpoint.host, message));
     };

@@ -26,15 +26,24 @@ export function knownHostsPolicy(target: SshTarget): KnownHostsPolicy {
   };
 }
 
-export function hostKeyRefusal(verdict: Exclude<HostKeyVerdict, { kind: 'trusted' }>, name: string, key: Buffer, policy: KnownHostsPolicy, endpoint: Endpoint): string {
+export function hostKeyRefusal(
+  verdict: Exclude<HostKeyVerdict, { kind: 'trusted' }>,
+  name: string,
+  key: Buffer,
+  policy: KnownHostsPolicy,
+  endpoint: Endpoint,
+): string {
   const offered = describeKey(key);
   const at = (entry: { file: string; line: number }): string => `${entry.file}:${entry.line}`;
   const removal = `ssh-keygen -R ${quote(name)} -f ${quote(policy.recordTo)}`;
   switch (verdict.kind) {
     case 'revoked':
       return `host key for ${name} is REVOKED (${offered}, @revoked at ${at(verdict.entry)}); refusing to connect`;
-    case 'changed':
-      return `host key for ${name} has CHANGED: expected ${verdict.expected.map((e) => `${e.keyType} ${fingerprint(e.key)} (${at(e)})`).join(', ')}, offered ${offered}; refusing to connect (possible man-in-the-middle; if the host was reinstalled, remove the old key with ${removal})`;
+    case 'changed': {
+      const expected = verdict.expected.map((e) => `${e.keyType} ${fingerprint(e.key)} (${at(e)})`).join(', ');
+      const advice = `possible man-in-the-middle; if the host was reinstalled, remove the old key with ${removal}`;
+      return `host key for ${name} has CHANGED: expected ${expected}, offered ${offered}; refusing to connect (${advice})`;
+    }
     case 'other-types':
       return `host key for ${name} is known only as ${verdict.known.map((e) => `${e.keyType} ${fingerprint(e.key)} (${at(e)})`).join(', ')}, but the host offered ${offered}; refusing to connect`;
     case 'unknown': {

@@ -1,8 +1,8 @@
 // The SSH transport on ssh2, one connection per host: host keys checked like OpenSSH, ~/.ssh/config, proxies, jumps.
 import { ConnectionError, type SshTarget, type Transport } from '../types.js';
 import { expandHome } from './config.js';
-import { resolveEndpoint, where, type Credentials, type Endpoint } from './endpoint.js';
-import { openClient, type Attempt } from './handshake.js';
+import { type Credentials, type Endpoint, resolveEndpoint, where } from './endpoint.js';
+import { type Attempt, openClient } from './handshake.js';
 import { knownHostsPolicy } from './hostKeys.js';
 import { endProxy } from './proxy.js';
 import { SshTransport } from './transport.js';

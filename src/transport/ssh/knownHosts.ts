@@ -3,8 +3,8 @@
  * with `*`, `?` and `!negation`, `[host]:port` for ports other than 22, and `@revoked` markers.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { readFileSync, statSync } from 'node:fs';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export type HostField = { kind: 'hashed'; salt: Buffer; hash: Buffer } | { kind: 'patterns'; patterns: string[] };
@@ -110,7 +110,10 @@ export function loadKnownHosts(files: readonly string[]): KnownHostEntry[] {
 
 function wildcardMatch(text: string, pattern: string): boolean {
   if (!pattern.includes('*') && !pattern.includes('?')) return text === pattern;
-  const expression = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const expression = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${expression}$`).test(text);
 }
 
@@ -169,18 +172,20 @@ const appendQueues = new Map<string, Promise<void>>();
  */
 export function recordHostKey(file: string, name: string, key: Buffer): Promise<void> {
   const previous = appendQueues.get(file) ?? Promise.resolve();
-  const next = previous.catch(() => undefined).then(async () => {
-    let existing = '';
-    try {
-      existing = await readFile(file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-    }
-    if (verifyHostKey(parseKnownHosts(existing, file), name, key).kind === 'trusted') return;
-    const separator = existing === '' || existing.endsWith('\n') ? '' : '\n';
-    await appendFile(file, `${separator}${name} ${keyTypeOf(key)} ${key.toString('base64')}\n`, { mode: 0o644 });
-  });
+  const next = previous
+    .catch(() => undefined)
+    .then(async () => {
+      let existing = '';
+      try {
+        existing = await readFile(file, 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+      }
+      if (verifyHostKey(parseKnownHosts(existing, file), name, key).kind === 'trusted') return;
+      const separator = existing === '' || existing.endsWith('\n') ? '' : '\n';
+      await appendFile(file, `${separator}${name} ${keyTypeOf(key)} ${key.toString('base64')}\n`, { mode: 0o644 });
+    });
   appendQueues.set(file, next);
   return next;
 }

@@ -1,11 +1,11 @@
 // The ways to reach a server other than directly: a ProxyCommand's process, or a channel forwarded by a jump host.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { Duplex } from 'node:stream';
 import type { Client, ClientChannel } from 'ssh2';
 import { quote } from '../../shell/index.js';
 import { ConnectionError } from '../types.js';
 import { expandTokens } from './config.js';
-import { where, type Endpoint } from './endpoint.js';
+import { type Endpoint, where } from './endpoint.js';
 
 /** The stdio of a ProxyCommand as the socket ssh2 talks over. */
 export interface ProxyProcess {

@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import type { Client, ClientChannel } from 'ssh2';
 import { sh } from '../../shell/index.js';
 import { becomeCommand } from '../become.js';
-import { ConnectionError, TIMEOUT_EXIT_CODE, type Become, type ExecOptions, type ExecResult, type Transport } from '../types.js';
+import { type Become, ConnectionError, type ExecOptions, type ExecResult, TIMEOUT_EXIT_CODE, type Transport } from '../types.js';
 import { KEEPALIVE_COUNT_MAX, KEEPALIVE_INTERVAL_MS, socketFailure } from './handshake.js';
 
 const MAX_CHANNELS = 10;
@@ -154,7 +154,8 @@ export class SshTransport implements Transport {
           if (pending) stderr.unshift(pending);
           if (timedOut) stderr.push(Buffer.from(`keel: command timed out after ${options.timeoutMs} ms\n`));
           const code = timedOut ? TIMEOUT_EXIT_CODE : exitCode();
-          if (code === undefined) reject(this.#lost ?? new ConnectionError(this.host, `${this.where}: the command ended without an exit status`));
+          if (code === undefined)
+            reject(this.#lost ?? new ConnectionError(this.host, `${this.where}: the command ended without an exit status`));
           else resolve({ stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), code });
         });
       channel.on('data', (chunk: Buffer) => stdout.push(chunk));
@@ -195,9 +196,10 @@ export class SshTransport implements Transport {
   #killProcessGroup(processGroup: number): void {
     const group = `-${processGroup}`;
     const seconds = KILL_GRACE_MS / 1000;
-    this.#execute(sh`kill -s TERM -- ${group} 2>/dev/null; sleep ${seconds}; kill -s KILL -- ${group} 2>/dev/null; true`.text, { sudo: true }).catch(() => undefined);
+    this.#execute(sh`kill -s TERM -- ${group} 2>/dev/null; sleep ${seconds}; kill -s KILL -- ${group} 2>/dev/null; true`.text, {
+      sudo: true,
+    }).catch(() => undefined);
   }
-
 
   /**
    * Says goodbye and returns: the server's side of it (ending the session and its PAM stack) takes it a tenth of a
