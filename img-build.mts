@@ -1,1 +1,0 @@
-import('./test/setup/image.ts').then((m) => m.default())
