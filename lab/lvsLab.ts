@@ -17,7 +17,8 @@ import { createHostNetwork, deleteNetns, HOST_INTERFACE, hostNetns, parseSubnet,
 import { isRunning, type ProcessRef } from './system.js';
 import { ensureVmArtifacts, startVm, stopVm, waitForVmSsh } from './vm.js';
 
-export const LVS_LAB = 'lvs';
+/** KEEL_LVS_LAB names another LVS lab, so that several can run side by side, each in namespaces of its own. */
+export const LVS_LAB = process.env.KEEL_LVS_LAB || 'lvs';
 export const DEFAULT_LAB_INVENTORY = 'inventory/lab.yaml';
 /** Hosts of this group need a kernel of their own (IPVS), so they are guests rather than containers. */
 const GUEST_GROUP = 'directors';

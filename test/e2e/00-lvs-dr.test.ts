@@ -3,10 +3,8 @@
  * bridge. keel does all configuring, through its CLI and over SSH; the lab's `exec` only makes drift
  * and looks. Traffic goes only to the lab's hosts, inside its network namespaces.
  */
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageDir } from '../../lab/image.js';
-import { type LvsLab, upLvsLab } from '../../lab/lvsLab.js';
+import { type LvsLab, openLvsLab } from '../../lab/lvsLab.js';
 import { alternates, interfaceMac, observeTraffic, type Traffic } from '../../lab/traffic.js';
 import type { Report } from '../../src/report/json.js';
 import { keel } from '../support/cli.js';
@@ -76,14 +74,7 @@ function realServerStats(text: string): Map<string, { conns: number; outPkts: nu
 
 describe('LVS-DR on real kernels, converged by keel over SSH', () => {
   beforeAll(async () => {
-    const cold = !existsSync(imageDir());
-    const { lab: started, timings: up } = await timed(`lab up (${cold ? 'cold: image built' : 'cached image'})`, () =>
-      upLvsLab({ log: (line) => console.log(`[lab] ${line}`) }),
-    );
-    console.log(
-      `[e2e] lab: images ready ${(up.buildMs / 1000).toFixed(1)} s, containers at ${(up.containersMs / 1000).toFixed(1)} s, director booted in ${(up.guestsMs / 1000).toFixed(1)} s`,
-    );
-    lab = started;
+    lab = openLvsLab();
     directorMac = await interfaceMac(lab, 'director');
   });
 
@@ -91,8 +82,6 @@ describe('LVS-DR on real kernels, converged by keel over SSH', () => {
     console.log(
       `[e2e] timings:\n${timings.map(([label, ms]) => `  ${label.padEnd(48)} ${(ms / 1000).toFixed(1).padStart(6)} s`).join('\n')}`,
     );
-    if (process.env.KEEL_E2E_KEEP_LAB === '1') console.log(`[e2e] lab left up: ${lab?.inventoryPath}`);
-    else await lab?.down();
   });
 
   it('1. converges the cluster from nothing', async () => {
@@ -176,5 +165,13 @@ describe('LVS-DR on real kernels, converged by keel over SSH', () => {
       true,
     );
     expect(() => expectHealthyTraffic(seen)).toThrow();
+  });
+
+  it('9. apply repairs the ARP flux, and the traffic alternates again (the lab is left converged for the next file)', async () => {
+    const repair = await timed('apply (repair ARP flux)', () => keelRun('apply'));
+    expect(repair.code, repair.text).toBe(0);
+    expect(withOutcome(repair.report, 'changed').filter((id) => id.includes('arp_'))).toHaveLength(8);
+    await lab.output('client', `ip neigh flush to ${VIP} dev eth0`);
+    expectHealthyTraffic(await traffic());
   });
 });
