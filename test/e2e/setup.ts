@@ -5,9 +5,25 @@
  */
 import { existsSync } from 'node:fs';
 import { imageDir } from '../../lab/image.js';
-import { downLvsLab, upLvsLab } from '../../lab/lvsLab.js';
+import { downLvsLab, openLvsLab, upLvsLab } from '../../lab/lvsLab.js';
+
+/** KEEL_E2E_REUSE_LAB=1: a developer's lab that is already up is used as it is, and left up. */
+const reuse = process.env.KEEL_E2E_REUSE_LAB === '1';
+
+function labIsUp(): boolean {
+  try {
+    openLvsLab();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export async function setup(): Promise<void> {
+  if (reuse && labIsUp()) {
+    console.log('[e2e] reusing the lab that is up (KEEL_E2E_REUSE_LAB=1)');
+    return;
+  }
   const cold = !existsSync(imageDir());
   const started = Date.now();
   const { timings } = await upLvsLab({ log: (line) => console.log(`[lab] ${line}`) });
@@ -18,6 +34,6 @@ export async function setup(): Promise<void> {
 }
 
 export async function teardown(): Promise<void> {
-  if (process.env.KEEL_E2E_KEEP_LAB === '1') console.log('[e2e] lab left up (KEEL_E2E_KEEP_LAB=1); npm run lab -- down removes it');
+  if (reuse || process.env.KEEL_E2E_KEEP_LAB === '1') console.log('[e2e] lab left up; npm run lab -- down removes it');
   else await downLvsLab();
 }

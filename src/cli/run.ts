@@ -1,0 +1,154 @@
+/** `keel plan|apply|check`: load the inventory and recipes, plan the hosts, run the engine, write the reports. */
+import { writeFileSync } from 'node:fs';
+import { type Command, Option } from 'commander';
+import isInCi from 'is-in-ci';
+import type { Mode } from '../engine/events.js';
+import { EXIT } from '../engine/events.js';
+import { loadRecipe } from '../engine/loadRecipe.js';
+import { DEFAULT_TIMEOUTS, run } from '../engine/run.js';
+import { loadInventory } from '../inventory/load.js';
+import { type ConnectionKind, connector } from '../planner/connect.js';
+import { hostTargets, planHosts } from '../planner/targets.js';
+import { colorEnabled } from '../report/color.js';
+import { INTERRUPT_NOTICE } from '../report/format.js';
+import { toReport } from '../report/json.js';
+import { writePrometheusFile } from '../report/prometheus.js';
+import { textReporter } from '../report/text.js';
+import type { LiveViewHandle } from '../ui/start.js';
+import { EXAMPLES, EXIT_CODES } from './help.js';
+import { acquireLocalLock } from './localLock.js';
+import { positiveInteger, positiveNumber } from './options.js';
+import { promptSecret } from './prompt.js';
+
+export interface RunFlags {
+  inventory: string;
+  limit?: string;
+  forks: number;
+  connection: ConnectionKind;
+  json?: string | true;
+  acceptNew?: boolean;
+  knownHosts?: string;
+  askBecomePass?: boolean;
+  timeout?: number;
+  diff: boolean;
+  prometheus?: string;
+  lockWait: number;
+  ui: 'auto' | 'live' | 'plain';
+}
+
+async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Promise<number> {
+  const inventory = loadInventory(flags.inventory);
+  const recipes = [];
+  for (const file of recipeFiles) recipes.push(await loadRecipe(file));
+  const planned = planHosts(inventory, recipes, flags.limit);
+  if (planned.length === 0) {
+    process.stderr.write(`keel: no selected host of ${flags.inventory} has anything to do for ${recipeFiles.join(', ')}\n`);
+    return EXIT.usage;
+  }
+  if (flags.connection === 'local' && planned.length > 1) {
+    process.stderr.write(
+      `keel: --connection local runs on this machine, so it takes exactly one host; ${planned.length} are selected (${planned.map((p) => p.host.name).join(', ')}). Use --limit.\n`,
+    );
+    return EXIT.usage;
+  }
+  const becomePassword = flags.askBecomePass ? await promptSecret('BECOME password: ') : undefined;
+  const jsonToStdout = flags.json === true || flags.json === '-';
+  const output = jsonToStdout ? process.stderr : process.stdout;
+  // Ink's own test: under CI it draws no frame until the end, so a live view there would show nothing.
+  const live = !jsonToStdout && (flags.ui === 'live' || (flags.ui === 'auto' && process.stdout.isTTY === true && !isInCi));
+  let view: LiveViewHandle | undefined;
+  const controller = new AbortController();
+  const onInterrupt = (): void => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    if (view) view.interrupted();
+    else process.stderr.write(`keel: interrupted; ${INTERRUPT_NOTICE}\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  const releaseLock = await acquireLocalLock(flags.inventory, flags.lockWait * 1000);
+  try {
+    // Ink is imported only here: a run without a terminal never pays for loading it.
+    view = live
+      ? (await import('../ui/start.js')).startLiveView({
+          stdout: process.stdout,
+          colors: colorEnabled(process.env, process.stdout.isTTY === true),
+          diffs: flags.diff,
+        })
+      : undefined;
+    const emit =
+      view?.sink ??
+      textReporter({
+        write: (line) => void output.write(`${line}\n`),
+        diffs: flags.diff,
+        color: colorEnabled(process.env, output.isTTY === true),
+      });
+    const summary = await run({
+      mode,
+      recipes: recipeFiles,
+      hosts: hostTargets(
+        planned,
+        connector({ kind: flags.connection, acceptNew: flags.acceptNew, knownHostsFile: flags.knownHosts, becomePassword }),
+        becomePassword ? [becomePassword] : [],
+      ),
+      forks: flags.forks,
+      timeouts: flags.timeout ? { readMs: flags.timeout * 1000, applyMs: flags.timeout * 1000 } : DEFAULT_TIMEOUTS,
+      emit,
+      signal: controller.signal,
+    });
+    if (flags.json !== undefined) {
+      const document = `${JSON.stringify(toReport(summary), null, 2)}\n`;
+      if (jsonToStdout) process.stdout.write(document);
+      else writeFileSync(flags.json as string, document);
+    }
+    if (flags.prometheus !== undefined) writePrometheusFile(flags.prometheus, summary);
+    return summary.exitCode;
+  } finally {
+    await view?.done();
+    releaseLock();
+    process.off('SIGINT', onInterrupt);
+  }
+}
+
+function addRunOptions(command: Command): Command {
+  return command
+    .argument('<recipes...>', 'recipe files (.ts)')
+    .requiredOption('-i, --inventory <file>', 'inventory file (YAML or JSON)')
+    .option('-l, --limit <patterns>', 'only these hosts: names, groups or globs, comma-separated; !pattern excludes')
+    .option('-f, --forks <n>', 'hosts worked on in parallel', positiveInteger, 20)
+    .addOption(new Option('-c, --connection <kind>', 'how to reach hosts').choices(['ssh', 'local']).default('ssh'))
+    .option('--json [file]', 'write the JSON report (schema/report.v1.json) to a file, or to stdout')
+    .option('--accept-new', 'record the host keys of hosts not yet in known_hosts (trust on first use)')
+    .option('--ask-become-pass', 'ask for the sudo password of hosts whose inventory says become: true')
+    .option(
+      '--known-hosts <file>',
+      "a known_hosts file read besides ~/.ssh/known_hosts and the inventory's; --accept-new records keys in it",
+    )
+    .option('--timeout <seconds>', 'per remote command', positiveNumber)
+    .option('--no-diff', 'do not print unified diffs of file content')
+    .option('--prometheus <file>', 'write node_exporter textfile metrics (drifted resources, reachability, timing)')
+    .option('--lock-wait <seconds>', 'wait this long for another keel run on the same inventory to finish', Number, 0)
+    .addOption(
+      new Option(
+        '--ui <kind>',
+        'live: the terminal view; plain: one line per change, as in pipes and cron; auto: live on a terminal, plain under CI (never with --json -)',
+      )
+        .choices(['auto', 'live', 'plain'])
+        .default('auto'),
+    );
+}
+
+const MODES: [Mode, string][] = [
+  ['plan', 'show what apply would change; changes nothing'],
+  ['apply', 'change hosts to match the recipes, then verify'],
+  ['check', 'drift check for cron: silent when in sync, exit code says what is wrong'],
+];
+
+export function registerRunCommands(program: Command): void {
+  for (const [mode, description] of MODES) {
+    addRunOptions(program.command(mode).description(description))
+      .addHelpText('after', `${EXAMPLES}\n${EXIT_CODES}`)
+      .action(async (recipes: string[], flags: RunFlags) => {
+        process.exitCode = await runMode(mode, recipes, flags);
+      });
+  }
+}
