@@ -49,9 +49,7 @@ function nameWidth(model: LiveModel): number {
 
 function ColumnHeads({ model }: { model: LiveModel }): ReactNode {
   const labels = countLabels(model.mode).join('  ');
-  return (
-    <Text dimColor wrap="truncate-end">{`  ${'host'.padEnd(nameWidth(model))}  ${labels}  ${'time'.padStart(TIME_WIDTH)}  activity`}</Text>
-  );
+  return <Text dimColor wrap="truncate-end">{`  ${'host'.padEnd(nameWidth(model))}  ${labels}  ${'time'.padStart(TIME_WIDTH)}  activity`}</Text>;
 }
 
 function activityOf(row: HostRow): { text: string; style?: Style } {
@@ -73,24 +71,10 @@ function activityOf(row: HostRow): { text: string; style?: Style } {
   }
 }
 
-function HostLine({
-  row,
-  model,
-  now,
-  colors,
-  wrap,
-}: {
-  row: HostRow;
-  model: LiveModel;
-  now: number;
-  colors: boolean;
-  wrap: 'wrap' | 'truncate-end';
-}): ReactNode {
+function HostLine({ row, model, now, colors, wrap }: { row: HostRow; model: LiveModel; now: number; colors: boolean; wrap: 'wrap' | 'truncate-end' }): ReactNode {
   const { counts } = row;
   const values = [counts.unchanged, model.mode === 'apply' ? counts.changed : counts.drifted, counts.failed, counts.pending];
-  const cells = countLabels(model.mode)
-    .map((label, index) => String(values[index]).padStart(label.length))
-    .join('  ');
+  const cells = countLabels(model.mode).map((label, index) => String(values[index]).padStart(label.length)).join('  ');
   const elapsed = row.summary ? seconds(row.summary.durationMs) : row.startedAt !== undefined ? seconds(now - row.startedAt) : '';
   const activity = activityOf(row);
   const mark = isActive(row) ? (
@@ -100,20 +84,13 @@ function HostLine({
   ) : row.activity === 'waiting' ? (
     <Text dimColor>·</Text>
   ) : isFailing(row) ? (
-    <Styled style="red" colors={colors}>
-      ✗
-    </Styled>
+    <Styled style="red" colors={colors}>✗</Styled>
   ) : (
-    <Styled style="green" colors={colors}>
-      ✓
-    </Styled>
+    <Styled style="green" colors={colors}>✓</Styled>
   );
   return (
     <Text wrap={wrap}>
-      {mark} {row.name.padEnd(nameWidth(model))} {cells} {elapsed.padStart(TIME_WIDTH)}{' '}
-      <Styled style={activity.style} colors={colors}>
-        {activity.text}
-      </Styled>
+      {mark} {row.name.padEnd(nameWidth(model))}  {cells}  {elapsed.padStart(TIME_WIDTH)}  <Styled style={activity.style} colors={colors}>{activity.text}</Styled>
     </Text>
   );
 }
@@ -129,31 +106,15 @@ function FailureLines({ failure, colors, wrap }: { failure: Failure; colors: boo
         {'    '}
         <Styled style="red" colors={colors}>{`✗ ${failure.subject}${phase}: ${error.message}${command === undefined ? exit : ''}`}</Styled>
       </Text>
-      {command !== undefined && (
-        <Text wrap={wrap}>{printable(`      $ ${command}${error.command!.includes('\n') ? ' …' : ''}${exit}`)}</Text>
-      )}
+      {command !== undefined && <Text wrap={wrap}>{printable(`      $ ${command}${error.command!.includes('\n') ? ' …' : ''}${exit}`)}</Text>}
       {stderrTail(error.stderr).map((line, index) => (
-        <Text key={index} dimColor wrap={wrap}>
-          {printable(`      │ ${line}`)}
-        </Text>
+        <Text key={index} dimColor wrap={wrap}>{printable(`      │ ${line}`)}</Text>
       ))}
     </>
   );
 }
 
-function Table({
-  layout,
-  model,
-  now,
-  colors,
-  wrap,
-}: {
-  layout: TableLayout;
-  model: LiveModel;
-  now: number;
-  colors: boolean;
-  wrap: 'wrap' | 'truncate-end';
-}): ReactNode {
+function Table({ layout, model, now, colors, wrap }: { layout: TableLayout; model: LiveModel; now: number; colors: boolean; wrap: 'wrap' | 'truncate-end' }): ReactNode {
   const { ok, waiting, more } = layout.hidden;
   const rest = [ok && `${ok} ok`, waiting && `${waiting} waiting`, more && `${more} more`].filter(Boolean);
   return (
@@ -173,7 +134,7 @@ function Table({
 function Title({ model }: { model: LiveModel }): ReactNode {
   return (
     <Text wrap="truncate-end">
-      <Text bold>keel {model.mode}</Text> {model.recipes.join(', ')}
+      <Text bold>keel {model.mode}</Text>  {model.recipes.join(', ')}
     </Text>
   );
 }
@@ -204,19 +165,13 @@ function Changes({ summary, colors, diffs }: { summary: RunSummary; colors: bool
           <Text bold>{hostList(block.hosts)}</Text>
           {block.results.map((line, index) => (
             <Box key={index} flexDirection="column" paddingLeft={2}>
-              <Styled style={line.style} colors={colors}>
-                {line.text}
-              </Styled>
+              <Styled style={line.style} colors={colors}>{line.text}</Styled>
               {diffs &&
-                line.patches
-                  .flatMap((patch) => patch.trimEnd().split('\n'))
-                  .map((patchLine, lineIndex) => (
-                    <Box key={lineIndex} paddingLeft={2}>
-                      <Styled style={patchLineStyle(patchLine)} colors={colors}>
-                        {patchLine}
-                      </Styled>
-                    </Box>
-                  ))}
+                line.patches.flatMap((patch) => patch.trimEnd().split('\n')).map((patchLine, lineIndex) => (
+                  <Box key={lineIndex} paddingLeft={2}>
+                    <Styled style={patchLineStyle(patchLine)} colors={colors}>{patchLine}</Styled>
+                  </Box>
+                ))}
             </Box>
           ))}
         </Box>
@@ -231,13 +186,7 @@ function FinalReport({ model, summary, height, colors, diffs }: Omit<ViewProps, 
     <Box flexDirection="column">
       <Title model={model} />
       {/* Whether every host gets a row depends on whether they would fit on one screen, around a few lines of their own. */}
-      <Table
-        layout={layoutFinalTable(model, height - 4)}
-        model={model}
-        now={model.startedAt + summary.durationMs}
-        colors={colors}
-        wrap="wrap"
-      />
+      <Table layout={layoutFinalTable(model, height - 4)} model={model} now={model.startedAt + summary.durationMs} colors={colors} wrap="wrap" />
       <Changes summary={summary} colors={colors} diffs={diffs} />
       <Box marginTop={1}>
         <Styled style="bold" colors={colors}>
