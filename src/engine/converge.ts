@@ -249,73 +249,53 @@ async function runHandlers(
   const order = new Map(target.resources.map((r, i) => [r.id, i]));
   const pending = [...owed].sort((a, b) => (order.get(a.resource.id) ?? 0) - (order.get(b.resource.id) ?? 0));
   const results: HandlerResult[] = [];
+  const started = Date.now();
+  const report = (ref: HandlerRef, error?: ResourceError): void => {
+    const outcome = error ? 'failed' : 'ran';
+    const durationMs = Date.now() - started;
+    const result = scrub<HandlerResult>(
+      { host: target.name, id: ref.resource.id, action: ref.action, outcome, durationMs, ...(error ? { error } : {}) },
+      target.secrets,
+    );
+    results.push(result);
+    emit({ type: 'handler-result', result });
+  };
   if (options.stopRequested()) {
-    for (const ref of pending) {
-      const result = scrub<HandlerResult>(
-        {
-          host: target.name,
-          id: ref.resource.id,
-          action: ref.action,
-          outcome: 'failed',
-          durationMs: 0,
-          error: { phase: 'handler', message: 'interrupted; the notification stays owed on the host and runs on the next apply' },
-        },
-        target.secrets,
-      );
-      results.push(result);
-      emit({ type: 'handler-result', result });
-    }
+    const message = 'interrupted; the notification stays owed on the host and runs on the next apply';
+    for (const ref of pending) report(ref, { phase: 'handler', message });
     return results;
   }
   emit({ type: 'host-phase', host: target.name, phase: 'handlers' });
-  const started = Date.now();
   const sections = pending.map(handlerSection);
   let outputs: Map<string, { code: number; stderr: string }>;
   try {
     outputs = await runSections(transport, [leaseSection, ...sections], options.timeouts.applyMs);
   } catch (error) {
     if (!(error instanceof BatchError)) throw error;
-    for (const ref of pending) {
-      const result: HandlerResult = {
-        host: target.name,
-        id: ref.resource.id,
-        action: ref.action,
-        outcome: 'failed',
-        durationMs: Date.now() - started,
-        error: {
-          phase: 'handler',
-          message: `${error.message}; the notification stays owed`,
-          exitCode: error.exitCode,
-          stderr: error.stderr,
-        },
-      };
-      results.push(scrub(result, target.secrets));
-      emit({ type: 'handler-result', result: results.at(-1)! });
-    }
+    const failure = {
+      phase: 'handler' as const,
+      message: `${error.message}; the notification stays owed`,
+      exitCode: error.exitCode,
+      stderr: error.stderr,
+    };
+    for (const ref of pending) report(ref, failure);
     return results;
   }
   pending.forEach((ref, index) => {
     const output = outputs.get(sections[index]!.name);
-    const result: HandlerResult =
-      output && output.code === 0
-        ? { host: target.name, id: ref.resource.id, action: ref.action, outcome: 'ran', durationMs: Date.now() - started }
+    const succeeded = output !== undefined && output.code === 0;
+    report(
+      ref,
+      succeeded
+        ? undefined
         : {
-            host: target.name,
-            id: ref.resource.id,
-            action: ref.action,
-            outcome: 'failed',
-            durationMs: Date.now() - started,
-            error: {
-              phase: 'handler',
-              message: `handler exited ${output?.code ?? 'without output'}; it stays owed`,
-              command: sections[index]!.command.display,
-              exitCode: output?.code,
-              stderr: tail(output?.stderr ?? ''),
-            },
-          };
-    const clean = scrub(result, target.secrets);
-    results.push(clean);
-    emit({ type: 'handler-result', result: clean });
+            phase: 'handler',
+            message: `handler exited ${output?.code ?? 'without output'}; it stays owed`,
+            command: sections[index]!.command.display,
+            exitCode: output?.code,
+            stderr: tail(output?.stderr ?? ''),
+          },
+    );
   });
   return results;
 }
