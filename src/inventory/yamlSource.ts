@@ -22,12 +22,22 @@ export class YamlSource {
 
   /** The position of a path; for a missing key, that of the nearest existing parent. */
   locate(path: Path, pointAtKey = false): string {
+    const offset = this.offsetOf(path, pointAtKey);
+    return offset === undefined ? `${this.file}:1:1` : this.at(offset);
+  }
+
+  /** The line (from 1) a key is written on. */
+  keyLine(path: Path): number {
+    return this.lines.linePos(this.offsetOf(path, true) ?? 0).line;
+  }
+
+  private offsetOf(path: Path, pointAtKey: boolean): number | undefined {
     for (let length = path.length; length >= 0; length -= 1) {
       const prefix = path.slice(0, length);
       const offset = pointAtKey && length === path.length ? this.keyOffset(prefix) : this.valueOffset(prefix);
-      if (offset !== undefined) return this.at(offset);
+      if (offset !== undefined) return offset;
     }
-    return `${this.file}:1:1`;
+    return undefined;
   }
 
   private valueOffset(path: Path): number | undefined {

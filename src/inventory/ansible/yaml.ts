@@ -2,7 +2,6 @@
  * Ansible's YAML inventory, read as its `yaml` plugin reads it: top-level keys are groups (usually just `all`), each
  * with `hosts:` (host patterns, each with its vars), `children:` (groups, nested the same way) and `vars:`.
  */
-import { isMap, isPair, isScalar, type Node as YamlNode } from 'yaml';
 import { InventoryError } from '../errors.js';
 import type { Path, YamlSource } from '../yamlSource.js';
 import { expandHostPattern } from './hostPattern.js';
@@ -23,25 +22,31 @@ const KEEL_KEYS = new Set(['$schema', 'defaults', 'vars', 'groups', 'hosts']);
 /** True for the shape of an Ansible YAML inventory: groups at the top, each a mapping of hosts, children and vars. */
 export function looksLikeAnsibleYaml(data: unknown): boolean {
   if (!isMapping(data) || Object.keys(data).length === 0) return false;
-  if ('all' in data) return true;
+  if ('all' in data || 'plugin' in data) return true;
   if (Object.keys(data).every((key) => KEEL_KEYS.has(key))) return false;
   return Object.values(data).every(
     (group) => group === null || (isMapping(group) && Object.keys(group).every((key) => SECTIONS.includes(key))),
   );
 }
 
-/** The comment written before a key of a mapping, if any. */
-function commentBefore(source: YamlSource, path: Path): string | undefined {
-  const parent = path.length <= 1 ? source.document.contents : source.document.getIn(path.slice(0, -1), true);
-  if (!isMap(parent)) return undefined;
-  const pair = parent.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(path.at(-1)));
-  return (pair?.key as YamlNode | undefined)?.commentBefore ?? undefined;
+/**
+ * The comment lines right above a key. Read from the text: the parser hands a comment between two entries to the
+ * end of the entry before when that ends in an empty value, as host entries often do.
+ */
+function commentAbove(lines: string[], source: YamlSource, path: Path): string | undefined {
+  const comment: string[] = [];
+  for (let index = source.keyLine(path) - 2; index >= 0 && /^\s*#/.test(lines[index]!); index -= 1)
+    comment.unshift(lines[index]!.trim().slice(1));
+  return comment.length > 0 ? comment.join('\n') : undefined;
 }
 
 export function readAnsibleYaml(file: string, text: string): AnsibleSource {
   const { data, source: yaml } = parseAnsibleYaml(file, text);
   const source = new AnsibleSource(file);
-  const header = yaml.document.commentBefore;
+  const lines = text.split(/\r?\n/);
+  const commentBefore = (path: Path) => commentAbove(lines, yaml, path);
+  // A comment at the top, before `all:`, is the file's: `all` itself has no entry in keel's inventory.
+  const header = yaml.document.commentBefore ?? ('all' in (isMapping(data) ? data : {}) ? commentBefore(['all']) : undefined);
   if (header) source.header = header;
   if (!isMapping(data)) throw new InventoryError(`${file}:1:1: an Ansible YAML inventory is a mapping of groups`);
   if ('plugin' in data)
@@ -53,7 +58,7 @@ export function readAnsibleYaml(file: string, text: string): AnsibleSource {
     const at = yaml.locate(path, true);
     if (value !== null && !isMapping(value))
       throw new InventoryError(`${at}: group ${name}: must be a mapping of hosts, children and vars`);
-    const comment = commentBefore(yaml, path);
+    const comment = commentBefore(path);
     const group = source.group(name, at, comment);
     if (value === null) return;
     for (const [key, section] of Object.entries(value)) {
@@ -85,7 +90,7 @@ export function readAnsibleYaml(file: string, text: string): AnsibleSource {
             throw new InventoryError(`${hostAt}: ${(error as Error).message}`);
           }
           for (const hostName of expanded.names) {
-            const host = source.host(hostName, name, hostAt, commentBefore(yaml, hostPath));
+            const host = source.host(hostName, name, hostAt, commentBefore(hostPath));
             if (expanded.port !== undefined) host.vars.set('ansible_port', expanded.port, () => hostAt);
             for (const [variable, item] of Object.entries(hostVars ?? {}))
               host.vars.set(variable, item, (rest) => yaml.locate([...hostPath, variable, ...rest]));
