@@ -262,3 +262,17 @@ describe('keel inventory import', () => {
     );
   });
 });
+
+describe('ansible_connection=local', () => {
+  it('runs the host on this machine, whatever --connection says', async () => {
+    const { connectHost } = await import('../../src/planner/connect.js');
+    const { LocalTransport } = await import('../../src/transport/local.js');
+    const inventory = inventoryFromText('h', 'localhost ansible_connection=local\n');
+    const transport = await connectHost(inventory.hosts[0]!, { kind: 'ssh' });
+    expect(transport).toBeInstanceOf(LocalTransport);
+    const result = await transport.exec('echo "$((6 * 7))"');
+    await transport.close();
+    expect(result.code).toBe(0);
+    expect(result.stdout.toString()).toBe('42\n');
+  });
+});
