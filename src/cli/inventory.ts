@@ -1,27 +1,104 @@
-/** `keel inventory validate|list`. */
+/** `keel inventory validate|list|import`. */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { loadInventory } from '../inventory/load.js';
+import { type Inventory, InventoryError, loadInventory } from '../inventory/load.js';
+
+/** Loads an inventory and says once, on stderr, what keel read in it but does not use. */
+export function openInventory(file: string): Inventory {
+  const inventory = loadInventory(file);
+  for (const warning of inventory.warnings) process.stderr.write(`keel: warning: ${warning}\n`);
+  return inventory;
+}
+
+/** src/cli/inventory.ts and its bundle dist/cli/main.js both sit two levels under the package root. */
+function publishedSchemaPath(): string {
+  return fileURLToPath(new URL('../../inventory/schema.json', import.meta.url));
+}
+
+function shown(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+const LIST_HELP = `
+Prints each host as: name, address and groups (ancestors included), tab-separated, then its merged vars
+one a line, indented. --json prints {"hosts": {NAME: {address, groups, connection, vars}}, "groups":
+{NAME: {hosts, children}}}: hosts keyed by name as in ansible-inventory --list's _meta.hostvars.
+
+The inventory may be keel's own (YAML or JSON) or Ansible's (INI or YAML, with group_vars/ and
+host_vars/ beside it).
+
+Examples:
+  keel inventory list -i inventory/lab.yaml
+  keel inventory list -i hosts.ini --json | jq '.hosts["web01"].vars'
+  keel inventory list -i hosts.yml -l webservers`;
+
+const IMPORT_HELP = `
+Reads an Ansible inventory (INI or YAML, with the group_vars/ and host_vars/ beside it) and writes the
+same hosts, groups and vars as keel's YAML inventory to stdout. Connection variables (ansible_host,
+ansible_port, ansible_user, ansible_ssh_private_key_file, ansible_become, ansible_ssh_common_args'
+ProxyJump/ProxyCommand, ansible_connection=local) become keel's settings; other ansible_* variables
+are named in a warning on stderr and left out.
+
+Examples:
+  keel inventory import hosts.ini > inventory/site.yaml
+  keel inventory list -i inventory/site.yaml`;
 
 export function registerInventoryCommands(program: Command): void {
-  const inventory = program.command('inventory').description('inspect an inventory');
+  const inventory = program.command('inventory').description('inspect an inventory, or import an Ansible one');
   inventory
     .command('validate')
-    .description('validate an inventory against inventory/schema.json')
+    .description('validate an inventory: keel YAML against inventory/schema.json, or an Ansible INI/YAML inventory')
     .requiredOption('-i, --inventory <file>', 'inventory file')
     .action((flags: { inventory: string }) => {
-      const loaded = loadInventory(flags.inventory);
+      const loaded = openInventory(flags.inventory);
       process.stdout.write(`${flags.inventory}: ok (${loaded.hosts.length} hosts, ${loaded.groups.size} groups)\n`);
     });
   inventory
     .command('list')
-    .description('list hosts with their address and groups')
-    .requiredOption('-i, --inventory <file>', 'inventory file')
+    .description('list hosts with their address, groups and merged vars')
+    .requiredOption('-i, --inventory <file>', 'inventory file (keel YAML or JSON, Ansible INI or YAML)')
     .option('-l, --limit <patterns>', 'only these hosts')
-    .action(async (flags: { inventory: string; limit?: string }) => {
+    .option('--json', 'print JSON: every host with its address, groups, connection settings and vars')
+    .addHelpText('after', LIST_HELP)
+    .action(async (flags: { inventory: string; limit?: string; json?: boolean }) => {
       const { selectHosts } = await import('../inventory/select.js');
-      const loaded = loadInventory(flags.inventory);
-      for (const host of flags.limit ? selectHosts(loaded, flags.limit) : loaded.hosts) {
-        process.stdout.write(`${host.name}\t${host.address}\t${host.groups.join(',')}\n`);
+      const loaded = openInventory(flags.inventory);
+      const hosts = flags.limit ? selectHosts(loaded, flags.limit) : loaded.hosts;
+      if (flags.json) {
+        const document = {
+          hosts: Object.fromEntries(
+            hosts.map((host) => [host.name, { address: host.address, groups: host.groups, connection: host.connection, vars: host.vars }]),
+          ),
+          groups: Object.fromEntries(
+            [...loaded.groups.entries()].map(([name, members]) => [name, { hosts: members, children: loaded.children.get(name) ?? [] }]),
+          ),
+        };
+        process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+        return;
       }
+      for (const host of hosts) {
+        process.stdout.write(`${host.name}\t${host.address}\t${host.groups.join(',')}\n`);
+        for (const [key, value] of Object.entries(host.vars)) process.stdout.write(`\t${key}: ${shown(value)}\n`);
+      }
+    });
+  inventory
+    .command('import')
+    .description("write an Ansible inventory (INI or YAML) as keel's YAML inventory, to stdout")
+    .argument('<file>', 'the Ansible inventory')
+    .addHelpText('after', IMPORT_HELP)
+    .action(async (file: string) => {
+      const { importAnsibleInventory } = await import('../inventory/import.js');
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (error) {
+        throw new InventoryError(
+          `${file}: cannot read the inventory: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        );
+      }
+      const result = importAnsibleInventory(file, text, publishedSchemaPath());
+      for (const warning of result.warnings) process.stderr.write(`keel: warning: ${warning}\n`);
+      process.stdout.write(result.yaml);
     });
 }

@@ -6,7 +6,6 @@ import type { Mode } from '../engine/events.js';
 import { EXIT } from '../engine/events.js';
 import { loadRecipe } from '../engine/loadRecipe.js';
 import { DEFAULT_TIMEOUTS, run } from '../engine/run.js';
-import { loadInventory } from '../inventory/load.js';
 import { type ConnectionKind, connector } from '../planner/connect.js';
 import { hostTargets, planHosts } from '../planner/targets.js';
 import { colorEnabled } from '../report/color.js';
@@ -16,6 +15,7 @@ import { writePrometheusFile } from '../report/prometheus.js';
 import { textReporter } from '../report/text.js';
 import type { LiveViewHandle } from '../ui/start.js';
 import { EXAMPLES, EXIT_CODES } from './help.js';
+import { openInventory } from './inventory.js';
 import { acquireLocalLock } from './localLock.js';
 import { positiveInteger, positiveNumber } from './options.js';
 import { promptSecret } from './prompt.js';
@@ -37,7 +37,7 @@ export interface RunFlags {
 }
 
 async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Promise<number> {
-  const inventory = loadInventory(flags.inventory);
+  const inventory = openInventory(flags.inventory);
   const recipes = [];
   for (const file of recipeFiles) recipes.push(await loadRecipe(file));
   const planned = planHosts(inventory, recipes, flags.limit);
@@ -112,7 +112,7 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
 function addRunOptions(command: Command): Command {
   return command
     .argument('<recipes...>', 'recipe files (.ts)')
-    .requiredOption('-i, --inventory <file>', 'inventory file (YAML or JSON)')
+    .requiredOption('-i, --inventory <file>', 'inventory file: keel YAML or JSON, or Ansible INI or YAML')
     .option('-l, --limit <patterns>', 'only these hosts: names, groups or globs, comma-separated; !pattern excludes')
     .option('-f, --forks <n>', 'hosts worked on in parallel', positiveInteger, 20)
     .addOption(new Option('-c, --connection <kind>', 'how to reach hosts').choices(['ssh', 'local']).default('ssh'))

@@ -1,96 +1,55 @@
 /**
- * Loads an inventory (YAML or JSON), validates it, and keeps enough of the source to say where any value
- * came from: every error is `file:line:col: field path: problem`.
+ * Loads an inventory: keel's own YAML or JSON (validated against inventory/schema.json), or an Ansible inventory in
+ * INI or YAML, told apart by content. Every error is `file:line:col: field path: problem`.
  */
 import { readFileSync } from 'node:fs';
-import { type Document, isMap, isPair, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { formatPath, validate } from '../schema/index.js';
-import { type ConnectionSettings, type InventoryFile, InventorySchema } from './schema.js';
+import { loadAnsibleInventory, looksLikeAnsibleYaml } from './ansible/index.js';
+import { InventoryError } from './errors.js';
+import { type GroupSpec, type HostSpec, type Inventory, type InventorySpec, resolveInventory, type VarLayer } from './model.js';
+import { type InventoryFile, InventorySchema } from './schema.js';
+import { type Path, parseYaml, type YamlSource } from './yamlSource.js';
 
-type Path = (string | number)[];
+export { InventoryError } from './errors.js';
+export type { Inventory, InventoryFormat, InventoryHost } from './model.js';
 
-export class InventoryError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InventoryError';
-  }
-}
-
-export interface InventoryHost {
-  name: string;
-  address: string;
-  groups: string[];
-  vars: Record<string, unknown>;
-  connection: ConnectionSettings;
-  /** Where a value of this host's merged vars was written: `inventory/lab.yaml:12:7`. */
-  locateVar(path: Path): string | undefined;
-}
-
-export interface Inventory {
-  file: string;
-  hosts: InventoryHost[];
-  groups: Map<string, string[]>;
-}
-
-class SourceMap {
-  constructor(
-    readonly file: string,
-    private readonly document: Document,
-    private readonly lines: LineCounter,
-  ) {}
-
-  /** The position of a path; for a missing key, that of the nearest existing parent. */
-  locate(path: Path, pointAtKey = false): string {
-    for (let length = path.length; length >= 0; length -= 1) {
-      const prefix = path.slice(0, length);
-      const offset = pointAtKey && length === path.length ? this.keyOffset(prefix) : this.valueOffset(prefix);
-      if (offset !== undefined) {
-        const { line, col } = this.lines.linePos(offset);
-        return `${this.file}:${line}:${col}`;
-      }
-    }
-    return `${this.file}:1:1`;
-  }
-
-  private valueOffset(path: Path): number | undefined {
-    const node = path.length === 0 ? this.document.contents : this.document.getIn(path, true);
-    return (node as YamlNode | undefined)?.range?.[0];
-  }
-
-  private keyOffset(path: Path): number | undefined {
-    const parent = path.length <= 1 ? this.document.contents : this.document.getIn(path.slice(0, -1), true);
-    if (!isMap(parent)) return this.valueOffset(path);
-    const pair = parent.items.find(
-      (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(path[path.length - 1]),
-    );
-    return (pair?.key as YamlNode | undefined)?.range?.[0];
-  }
-}
-
-function parse(file: string, text: string): { data: unknown; source: SourceMap } {
-  const lines = new LineCounter();
-  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const source = new SourceMap(file, document, lines);
-  const problem = document.errors[0];
-  if (problem) {
-    const { line, col } = lines.linePos(problem.pos[0]);
-    throw new InventoryError(`${file}:${line}:${col}: ${problem.message.split('\n')[0]}`);
-  }
-  return { data: document.toJS(), source };
-}
-
-export function loadInventory(file: string): Inventory {
-  let text: string;
+function readText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (error) {
     throw new InventoryError(`${file}: cannot read the inventory: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  return inventoryFromText(file, text);
 }
 
+export function loadInventory(file: string): Inventory {
+  return inventoryFromText(file, readText(file));
+}
+
+/** An Ansible INI inventory: its first line that is neither blank nor a comment is a `[section]` or a host line. */
+function looksLikeIni(text: string): boolean {
+  const first = text.split(/\r?\n/).find((line) => line.trim() !== '' && !/^\s*[#;]/.test(line));
+  if (first === undefined) return false;
+  const line = first.trim();
+  if (line.startsWith('[')) return /^\[[^\]]+\]\s*(?:[#;].*)?$/.test(line);
+  // YAML starts with a document marker, a `key:` or a flow collection; a host line has none of them.
+  return !/^(?:---|%|\{)/.test(line) && !/^("[^"]*"|'[^']*'|[^\s'"]+?)\s*:(?:\s|$)/.test(line);
+}
+
+/** `file` is where the text came from: errors name it, and an Ansible inventory's `group_vars/` are found beside it. */
 export function inventoryFromText(file: string, text: string): Inventory {
-  const { data, source } = parse(file, text);
+  if (looksLikeIni(text)) return loadAnsibleInventory(file, text, 'ansible-ini');
+  const { data, source } = parseYaml(file, text);
+  if (looksLikeAnsibleYaml(data)) return loadAnsibleInventory(file, text, 'ansible-yaml');
+  return resolveInventory(keelSpec(file, data, source));
+}
+
+/** The parsed inventory before its hosts are resolved, for tools that rewrite it. */
+export function keelSpec(file: string, data: unknown, source: YamlSource): InventorySpec {
+  const defaults = (data as { defaults?: { address?: unknown } } | null)?.defaults;
+  if (typeof defaults === 'object' && defaults !== null && 'address' in defaults)
+    throw new InventoryError(
+      `${source.locate(['defaults', 'address'], true)}: defaults.address: an address belongs to one host; set hosts.NAME.address (a host without one is reached by its name)`,
+    );
   const issues = validate(InventorySchema, data ?? {});
   if (issues.length > 0) {
     throw new InventoryError(
@@ -102,62 +61,63 @@ export function inventoryFromText(file: string, text: string): Inventory {
         .join('\n'),
     );
   }
-  return build(file, data as InventoryFile, source);
+  return specOf(file, data as InventoryFile, source);
 }
 
-function build(file: string, data: InventoryFile, source: SourceMap): Inventory {
+function layer(vars: Record<string, unknown> | undefined, at: Path, source: YamlSource): VarLayer | undefined {
+  return vars ? { vars, locate: (path) => source.locate([...at, ...path]) } : undefined;
+}
+
+function specOf(file: string, data: InventoryFile, source: YamlSource): InventorySpec {
   const hostNames = Object.keys(data.hosts);
-  const groups = new Map<string, string[]>();
   const problems: string[] = [];
-  for (const [group, entry] of Object.entries(data.groups ?? {})) {
-    if (data.hosts[group] !== undefined)
-      problems.push(`${source.locate(['groups', group], true)}: groups.${group}: has the name of a host`);
+  const groups = new Map<string, GroupSpec>();
+  for (const [name, entry] of Object.entries(data.groups ?? {})) {
+    if (data.hosts[name] !== undefined) problems.push(`${source.locate(['groups', name], true)}: groups.${name}: has the name of a host`);
     (entry.hosts ?? []).forEach((member, index) => {
       if (!hostNames.includes(member))
         problems.push(
-          `${source.locate(['groups', group, 'hosts', index])}: groups.${group}.hosts[${index}]: "${member}" is not a host of this inventory`,
+          `${source.locate(['groups', name, 'hosts', index])}: groups.${name}.hosts[${index}]: "${member}" is not a host of this inventory`,
         );
     });
-    groups.set(group, [...(entry.hosts ?? [])]);
+    groups.set(name, {
+      name,
+      hosts: [...(entry.hosts ?? [])],
+      children: [...(entry.children ?? [])],
+      priority: entry.priority ?? 1,
+      inline: layer(entry.vars, ['groups', name, 'vars'], source),
+      files: [],
+      at: source.locate(['groups', name], true),
+      childAt: (index) => `${source.locate(['groups', name, 'children', index])}: groups.${name}.children[${index}]`,
+    });
   }
-  for (const [name, entry] of Object.entries(data.hosts)) {
-    for (const group of entry?.groups ?? []) {
-      const members = groups.get(group) ?? [];
-      if (!members.includes(name)) members.push(name);
-      groups.set(group, members);
-    }
+  for (const [host, entry] of Object.entries(data.hosts)) {
+    (entry?.groups ?? []).forEach((name, index) => {
+      const at = source.locate(['hosts', host, 'groups', index]);
+      const group = groups.get(name) ?? {
+        name,
+        hosts: [],
+        children: [],
+        priority: 1,
+        files: [],
+        at,
+        childAt: () => at,
+      };
+      if (!group.hosts.includes(host)) group.hosts.push(host);
+      groups.set(name, group);
+    });
   }
   if (problems.length > 0) throw new InventoryError(problems.join('\n'));
-
-  const hosts = hostNames.map((name): InventoryHost => {
-    const entry = data.hosts[name] ?? {};
-    const memberOf = [...groups.entries()].filter(([, members]) => members.includes(name)).map(([group]) => group);
-    const layers: { vars: Record<string, unknown>; at: Path }[] = [
-      { vars: data.vars ?? {}, at: ['vars'] },
-      ...memberOf.map((group) => ({ vars: data.groups?.[group]?.vars ?? {}, at: ['groups', group, 'vars'] as Path })),
-      { vars: entry.vars ?? {}, at: ['hosts', name, 'vars'] },
-    ];
-    const vars: Record<string, unknown> = {};
-    const origin = new Map<string, Path>();
-    for (const layer of layers) {
-      for (const [key, value] of Object.entries(layer.vars)) {
-        vars[key] = value;
-        origin.set(key, [...layer.at, key]);
-      }
-    }
-    const { vars: _vars, groups: _groups, ...connection } = entry;
+  const hosts = hostNames.map((name): HostSpec => {
+    const { vars, groups: _groups, address, ...connection } = data.hosts[name] ?? {};
     return {
       name,
-      address: entry.address ?? name,
-      groups: memberOf,
-      vars,
+      ...(address ? { address } : {}),
       connection: { ...data.defaults, ...connection },
-      locateVar(path) {
-        const [head, ...rest] = path;
-        const base = head === undefined ? undefined : origin.get(String(head));
-        return base ? source.locate([...base, ...rest]) : source.locate(['hosts', name]);
-      },
+      inline: layer(vars, ['hosts', name, 'vars'], source),
+      files: [],
+      at: source.locate(['hosts', name]),
     };
   });
-  return { file, hosts, groups };
+  return { file, format: 'keel', all: { inline: layer(data.vars, ['vars'], source), files: [] }, groups: [...groups.values()], hosts };
 }

@@ -10,7 +10,7 @@ export const SecretSource = Type.Union(
   { title: 'a secret source: {env: NAME} or {file: PATH}' },
 );
 
-const HostAddress = Type.String({ pattern: '^[A-Za-z0-9:._%-]+$', maxLength: 253, title: 'a host name or IP address' });
+export const HostAddress = Type.String({ pattern: '^[A-Za-z0-9:._%-]+$', maxLength: 253, title: 'a host name or IP address' });
 const SshUser = Type.String({ pattern: '^[A-Za-z0-9._][A-Za-z0-9._-]*\\$?$', maxLength: 64, title: 'a user name' });
 const LocalPath = Type.String({ minLength: 1, maxLength: 4096 });
 
@@ -19,7 +19,8 @@ const Become = Type.Union([Type.Boolean(), Type.Object({ password: SecretSource 
 });
 
 export const connectionProperties = {
-  address: Type.Optional(HostAddress),
+  /** `local`: this machine, without SSH (Ansible's `ansible_connection=local`). */
+  connection: Type.Optional(Type.Union([Type.Literal('ssh'), Type.Literal('local')], { title: 'ssh or local' })),
   port: Type.Optional(Port),
   user: Type.Optional(SshUser),
   identityFile: Type.Optional(LocalPath),
@@ -36,12 +37,26 @@ export const connectionProperties = {
 const Vars = Type.Record(Type.String(), Type.Unknown());
 
 const HostEntry = Type.Object(
-  { ...connectionProperties, vars: Type.Optional(Vars), groups: Type.Optional(Type.Array(Type.String())) },
+  {
+    address: Type.Optional(HostAddress),
+    ...connectionProperties,
+    vars: Type.Optional(Vars),
+    groups: Type.Optional(Type.Array(Type.String())),
+  },
   { additionalProperties: false },
 );
 
+const GroupName = Type.String({ pattern: '^[A-Za-z0-9_.-]+$' });
+
 const GroupEntry = Type.Object(
-  { hosts: Type.Optional(Type.Array(Type.String())), vars: Type.Optional(Vars) },
+  {
+    hosts: Type.Optional(Type.Array(Type.String())),
+    /** Groups nested in this one: their hosts are this group's hosts too, and their vars override this group's. */
+    children: Type.Optional(Type.Array(GroupName)),
+    /** Among groups of the same depth, the vars of a higher priority win (default 1); otherwise the later name. */
+    priority: Type.Optional(Type.Integer()),
+    vars: Type.Optional(Vars),
+  },
   { additionalProperties: false },
 );
 
@@ -50,12 +65,13 @@ export const InventorySchema = Type.Object(
     $schema: Type.Optional(Type.String()),
     defaults: Type.Optional(Type.Object(connectionProperties, { additionalProperties: false })),
     vars: Type.Optional(Vars),
-    groups: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), GroupEntry)),
+    groups: Type.Optional(Type.Record(GroupName, GroupEntry)),
     hosts: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), HostEntry),
   },
   { additionalProperties: false, title: 'keel inventory' },
 );
 
 export type InventoryFile = Static<typeof InventorySchema>;
+/** How to reach one host: the inventory's `defaults` with the host's own settings over them. */
 export type ConnectionSettings = Static<typeof InventorySchema>['defaults'] & {};
 export type SecretSourceSpec = Static<typeof SecretSource>;

@@ -50,9 +50,12 @@ export function sshTargetOf(host: InventoryHost, options: Omit<ConnectOptions, '
   };
 }
 
-/** Opens a transport to one inventory host; a setting that cannot be resolved fails the host as unreachable. */
+/**
+ * Opens a transport to one inventory host; a setting that cannot be resolved fails the host as unreachable. A host
+ * whose inventory says `connection: local` is this machine, whatever --connection says.
+ */
 export async function connectHost(host: InventoryHost, options: ConnectOptions): Promise<Transport> {
-  if (options.kind === 'local') {
+  if (options.kind === 'local' || host.connection.connection === 'local') {
     const become = userInfo().username === 'root' ? undefined : becomeOf(host, options.becomePassword);
     return new LocalTransport(host.name, become);
   }

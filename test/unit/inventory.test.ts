@@ -62,3 +62,77 @@ describe('the inventory', () => {
     expect(published).toEqual(JSON.parse(JSON.stringify(InventorySchema)));
   });
 });
+
+describe('nested groups in keel inventory', () => {
+  const nested = `
+vars:
+  tier: all
+groups:
+  prod:
+    children: [web, db]
+    vars: { tier: prod, zone: a }
+  web:
+    hosts: [w1]
+    vars: { tier: web }
+  db:
+    hosts: [d1, w1]
+    vars: { tier: db, zone: db }
+  canary:
+    hosts: [w1]
+    priority: 0
+    vars: { zone: canary }
+hosts:
+  w1: {}
+  d1: {}
+`;
+  const inventory = inventoryFromText('nested.yaml', nested);
+  const host = (name: string) => inventory.hosts.find((h) => h.name === name)!;
+
+  it('puts the hosts of child groups in the parent, ancestors included in each host', () => {
+    expect(inventory.groups.get('prod')).toEqual(['w1', 'd1']);
+    expect(host('w1').groups).toEqual(['prod', 'web', 'db', 'canary']);
+    expect(host('d1').groups).toEqual(['prod', 'db']);
+    expect(selectHosts(inventory, 'prod').map((h) => h.name)).toEqual(['w1', 'd1']);
+  });
+
+  it('merges child over parent, same depth by priority then name', () => {
+    // w1: prod (depth 1, priority 1) and canary (depth 1, priority 0) under db and web (depth 2, by name: web wins).
+    expect(host('w1').vars).toEqual({ tier: 'web', zone: 'db' });
+    expect(host('w1').locateVar(['tier'])).toBe('nested.yaml:10:19');
+    expect(host('d1').vars).toEqual({ tier: 'db', zone: 'db' });
+  });
+
+  it('names a cycle', () => {
+    expect(() =>
+      inventoryFromText('c.yaml', 'groups:\n  a:\n    children: [b]\n  b:\n    children: [c]\n  c:\n    children: [a]\nhosts: {}\n'),
+    ).toThrow('c.yaml:7:16: groups.c.children[0]: groups form a cycle: a → b → c → a');
+    expect(() => inventoryFromText('s.yaml', 'groups:\n  a:\n    children: [a]\nhosts: {}\n')).toThrow('groups form a cycle: a → a');
+  });
+
+  it('names a child that is not a group', () => {
+    expect(() => inventoryFromText('x.yaml', 'groups:\n  a:\n    children: [web]\nhosts: {}\n')).toThrow(
+      'x.yaml:3:16: groups.a.children[0]: "web" is not a group of this inventory',
+    );
+  });
+});
+
+describe('mistakes in the inventory file', () => {
+  it('refuses defaults.address, which would be the same address for every host', () => {
+    expect(() => inventoryFromText('d.yaml', 'defaults:\n  user: root\n  address: 10.0.0.1\nhosts:\n  a: {}\n')).toThrow(
+      'd.yaml:3:3: defaults.address: an address belongs to one host',
+    );
+  });
+
+  it('names the line of a token indented deeper than the key above (captured case)', () => {
+    const file = 'test/fixtures/inventory/bad-indent.yaml';
+    expect(() => inventoryFromText(file, readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8'))).toThrow(
+      `${file}:4:5: "lanInterface" is indented deeper than the key on the line above`,
+    );
+  });
+
+  it('points at the token, not the indentation before it', () => {
+    expect(() => inventoryFromText('i.yaml', 'vars:\n  a: 1\n b: 2\nhosts: {}\n')).toThrow(
+      'i.yaml:3:2: All mapping items must start at the same column',
+    );
+  });
+});
