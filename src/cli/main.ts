@@ -10,6 +10,7 @@ import { registerRunCommands } from './run.js';
 /** Errors that mean "nothing was contacted": configuration, not hosts. */
 const CONFIG_ERRORS = new Set([
   'InventoryError',
+  'ExtraVarsError',
   'RecipeLoadError',
   'RecipeVarsError',
   'ResourceParamsError',

@@ -8,6 +8,7 @@ import { loadRecipe } from '../engine/loadRecipe.js';
 import { DEFAULT_TIMEOUTS, run } from '../engine/run.js';
 import { loadInventory } from '../inventory/load.js';
 import { type ConnectionKind, connector } from '../planner/connect.js';
+import { parseExtraVars } from '../planner/extraVars.js';
 import { hostTargets, planHosts } from '../planner/targets.js';
 import { colorEnabled } from '../report/color.js';
 import { INTERRUPT_NOTICE } from '../report/format.js';
@@ -23,6 +24,7 @@ import { promptSecret } from './prompt.js';
 export interface RunFlags {
   inventory: string;
   limit?: string;
+  extraVars: string[];
   forks: number;
   connection: ConnectionKind;
   json?: string | true;
@@ -38,9 +40,14 @@ export interface RunFlags {
 
 async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Promise<number> {
   const inventory = loadInventory(flags.inventory);
+  const extraVars = flags.extraVars.length > 0 ? parseExtraVars(flags.extraVars) : undefined;
   const recipes = [];
   for (const file of recipeFiles) recipes.push(await loadRecipe(file));
-  const planned = planHosts(inventory, recipes, flags.limit);
+  const planned = planHosts(inventory, recipes, {
+    limit: flags.limit,
+    extraVars,
+    warn: (message) => void process.stderr.write(`keel: warning: ${message}\n`),
+  });
   if (planned.length === 0) {
     process.stderr.write(`keel: no selected host of ${flags.inventory} has anything to do for ${recipeFiles.join(', ')}\n`);
     return EXIT.usage;
@@ -114,6 +121,12 @@ function addRunOptions(command: Command): Command {
     .argument('<recipes...>', 'recipe files (.ts)')
     .requiredOption('-i, --inventory <file>', 'inventory file (YAML or JSON)')
     .option('-l, --limit <patterns>', 'only these hosts: names, groups or globs, comma-separated; !pattern excludes')
+    .option(
+      '-e, --extra-vars <vars>',
+      "vars over the inventory's: key=value (a string; several, space-separated), @FILE (YAML or JSON) or a JSON object; repeatable",
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
     .option('-f, --forks <n>', 'hosts worked on in parallel', positiveInteger, 20)
     .addOption(new Option('-c, --connection <kind>', 'how to reach hosts').choices(['ssh', 'local']).default('ssh'))
     .option('--json [file]', 'write the JSON report (schema/report.v1.json) to a file, or to stdout')

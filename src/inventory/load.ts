@@ -32,7 +32,8 @@ export interface Inventory {
   groups: Map<string, string[]>;
 }
 
-class SourceMap {
+/** Where each value of a parsed YAML (or JSON) document was written, as `file:line:col`. */
+export class SourceMap {
   constructor(
     readonly file: string,
     private readonly document: Document,
@@ -67,7 +68,8 @@ class SourceMap {
   }
 }
 
-function parse(file: string, text: string): { data: unknown; source: SourceMap } {
+/** Parses YAML (JSON is YAML) keeping positions; a syntax error throws InventoryError with `file:line:col`. */
+export function parseLocatedYaml(file: string, text: string): { data: unknown; source: SourceMap } {
   const lines = new LineCounter();
   const document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const source = new SourceMap(file, document, lines);
@@ -90,7 +92,7 @@ export function loadInventory(file: string): Inventory {
 }
 
 export function inventoryFromText(file: string, text: string): Inventory {
-  const { data, source } = parse(file, text);
+  const { data, source } = parseLocatedYaml(file, text);
   const issues = validate(InventorySchema, data ?? {});
   if (issues.length > 0) {
     throw new InventoryError(

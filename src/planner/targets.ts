@@ -2,14 +2,16 @@
  * Joins recipes with the inventory: which recipes apply to which selected host, with vars validated
  * against each recipe's schema before any host is contacted.
  */
-import { checkVars, flattenResources, type HostInfo, type Recipe } from '../engine/recipe.js';
+import { checkVars, flattenResources, type HostInfo, type Recipe, RecipeVarsError } from '../engine/recipe.js';
 import type { ResourceInstance } from '../engine/resource.js';
 import type { HostTarget } from '../engine/target.js';
 import { type Inventory, InventoryError, type InventoryHost } from '../inventory/load.js';
 import { connectionSecrets, resolveSecretVars } from '../inventory/secrets.js';
 import { selectHosts, unmatchedPatterns } from '../inventory/select.js';
+import { formatPath, secretPaths } from '../schema/index.js';
 import type { Secret } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
+import { type ExtraVars, ExtraVarsError } from './extraVars.js';
 
 export interface PlannedHost {
   host: InventoryHost;
@@ -23,26 +25,76 @@ function info(host: InventoryHost): HostInfo {
   return { name: host.name, address: host.address, groups: host.groups };
 }
 
-/** Throws InventoryError (for --limit) or the recipe's own errors (vars, resource parameters, duplicate ids). */
-export function planHosts(inventory: Inventory, recipes: readonly Recipe[], limit?: string): PlannedHost[] {
-  if (limit) {
-    const unmatched = unmatchedPatterns(inventory, limit);
-    if (unmatched.length > 0)
-      throw new InventoryError(
-        `--limit ${limit}: ${unmatched.map((p) => `"${p}"`).join(', ')} matches no host or group of ${inventory.file}`,
-      );
+export interface PlanOptions {
+  /** `--limit`: host names, groups or globs, comma-separated; `!pattern` excludes. */
+  limit?: string;
+  /** `-e`: vars over every inventory var. */
+  extraVars?: ExtraVars;
+  /** Told what the plan does not stop for, such as an extra var that no recipe declares. */
+  warn?(message: string): void;
+}
+
+/** The hosts `--limit` selects, in inventory order; a pattern that matches nothing is an error. */
+export function selectedHosts(inventory: Inventory, limit: string | undefined): InventoryHost[] {
+  if (!limit) return inventory.hosts;
+  const unmatched = unmatchedPatterns(inventory, limit);
+  if (unmatched.length > 0)
+    throw new InventoryError(
+      `--limit ${limit}: ${unmatched.map((p) => `"${p}"`).join(', ')} matches no host or group of ${inventory.file}`,
+    );
+  return selectHosts(inventory, limit);
+}
+
+/** A command line shows in the process list, so `-e` takes no value for a var the recipe holds as a secret. */
+function refuseSecretExtraVars(recipe: Recipe, extra: ExtraVars): void {
+  const paths = secretPaths(recipe.vars, extra.vars);
+  if (paths.length === 0) return;
+  throw new ExtraVarsError(
+    paths
+      .map(
+        (path) =>
+          `${extra.locate(path)}: vars.${formatPath(path)} is a secret (recipe ${recipe.name}), and a command line shows in the process list; ` +
+          'give it in the inventory instead, as {secret: {env: NAME}} or {secret: {file: PATH}}',
+      )
+      .join('\n'),
+  );
+}
+
+const TYPE_MISMATCH = /^must be an? (number|integer|boolean|array|object|null)$/;
+
+/** checkVars, with a hint where a key=value extra var is a string and the recipe wants another type. */
+function checkHostVars(recipe: Recipe, host: InventoryHost, vars: Record<string, unknown>, extra: ExtraVars | undefined): unknown {
+  const locate = (path: (string | number)[]): string | undefined => extra?.locate(path) ?? host.locateVar(path);
+  try {
+    return checkVars(recipe, host.name, vars, locate);
+  } catch (error) {
+    if (!(error instanceof RecipeVarsError) || extra === undefined) throw error;
+    const issues = error.issues.map((issue) => {
+      const hint = TYPE_MISMATCH.test(issue.message) ? extra.typedHint(issue.path) : undefined;
+      return hint ? { ...issue, message: `${issue.message}; ${hint}` } : issue;
+    });
+    throw new RecipeVarsError(recipe.name, host.name, issues, locate);
   }
-  const selected = new Set((limit ? selectHosts(inventory, limit) : inventory.hosts).map((h) => h.name));
+}
+
+/** Throws InventoryError (for --limit), ExtraVarsError, or the recipe's own errors (vars, resource parameters, duplicate ids). */
+export function planHosts(inventory: Inventory, recipes: readonly Recipe[], options: PlanOptions = {}): PlannedHost[] {
+  const { extraVars } = options;
+  const selected = new Set(selectedHosts(inventory, options.limit).map((h) => h.name));
+  const applied = new Set<Recipe>();
   const planned: PlannedHost[] = [];
   for (const host of inventory.hosts) {
     if (!selected.has(host.name)) continue;
     const resources: ResourceInstance[] = [];
     const names: string[] = [];
-    const { vars: hostVars, secrets } = resolveSecretVars(host);
+    const { vars: inventoryVars, secrets } = resolveSecretVars(host);
+    const hostVars = extraVars ? { ...inventoryVars, ...extraVars.vars } : inventoryVars;
     for (const recipe of recipes) {
       const targets = selectHosts(inventory, recipe.hosts ?? 'all');
       if (!targets.some((t) => t.name === host.name)) continue;
-      const vars = checkVars(recipe, host.name, hostVars, (path) => host.locateVar(path));
+      if (extraVars && !applied.has(recipe)) refuseSecretExtraVars(recipe, extraVars);
+      applied.add(recipe);
+      const vars = checkHostVars(recipe, host, hostVars, extraVars);
       const list = flattenResources(
         recipe.resources({ ...info(host), vars, hostsOf: (pattern) => selectHosts(inventory, pattern).map(info) }),
       );
@@ -59,7 +111,18 @@ export function planHosts(inventory: Inventory, recipes: readonly Recipe[], limi
     }
     if (resources.length > 0) planned.push({ host, recipes: names, resources, secrets });
   }
+  if (extraVars) warnUndeclared(extraVars, [...applied], options.warn);
   return planned;
+}
+
+/** An extra var no recipe of the run declares is most likely misspelt: Vars() schemas let unknown keys through. */
+function warnUndeclared(extra: ExtraVars, recipes: readonly Recipe[], warn: PlanOptions['warn']): void {
+  const declared = recipes.map((recipe) => (recipe.vars as { properties?: Record<string, unknown> }).properties);
+  if (!warn || declared.some((properties) => properties === undefined)) return;
+  for (const key of Object.keys(extra.vars)) {
+    if (declared.some((properties) => properties && key in properties)) continue;
+    warn(`${extra.locate([key])}: no recipe of this run declares a var ${key} (${recipes.map((r) => r.name).join(', ')})`);
+  }
 }
 
 /**
