@@ -11,6 +11,7 @@ import { registerRunCommands } from './run.js';
 const CONFIG_ERRORS = new Set([
   'InventoryError',
   'ExtraVarsError',
+  'TagSelectionError',
   'RecipeLoadError',
   'RecipeVarsError',
   'ResourceParamsError',

@@ -25,6 +25,8 @@ export interface RunFlags {
   inventory: string;
   limit?: string;
   extraVars: string[];
+  tags: string[];
+  skipTags: string[];
   forks: number;
   connection: ConnectionKind;
   json?: string | true;
@@ -46,10 +48,15 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
   const planned = planHosts(inventory, recipes, {
     limit: flags.limit,
     extraVars,
+    tags: { tags: flags.tags, skipTags: flags.skipTags },
     warn: (message) => void process.stderr.write(`keel: warning: ${message}\n`),
   });
   if (planned.length === 0) {
     process.stderr.write(`keel: no selected host of ${flags.inventory} has anything to do for ${recipeFiles.join(', ')}\n`);
+    return EXIT.usage;
+  }
+  if (planned.every((host) => host.resources.length === 0)) {
+    process.stderr.write(`keel: the tags leave no resource to do on the selected hosts of ${flags.inventory}\n`);
     return EXIT.usage;
   }
   if (flags.connection === 'local' && planned.length > 1) {
@@ -116,6 +123,16 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
   }
 }
 
+function tagList(value: string, previous: string[]): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((tag) => tag.trim())
+      .filter((tag) => tag !== ''),
+  ];
+}
+
 function addRunOptions(command: Command): Command {
   return command
     .argument('<recipes...>', 'recipe files (.ts)')
@@ -127,6 +144,13 @@ function addRunOptions(command: Command): Command {
       (value: string, previous: string[]) => [...previous, value],
       [],
     )
+    .option(
+      '-t, --tags <tags>',
+      "only resources with one of these tags (comma-separated); a recipe's name is a tag of each of its resources",
+      tagList,
+      [],
+    )
+    .option('--skip-tags <tags>', 'leave out resources with one of these tags (comma-separated)', tagList, [])
     .option('-f, --forks <n>', 'hosts worked on in parallel', positiveInteger, 20)
     .addOption(new Option('-c, --connection <kind>', 'how to reach hosts').choices(['ssh', 'local']).default('ssh'))
     .option('--json [file]', 'write the JSON report (schema/report.v1.json) to a file, or to stdout')

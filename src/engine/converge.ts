@@ -9,7 +9,7 @@ import type { Transport } from '../transport/types.js';
 import type { Section, SectionResult } from './batch.js';
 import type { EventSink, HandlerResult, ResourceError, ResourceResult } from './events.js';
 import { type ApplyLease, applyLease, deadLocalHolder } from './hostLock.js';
-import { type Assessment, assess, readerFor } from './observe.js';
+import { type Assessment, assess, handlerLeftOut, readerFor } from './observe.js';
 import { clearOwed, handlerRefs, owedMarker, recordOwed } from './owed.js';
 import { interpretRead, type ReadState, readSection } from './reads.js';
 import { BatchError, runSections, tail } from './remote.js';
@@ -73,10 +73,16 @@ export async function convergeHost(
   const host = await readHost(target, transport, emit, options);
   for (const [index, instance] of target.resources.entries()) await convergeResource(host, instance, target.resources.slice(index + 1));
   if (host.connectionError !== undefined) return { resources: host.results, handlers: [], connectionError: host.connectionError };
-  const owed = [...host.owed.values()];
+  const owed = [...host.owed.values()].filter((ref) => !handlerLeftOut(target, ref));
   if (owed.length > 0) host.leaseTaken = true;
   try {
     const handlers = await runHandlers(target, transport, emit, owed, options, host.lease.acquire);
+    for (const ref of host.owed.values()) {
+      if (!handlerLeftOut(target, ref)) continue;
+      const result: HandlerResult = { host: target.name, id: ref.resource.id, action: ref.action, outcome: 'left-out', durationMs: 0 };
+      handlers.push(result);
+      emit({ type: 'handler-result', result });
+    }
     return { resources: host.results, handlers };
   } finally {
     if (host.leaseTaken) await runSections(transport, [host.lease.release], options.timeouts.readMs).catch(() => undefined);

@@ -46,11 +46,15 @@ export interface ResourceResult {
   durationMs: number;
 }
 
+/**
+ * - `left-out`: notified, but its resource was left out of the run (`--tags`); the notification stays owed on the
+ *   host, for the next apply that includes it.
+ */
 export interface HandlerResult {
   host: string;
   id: string;
   action: string;
-  outcome: 'ran' | 'would-run' | 'failed';
+  outcome: 'ran' | 'would-run' | 'failed' | 'left-out';
   error?: ResourceError;
   durationMs: number;
 }
@@ -72,6 +76,8 @@ export interface HostSummary {
   counts: HostCounts;
   resources: ResourceResult[];
   handlers: HandlerResult[];
+  /** Resources of the host's recipes the caller left out of the run (`--tags`): neither read nor changed. */
+  leftOut?: string[];
   error?: string;
   /** Exec round trips to the host, in total and in the read phase. */
   execs: { total: number; read: number };

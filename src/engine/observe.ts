@@ -37,6 +37,11 @@ export function readerFor(transport: Transport, timeoutMs: number): Reader {
   };
 }
 
+/** A handler whose resource the run leaves out does not run: its notification stays owed on the host. */
+export function handlerLeftOut(target: HostTarget, ref: HandlerRef): boolean {
+  return target.leftOut?.includes(ref.resource.id) ?? false;
+}
+
 export type Assessment = Pick<ResourceResult, 'outcome' | 'changes' | 'actual' | 'pendingOn' | 'error'>;
 
 /** Turns a read state into an outcome. `changingBefore` lists earlier resources on the host that will change. */
@@ -105,7 +110,7 @@ export async function observeHost(
     host: target.name,
     id: ref.resource.id,
     action: ref.action,
-    outcome: 'would-run',
+    outcome: handlerLeftOut(target, ref) ? 'left-out' : 'would-run',
     durationMs: 0,
   }));
   for (const result of handlers) emit({ type: 'handler-result', result });

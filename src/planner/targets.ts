@@ -12,11 +12,23 @@ import { formatPath, secretPaths } from '../schema/index.js';
 import type { Secret } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
 import { type ExtraVars, ExtraVarsError } from './extraVars.js';
+import {
+  checkSelection,
+  describeSelection,
+  isSelected,
+  isSelecting,
+  type TagSelection,
+  TagSelectionError,
+  tagsOf,
+  unknownTags,
+} from './tags.js';
 
 export interface PlannedHost {
   host: InventoryHost;
   recipes: string[];
   resources: ResourceInstance[];
+  /** With `--tags`/`--skip-tags`: the ids of the host's resources they leave out. */
+  leftOut?: string[];
   /** The secrets among the host's vars, scrubbed from every message about it. */
   secrets: Secret[];
 }
@@ -30,7 +42,12 @@ export interface PlanOptions {
   limit?: string;
   /** `-e`: vars over every inventory var. */
   extraVars?: ExtraVars;
-  /** Told what the plan does not stop for, such as an extra var that no recipe declares. */
+  /** `--tags`, `--skip-tags`: which resources the run takes. */
+  tags?: TagSelection;
+  /**
+   * Told what the plan does not stop for: an extra var that no recipe declares, a resource that requires one the tags
+   * leave out.
+   */
   warn?(message: string): void;
 }
 
@@ -77,15 +94,22 @@ function checkHostVars(recipe: Recipe, host: InventoryHost, vars: Record<string,
   }
 }
 
-/** Throws InventoryError (for --limit), ExtraVarsError, or the recipe's own errors (vars, resource parameters, duplicate ids). */
+/**
+ * Throws InventoryError (for --limit), ExtraVarsError, TagSelectionError, or the recipe's own errors (vars, resource
+ * parameters, duplicate ids).
+ */
 export function planHosts(inventory: Inventory, recipes: readonly Recipe[], options: PlanOptions = {}): PlannedHost[] {
-  const { extraVars } = options;
+  const { extraVars, tags: selection } = options;
+  if (selection) checkSelection(selection);
+  const carried = new Set<string>();
+  const crossings = new Map<string, { resource: string; required: string; hosts: string[] }>();
   const selected = new Set(selectedHosts(inventory, options.limit).map((h) => h.name));
   const applied = new Set<Recipe>();
   const planned: PlannedHost[] = [];
   for (const host of inventory.hosts) {
     if (!selected.has(host.name)) continue;
     const resources: ResourceInstance[] = [];
+    const tags = new Map<ResourceInstance, Set<string>>();
     const names: string[] = [];
     const { vars: inventoryVars, secrets } = resolveSecretVars(host);
     const hostVars = extraVars ? { ...inventoryVars, ...extraVars.vars } : inventoryVars;
@@ -99,6 +123,7 @@ export function planHosts(inventory: Inventory, recipes: readonly Recipe[], opti
         recipe.resources({ ...info(host), vars, hostsOf: (pattern) => selectHosts(inventory, pattern).map(info) }),
       );
       resources.push(...list);
+      for (const instance of list) tags.set(instance, tagsOf(recipe, instance));
       names.push(recipe.name);
     }
     const seen = new Set<string>();
@@ -109,7 +134,36 @@ export function planHosts(inventory: Inventory, recipes: readonly Recipe[], opti
         );
       seen.add(resource.id);
     }
-    if (resources.length > 0) planned.push({ host, recipes: names, resources, secrets });
+    if (resources.length === 0) continue;
+    if (!isSelecting(selection)) {
+      planned.push({ host, recipes: names, resources, secrets });
+      continue;
+    }
+    for (const instanceTags of tags.values()) for (const tag of instanceTags) carried.add(tag);
+    const taken = resources.filter((instance) => isSelected(tags.get(instance)!, selection));
+    const leftOut = resources.filter((instance) => !taken.includes(instance));
+    for (const instance of taken) {
+      for (const required of instance.requires) {
+        if (!leftOut.includes(required)) continue;
+        const key = `${instance.id} ${required.id}`;
+        const crossing = crossings.get(key) ?? { resource: instance.id, required: required.id, hosts: [] };
+        crossing.hosts.push(host.name);
+        crossings.set(key, crossing);
+      }
+    }
+    planned.push({ host, recipes: names, resources: taken, leftOut: leftOut.map((instance) => instance.id), secrets });
+  }
+  if (isSelecting(selection)) {
+    const unknown = unknownTags(selection, carried);
+    if (unknown.length > 0)
+      throw new TagSelectionError(
+        `${describeSelection(selection)}: no resource of the selected hosts carries ${unknown.map((tag) => `"${tag}"`).join(', ')} (their tags: ${[...carried].sort().join(', ')})`,
+      );
+    for (const { resource, required, hosts } of crossings.values()) {
+      options.warn?.(
+        `${describeSelection(selection)}: ${resource} requires ${required}, which the selection leaves out (${hosts.join(', ')}); ${resource} is read and changed without it`,
+      );
+    }
   }
   if (extraVars) warnUndeclared(extraVars, [...applied], options.warn);
   return planned;
@@ -134,9 +188,10 @@ export function hostTargets(
   connect: (host: InventoryHost) => Promise<Transport>,
   sharedSecrets: readonly Secret[] = [],
 ): HostTarget[] {
-  return planned.map(({ host, resources, secrets }) => ({
+  return planned.map(({ host, resources, leftOut, secrets }) => ({
     name: host.name,
     resources,
+    ...(leftOut ? { leftOut } : {}),
     connect: () => connect(host),
     secrets: [...connectionSecrets(host), ...secrets, ...sharedSecrets],
   }));

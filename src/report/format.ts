@@ -66,8 +66,15 @@ export function describeResult(mode: string, result: ResourceResult): string {
   return `${result.host}: ${resultLine(mode, result)}`;
 }
 
+const HANDLER_VERBS: Record<HandlerResult['outcome'], string> = {
+  ran: 'ran',
+  'would-run': 'would run',
+  failed: 'failed',
+  'left-out': 'not run: its resource is left out of this run, so the notification stays owed on the host',
+};
+
 export function handlerLine(result: HandlerResult): string {
-  const verb = result.outcome === 'would-run' ? 'would run' : result.outcome;
+  const verb = HANDLER_VERBS[result.outcome];
   return `handler ${result.id} ${result.action} ${verb}${result.error ? `: ${formatError(result.error)}` : ''}`;
 }
 
@@ -99,9 +106,11 @@ export function countsLine(mode: Mode, total: HostCounts): string {
 export function fleetLine(summary: RunSummary): string {
   const total = emptyCounts();
   const hostOutcomes = { ok: 0, failed: 0, unreachable: 0 };
+  let leftOut: number | undefined;
   for (const host of summary.hosts) {
     hostOutcomes[host.outcome] += 1;
     addCounts(total, host.counts);
+    if (host.leftOut) leftOut = (leftOut ?? 0) + host.leftOut.length;
   }
   const hostParts = [`${hostOutcomes.ok} ok`];
   if (hostOutcomes.failed) hostParts.push(`${hostOutcomes.failed} failed`);
@@ -109,7 +118,8 @@ export function fleetLine(summary: RunSummary): string {
   const seconds = (summary.durationMs / 1000).toFixed(1);
   const hosts = `${plural(summary.hosts.length, 'host')} (${hostParts.join(', ')})`;
   const interrupted = summary.interrupted ? '; interrupted' : '';
-  return `${summary.mode}: ${hosts}; resources: ${countsLine(summary.mode, total)}${interrupted} in ${seconds} s; exit ${summary.exitCode}`;
+  const tagged = leftOut === undefined ? '' : `, ${leftOut} left out`;
+  return `${summary.mode}: ${hosts}; resources: ${countsLine(summary.mode, total)}${tagged}${interrupted} in ${seconds} s; exit ${summary.exitCode}`;
 }
 
 export function hostProblem(host: HostSummary): string | undefined {

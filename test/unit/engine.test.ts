@@ -159,6 +159,48 @@ describe('handlers', () => {
   });
 });
 
+describe('resources left out of the run (--tags)', () => {
+  const runLeavingOut = (mode: 'plan' | 'apply', resources: ResourceInstance[], leftOut: string[]) =>
+    run({
+      mode,
+      recipes: ['t'],
+      forks: 1,
+      timeouts: DEFAULT_TIMEOUTS,
+      emit: () => undefined,
+      hosts: [{ name: 'box', resources, leftOut, connect: async () => transport }],
+    });
+
+  it('are neither read nor changed, and a handler of one does not run: its notification stays owed', async () => {
+    const service = valueFile({ path: path('svc'), value: 'on' });
+    const conf = valueFile({ path: path('conf'), value: 'v2' }, { notify: service.on('restart') });
+    const plan = await runLeavingOut('plan', [conf], [service.id]);
+    expect(plan.hosts[0]!.handlers).toMatchObject([{ id: service.id, outcome: 'left-out' }]);
+    const apply = await runLeavingOut('apply', [conf], [service.id]);
+    expect(apply.hosts[0]).toMatchObject({ leftOut: [service.id], handlers: [{ id: service.id, action: 'restart', outcome: 'left-out' }] });
+    expect(apply.hosts[0]!.resources.map((r) => [r.id, r.outcome])).toEqual([[conf.id, 'changed']]);
+    expect(apply.exitCode).toBe(0);
+    expect(existsSync(path('svc'))).toBe(false);
+    expect(existsSync(path('svc.restarts'))).toBe(false);
+    const whole = await runOnce('apply', [conf, service], transport);
+    expect(whole.handlers).toMatchObject([{ id: service.id, outcome: 'ran' }]);
+    expect(readFileSync(path('svc.restarts'), 'utf8')).toBe('restarted\n');
+  });
+
+  it('leave a host with nothing else to do uncontacted', async () => {
+    let connects = 0;
+    const summary = await run({
+      mode: 'apply',
+      recipes: ['t'],
+      forks: 1,
+      timeouts: DEFAULT_TIMEOUTS,
+      emit: () => undefined,
+      hosts: [{ name: 'box', resources: [], leftOut: ['valueFile[x]'], connect: async () => (connects++, transport) }],
+    });
+    expect(connects).toBe(0);
+    expect(summary.hosts[0]).toMatchObject({ outcome: 'ok', leftOut: ['valueFile[x]'], execs: { total: 0, read: 0 } });
+  });
+});
+
 describe('the fleet', () => {
   it('emits events in order and ORs exit codes: drift (2) on one host, unreachable (8) on another', async () => {
     const events: EngineEvent[] = [];

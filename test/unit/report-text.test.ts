@@ -89,3 +89,24 @@ describe('text from hosts', () => {
     expect(output).toContain('stderr: \\x1b]0;owned\\x07\\x1b[2J denied');
   });
 });
+
+describe('a run with resources left out by --tags', () => {
+  it('says how many in the fleet line, even none, and not at all without a selection', () => {
+    const summary = summaryOf(recorded('changes'));
+    const tagged = { ...summary, hosts: summary.hosts.map((host, index) => ({ ...host, leftOut: index === 0 ? ['a[1]', 'b[2]'] : [] })) };
+    expect(fleetLine(tagged)).toMatch(/; resources: \d+ unchanged, \d+ changed, 0 failed, 2 left out in [\d.]+ s; exit \d+$/);
+    expect(fleetLine({ ...summary, hosts: summary.hosts.map((host) => ({ ...host, leftOut: [] })) })).toContain(', 0 left out in ');
+    expect(fleetLine(summary)).not.toContain('left out');
+  });
+
+  it('says a handler whose resource was left out did not run, and that it stays owed', () => {
+    const lines: string[] = [];
+    textReporter({ write: (line) => lines.push(line) })({
+      type: 'handler-result',
+      result: { host: 'rs1', id: 'service[nginx]', action: 'restart', outcome: 'left-out', durationMs: 0 },
+    });
+    expect(lines).toEqual([
+      'rs1: handler service[nginx] restart not run: its resource is left out of this run, so the notification stays owed on the host',
+    ]);
+  });
+});
