@@ -24,9 +24,9 @@ import { promptSecret } from './prompt.js';
 export interface RunFlags {
   inventory: string;
   limit?: string;
-  extraVars: string[];
-  tags: string[];
-  skipTags: string[];
+  extraVars?: string[];
+  tags?: string[];
+  skipTags?: string[];
   forks: number;
   connection: ConnectionKind;
   json?: string | true;
@@ -38,11 +38,13 @@ export interface RunFlags {
   prometheus?: string;
   lockWait: number;
   ui: 'auto' | 'live' | 'plain';
+  /** -v, -vv */
+  v: number;
 }
 
 async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Promise<number> {
   const inventory = loadInventory(flags.inventory);
-  const extraVars = flags.extraVars.length > 0 ? parseExtraVars(flags.extraVars) : undefined;
+  const extraVars = flags.extraVars ? parseExtraVars(flags.extraVars) : undefined;
   const recipes = [];
   for (const file of recipeFiles) recipes.push(await loadRecipe(file));
   const planned = planHosts(inventory, recipes, {
@@ -68,8 +70,9 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
   const becomePassword = flags.askBecomePass ? await promptSecret('BECOME password: ') : undefined;
   const jsonToStdout = flags.json === true || flags.json === '-';
   const output = jsonToStdout ? process.stderr : process.stdout;
-  // Ink's own test: under CI it draws no frame until the end, so a live view there would show nothing.
-  const live = !jsonToStdout && (flags.ui === 'live' || (flags.ui === 'auto' && process.stdout.isTTY === true && !isInCi));
+  // Ink's own test: under CI it draws no frame until the end, so a live view there would show nothing. The live view
+  // does not show invocations, so -v prints plain lines unless --ui live insists.
+  const live = !jsonToStdout && (flags.ui === 'live' || (flags.ui === 'auto' && flags.v === 0 && process.stdout.isTTY === true && !isInCi));
   let view: LiveViewHandle | undefined;
   const controller = new AbortController();
   const onInterrupt = (): void => {
@@ -95,6 +98,7 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
         write: (line) => void output.write(`${line}\n`),
         diffs: flags.diff,
         color: colorEnabled(process.env, output.isTTY === true),
+        verbosity: flags.v,
       });
     const summary = await run({
       mode,
@@ -108,6 +112,7 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
       timeouts: flags.timeout ? { readMs: flags.timeout * 1000, applyMs: flags.timeout * 1000 } : DEFAULT_TIMEOUTS,
       emit,
       signal: controller.signal,
+      ...(flags.v > 0 ? { trace: flags.v > 1 ? ('output' as const) : ('commands' as const) } : {}),
     });
     if (flags.json !== undefined) {
       const document = `${JSON.stringify(toReport(summary), null, 2)}\n`;
@@ -123,7 +128,7 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
   }
 }
 
-function tagList(value: string, previous: string[]): string[] {
+function tagList(value: string, previous: string[] = []): string[] {
   return [
     ...previous,
     ...value
@@ -141,16 +146,14 @@ function addRunOptions(command: Command): Command {
     .option(
       '-e, --extra-vars <vars>',
       "vars over the inventory's: key=value (a string; several, space-separated), @FILE (YAML or JSON) or a JSON object; repeatable",
-      (value: string, previous: string[]) => [...previous, value],
-      [],
+      (value: string, previous: string[] = []) => [...previous, value],
     )
     .option(
       '-t, --tags <tags>',
       "only resources with one of these tags (comma-separated); a recipe's name is a tag of each of its resources",
       tagList,
-      [],
     )
-    .option('--skip-tags <tags>', 'leave out resources with one of these tags (comma-separated)', tagList, [])
+    .option('--skip-tags <tags>', 'leave out resources with one of these tags (comma-separated)', tagList)
     .option('-f, --forks <n>', 'hosts worked on in parallel', positiveInteger, 20)
     .addOption(new Option('-c, --connection <kind>', 'how to reach hosts').choices(['ssh', 'local']).default('ssh'))
     .option('--json [file]', 'write the JSON report (schema/report.v1.json) to a file, or to stdout')
@@ -162,6 +165,11 @@ function addRunOptions(command: Command): Command {
     )
     .option('--timeout <seconds>', 'per remote command', positiveNumber)
     .option('--no-diff', 'do not print unified diffs of file content')
+    .addOption(
+      new Option('-v', "more output: every resource with its time, and each remote invocation's commands as sent; -vv adds their output")
+        .argParser((_value: string, previous: number) => previous + 1)
+        .default(0),
+    )
     .option('--prometheus <file>', 'write node_exporter textfile metrics (drifted resources, reachability, timing)')
     .option('--lock-wait <seconds>', 'wait this long for another keel run on the same inventory to finish', Number, 0)
     .addOption(

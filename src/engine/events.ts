@@ -94,12 +94,43 @@ export interface RunSummary {
   exitCode: number;
 }
 
+/** One section of a remote invocation as sent: file content shown by size, the host's secrets redacted. */
+export interface InvocationCommand {
+  name: string;
+  command: string;
+}
+
+/** What one section printed, decoded as UTF-8 and redacted; `withheld` when its resource holds a Secret. */
+export interface InvocationOutput {
+  name: string;
+  code: number;
+  stdout: string;
+  stderr: string;
+  withheld?: boolean;
+}
+
 export type EngineEvent =
   | { type: 'run-start'; mode: Mode; recipes: string[]; hosts: string[]; at: number }
   | { type: 'host-start'; host: string; at: number }
   | { type: 'host-phase'; host: string; phase: 'connect' | 'read' | 'handlers' }
   | { type: 'resource-start'; host: string; id: string; phase: 'apply' }
   | { type: 'resource-result'; result: ResourceResult }
+  /** Only when the run is asked to trace its invocations (`-v`). */
+  | { type: 'invocation-start'; host: string; invocation: number; sections: InvocationCommand[]; at: number }
+  /**
+   * `code` is the remote shell's exit code; `error` says why there is none (the connection dropped). `outputs` and
+   * `stderr` (what the shell printed after the last section) only when the trace asks for output (`-vv`).
+   */
+  | {
+      type: 'invocation-end';
+      host: string;
+      invocation: number;
+      durationMs: number;
+      code?: number;
+      error?: string;
+      outputs?: InvocationOutput[];
+      stderr?: string;
+    }
   | { type: 'handler-result'; result: HandlerResult }
   | { type: 'host-end'; summary: HostSummary }
   | { type: 'run-end'; summary: RunSummary };

@@ -15,7 +15,7 @@ import {
 } from './events.js';
 import { observeHost, readerFor } from './observe.js';
 import { readSection } from './reads.js';
-import { BatchError, REMOTE_SCRIPT } from './remote.js';
+import { BatchError, invocationLog, REMOTE_SCRIPT, type Trace } from './remote.js';
 import { desiredOf } from './resource.js';
 import type { HostTarget, Timeouts } from './target.js';
 
@@ -28,6 +28,8 @@ export interface RunOptions {
   emit: EventSink;
   /** Once aborted, no new change starts; in-flight ones finish, and the run ends with exit code 130. */
   signal?: AbortSignal;
+  /** Emit invocation-start and invocation-end events: with the commands sent, or with their outputs too. */
+  trace?: Trace;
 }
 
 export const DEFAULT_TIMEOUTS: Timeouts = { readMs: 120_000, applyMs: 900_000 };
@@ -70,19 +72,21 @@ async function runHost(target: HostTarget, options: RunOptions): Promise<HostSum
     return summarize(target, [], [], started, { total: 0, read: 0 }, { outcome: 'unreachable', message: clean((error as Error).message) });
   }
   let readExecs = 0;
+  const log = options.trace ? invocationLog(target.name, options.trace, emit, target.secrets) : undefined;
   try {
     emit({ type: 'host-phase', host: target.name, phase: 'read' });
     if (options.mode === 'apply') {
       const outcome = await convergeHost(target, transport, emit, {
         timeouts: options.timeouts,
         stopRequested: () => options.signal?.aborted ?? false,
+        log,
       });
       readExecs = 1;
       const lost =
         outcome.connectionError === undefined ? undefined : { outcome: 'unreachable' as const, message: clean(outcome.connectionError) };
       return summarize(target, outcome.resources, outcome.handlers, started, { total: transport.execCount, read: readExecs }, lost);
     }
-    const outcome = await observeHost(target, readerFor(transport, options.timeouts.readMs), emit);
+    const outcome = await observeHost(target, readerFor(transport, options.timeouts.readMs, log), emit);
     readExecs = transport.execCount;
     return summarize(target, outcome.resources, outcome.handlers, started, { total: transport.execCount, read: readExecs });
   } catch (error) {
