@@ -1,7 +1,6 @@
 /** `keel plan|apply|check`: load the inventory and recipes, plan the hosts, run the engine, write the reports. */
 import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import isInCi from 'is-in-ci';
 import type { Mode } from '../engine/events.js';
 import { EXIT } from '../engine/events.js';
 import { loadRecipe } from '../engine/loadRecipe.js';
@@ -18,7 +17,7 @@ import { textReporter } from '../report/text.js';
 import type { LiveViewHandle } from '../ui/start.js';
 import { EXAMPLES, EXIT_CODES } from './help.js';
 import { acquireLocalLock } from './localLock.js';
-import { positiveInteger, positiveNumber } from './options.js';
+import { addConnectionOptions, addHostOptions, localTakesOneHost, wantsLiveView } from './options.js';
 import { promptSecret } from './prompt.js';
 
 export interface RunFlags {
@@ -61,18 +60,18 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
     process.stderr.write(`keel: the tags leave no resource to do on the selected hosts of ${flags.inventory}\n`);
     return EXIT.usage;
   }
-  if (flags.connection === 'local' && planned.length > 1) {
-    process.stderr.write(
-      `keel: --connection local runs on this machine, so it takes exactly one host; ${planned.length} are selected (${planned.map((p) => p.host.name).join(', ')}). Use --limit.\n`,
-    );
+  if (
+    !localTakesOneHost(
+      flags.connection,
+      planned.map((p) => p.host.name),
+    )
+  )
     return EXIT.usage;
-  }
   const becomePassword = flags.askBecomePass ? await promptSecret('BECOME password: ') : undefined;
   const jsonToStdout = flags.json === true || flags.json === '-';
   const output = jsonToStdout ? process.stderr : process.stdout;
-  // Ink's own test: under CI it draws no frame until the end, so a live view there would show nothing. The live view
-  // does not show invocations, so -v prints plain lines unless --ui live insists.
-  const live = !jsonToStdout && (flags.ui === 'live' || (flags.ui === 'auto' && flags.v === 0 && process.stdout.isTTY === true && !isInCi));
+  // The live view does not show invocations, so -v prints plain lines unless --ui live insists.
+  const live = wantsLiveView(flags.ui, jsonToStdout) && (flags.v === 0 || flags.ui === 'live');
   let view: LiveViewHandle | undefined;
   const controller = new AbortController();
   const onInterrupt = (): void => {
@@ -139,10 +138,8 @@ function tagList(value: string, previous: string[] = []): string[] {
 }
 
 function addRunOptions(command: Command): Command {
-  return command
+  return addConnectionOptions(addHostOptions(command))
     .argument('<recipes...>', 'recipe files (.ts)')
-    .requiredOption('-i, --inventory <file>', 'inventory file (YAML or JSON)')
-    .option('-l, --limit <patterns>', 'only these hosts: names, groups or globs, comma-separated; !pattern excludes')
     .option(
       '-e, --extra-vars <vars>',
       "vars over the inventory's: key=value (a string; several, space-separated), @FILE (YAML or JSON) or a JSON object; repeatable",
@@ -154,16 +151,7 @@ function addRunOptions(command: Command): Command {
       tagList,
     )
     .option('--skip-tags <tags>', 'leave out resources with one of these tags (comma-separated)', tagList)
-    .option('-f, --forks <n>', 'hosts worked on in parallel', positiveInteger, 20)
-    .addOption(new Option('-c, --connection <kind>', 'how to reach hosts').choices(['ssh', 'local']).default('ssh'))
     .option('--json [file]', 'write the JSON report (schema/report.v1.json) to a file, or to stdout')
-    .option('--accept-new', 'record the host keys of hosts not yet in known_hosts (trust on first use)')
-    .option('--ask-become-pass', 'ask for the sudo password of hosts whose inventory says become: true')
-    .option(
-      '--known-hosts <file>',
-      "a known_hosts file read besides ~/.ssh/known_hosts and the inventory's; --accept-new records keys in it",
-    )
-    .option('--timeout <seconds>', 'per remote command', positiveNumber)
     .option('--no-diff', 'do not print unified diffs of file content')
     .addOption(
       new Option('-v', "more output: every resource with its time, and each remote invocation's commands as sent; -vv adds their output")

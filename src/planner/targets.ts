@@ -2,6 +2,7 @@
  * Joins recipes with the inventory: which recipes apply to which selected host, with vars validated
  * against each recipe's schema before any host is contacted.
  */
+import type { AdhocTarget } from '../engine/adhoc.js';
 import { checkVars, flattenResources, type HostInfo, type Recipe, RecipeVarsError } from '../engine/recipe.js';
 import type { ResourceInstance } from '../engine/resource.js';
 import type { HostTarget } from '../engine/target.js';
@@ -194,5 +195,22 @@ export function hostTargets(
     ...(leftOut ? { leftOut } : {}),
     connect: () => connect(host),
     secrets: [...connectionSecrets(host), ...secrets, ...sharedSecrets],
+  }));
+}
+
+/**
+ * The hosts `keel run` sends its command to, with their connection secrets resolved first, so that a missing one
+ * stops the run before any host is contacted.
+ */
+export function adhocTargets(
+  inventory: Inventory,
+  limit: string | undefined,
+  connect: (host: InventoryHost) => Promise<Transport>,
+  sharedSecrets: readonly Secret[] = [],
+): AdhocTarget[] {
+  return selectedHosts(inventory, limit).map((host) => ({
+    name: host.name,
+    connect: () => connect(host),
+    secrets: [...connectionSecrets(host), ...sharedSecrets],
   }));
 }

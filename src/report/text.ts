@@ -5,7 +5,7 @@
  */
 import type { EngineEvent, EventSink, InvocationCommand, InvocationOutput } from '../engine/events.js';
 import { OUTCOME_STYLE, painter, patchLineStyle, type Style } from './color.js';
-import { describeResult, fleetLine, handlerLine, hostProblem, printable } from './format.js';
+import { describeResult, fleetLine, handlerLine, hostProblem, linesOf, printable } from './format.js';
 
 export interface TextReporterOptions {
   write(line: string): void;
@@ -19,14 +19,6 @@ export interface TextReporterOptions {
 
 function duration(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
-
-/** Text as lines, without the empty one after a final newline. */
-function linesOf(text: string): string[] {
-  if (text === '') return [];
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  return lines;
 }
 
 function commandLines(host: string, section: InvocationCommand): string[] {
