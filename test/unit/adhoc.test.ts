@@ -31,7 +31,15 @@ describe('runAdhoc', () => {
     let connects = 0;
     const summary = await runAdhoc({
       command: 'true',
-      hosts: [{ name: 'a', connect: async () => (connects++, new LocalTransport('a')) }],
+      hosts: [
+        {
+          name: 'a',
+          connect: async () => {
+            connects += 1;
+            return new LocalTransport('a');
+          },
+        },
+      ],
       forks: 1,
       emit: () => undefined,
       signal: controller.signal,

@@ -194,7 +194,17 @@ describe('resources left out of the run (--tags)', () => {
       forks: 1,
       timeouts: DEFAULT_TIMEOUTS,
       emit: () => undefined,
-      hosts: [{ name: 'box', resources: [], leftOut: ['valueFile[x]'], connect: async () => (connects++, transport) }],
+      hosts: [
+        {
+          name: 'box',
+          resources: [],
+          leftOut: ['valueFile[x]'],
+          connect: async () => {
+            connects += 1;
+            return transport;
+          },
+        },
+      ],
     });
     expect(connects).toBe(0);
     expect(summary.hosts[0]).toMatchObject({ outcome: 'ok', leftOut: ['valueFile[x]'], execs: { total: 0, read: 0 } });
