@@ -2,6 +2,7 @@
  * An LVS-DR director, in the order of the walk-through's director steps, with the real servers taken from
  * the inventory group `realservers`. What the walk-through leaves out is marked: ip_vs loaded at boot,
  * send_redirects off, and the table persisted (ipvsRule keeps it in the distribution's rules file).
+ * Tags (`--tags`, `--skip-tags`): vip, forwarding, ipvs, packages; the recipe's own: lvs, and its name.
  */
 import {
   AddressLabel,
@@ -20,10 +21,13 @@ import {
 } from 'keel';
 
 const SYSCTL_FILE = '/etc/sysctl.d/60-lvs-dr.conf';
+const FORWARDING = { tags: ['forwarding'] };
+const IPVS = { tags: ['ipvs'] };
 
 export default recipe({
   name: 'director',
   hosts: 'directors',
+  tags: ['lvs'],
   vars: Vars({
     vip: Ipv4,
     /** Default: 80. */
@@ -36,16 +40,16 @@ export default recipe({
   }),
   resources: (host) => {
     const { vip, port = 80, scheduler = 'rr', lanInterface, vipLabel = `${lanInterface}:0` } = host.vars;
-    const ipvsadm = pkg({ name: 'ipvsadm' });
-    const ipVs = kernelModule({ name: 'ip_vs' });
+    const ipvsadm = pkg({ name: 'ipvsadm' }, { tags: ['ipvs', 'packages'] });
+    const ipVs = kernelModule({ name: 'ip_vs' }, IPVS);
     return [
       // ifconfig eth0:0 192.168.9.100/24
-      ifaceAlias({ device: lanInterface, address: vip, prefix: 24, label: vipLabel }),
+      ifaceAlias({ device: lanInterface, address: vip, prefix: 24, label: vipLabel }, { tags: ['vip'] }),
       // echo 1 > /proc/sys/net/ipv4/ip_forward
-      sysctl({ key: 'net.ipv4.ip_forward', value: 1, file: SYSCTL_FILE }),
+      sysctl({ key: 'net.ipv4.ip_forward', value: 1, file: SYSCTL_FILE }, FORWARDING),
       // (not in the walk-through) a forwarding host sends ICMP redirects by default; DR must not
-      sysctl({ key: 'net.ipv4.conf.all.send_redirects', value: 0, file: SYSCTL_FILE }),
-      sysctl({ key: `net.ipv4.conf.${lanInterface}.send_redirects`, value: 0, file: SYSCTL_FILE }),
+      sysctl({ key: 'net.ipv4.conf.all.send_redirects', value: 0, file: SYSCTL_FILE }, FORWARDING),
+      sysctl({ key: `net.ipv4.conf.${lanInterface}.send_redirects`, value: 0, file: SYSCTL_FILE }, FORWARDING),
       // yum install ipvsadm -y
       ipvsadm,
       // (not in the walk-through) ip_vs loaded now and at boot
@@ -61,7 +65,7 @@ export default recipe({
           scheduler,
           realServers: host.hostsOf('realservers').map((realServer) => ({ address: realServer.address, forwarding: 'route', weight: 1 })),
         },
-        { requires: [ipvsadm, ipVs] },
+        { requires: [ipvsadm, ipVs], ...IPVS },
       ),
     ];
   },

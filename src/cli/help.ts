@@ -13,4 +13,7 @@ Examples:
   keel plan  recipes/director.ts recipes/realserver.ts -i inventory/lab.yaml
   keel apply recipes/realserver.ts -i inventory/lab.yaml --limit rs1,rs2
   keel check recipes/*.ts -i inventory/prod.yaml --json report.json
-  keel check recipes/realserver.ts -i inventory/site.yaml --connection local --limit "$(hostname)"`;
+  keel check recipes/realserver.ts -i inventory/site.yaml --connection local --limit "$(hostname)"
+  keel plan  recipes/director.ts -i inventory/lab.yaml -e vip=192.168.9.101 -e @overrides.yaml
+  keel apply recipes/*.ts -i inventory/lab.yaml --tags vip,arp --skip-tags packages -v
+  keel run   -i inventory/lab.yaml -l realservers -- systemctl is-active nginx`;

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../engine/events.js';
+import { registerAdhocCommand } from './adhoc.js';
 import { registerAuthorCommands } from './author.js';
 import { EXAMPLES, EXIT_CODES } from './help.js';
 import { registerInventoryCommands } from './inventory.js';
@@ -10,6 +11,8 @@ import { registerRunCommands } from './run.js';
 /** Errors that mean "nothing was contacted": configuration, not hosts. */
 const CONFIG_ERRORS = new Set([
   'InventoryError',
+  'ExtraVarsError',
+  'TagSelectionError',
   'RecipeLoadError',
   'RecipeVarsError',
   'ResourceParamsError',
@@ -32,6 +35,7 @@ export function buildProgram(): Command {
   program.exitOverride();
 
   registerRunCommands(program);
+  registerAdhocCommand(program);
   registerInventoryCommands(program);
   registerAuthorCommands(program);
   return program;

@@ -1,5 +1,6 @@
-/** Parsers for option values, with messages in keel's words. */
-import { InvalidArgumentError } from 'commander';
+/** Options the commands that reach hosts share, and parsers for option values, with messages in keel's words. */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import isInCi from 'is-in-ci';
 
 export function positiveInteger(value: string): number {
   const parsed = Number(value);
@@ -11,4 +12,39 @@ export function positiveNumber(value: string): number {
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
   return parsed;
+}
+
+/** -i and -l: which hosts. */
+export function addHostOptions(command: Command): Command {
+  return command
+    .requiredOption('-i, --inventory <file>', 'inventory file: keel YAML or JSON, or Ansible INI or YAML')
+    .option('-l, --limit <patterns>', 'only these hosts: names, groups or globs, comma-separated; !pattern excludes');
+}
+
+/** How hosts are reached, and how many at once. */
+export function addConnectionOptions(command: Command): Command {
+  return command
+    .option('-f, --forks <n>', 'hosts worked on in parallel', positiveInteger, 20)
+    .addOption(new Option('-c, --connection <kind>', 'how to reach hosts').choices(['ssh', 'local']).default('ssh'))
+    .option('--accept-new', 'record the host keys of hosts not yet in known_hosts (trust on first use)')
+    .option('--ask-become-pass', 'ask for the sudo password of the hosts that become root')
+    .option(
+      '--known-hosts <file>',
+      "a known_hosts file read besides ~/.ssh/known_hosts and the inventory's; --accept-new records keys in it",
+    )
+    .option('--timeout <seconds>', 'per remote command', positiveNumber);
+}
+
+/** `--connection local` runs on this machine, so it takes exactly one host; false (and said why) otherwise. */
+export function localTakesOneHost(connection: string, hosts: readonly string[]): boolean {
+  if (connection !== 'local' || hosts.length <= 1) return true;
+  process.stderr.write(
+    `keel: --connection local runs on this machine, so it takes exactly one host; ${hosts.length} are selected (${hosts.join(', ')}). Use --limit.\n`,
+  );
+  return false;
+}
+
+/** Ink's own test: under CI it draws no frame until the end, so a live view there would show nothing. */
+export function wantsLiveView(ui: 'auto' | 'live' | 'plain', jsonToStdout: boolean): boolean {
+  return !jsonToStdout && (ui === 'live' || (ui === 'auto' && process.stdout.isTTY === true && !isInCi));
 }

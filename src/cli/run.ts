@@ -1,12 +1,12 @@
 /** `keel plan|apply|check`: load the inventory and recipes, plan the hosts, run the engine, write the reports. */
 import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import isInCi from 'is-in-ci';
 import type { Mode } from '../engine/events.js';
 import { EXIT } from '../engine/events.js';
 import { loadRecipe } from '../engine/loadRecipe.js';
 import { DEFAULT_TIMEOUTS, run } from '../engine/run.js';
 import { type ConnectionKind, connector } from '../planner/connect.js';
+import { parseExtraVars } from '../planner/extraVars.js';
 import { hostTargets, planHosts } from '../planner/targets.js';
 import { colorEnabled } from '../report/color.js';
 import { INTERRUPT_NOTICE } from '../report/format.js';
@@ -17,12 +17,15 @@ import type { LiveViewHandle } from '../ui/start.js';
 import { EXAMPLES, EXIT_CODES } from './help.js';
 import { openInventory } from './inventory.js';
 import { acquireLocalLock } from './localLock.js';
-import { positiveInteger, positiveNumber } from './options.js';
+import { addConnectionOptions, addHostOptions, localTakesOneHost, wantsLiveView } from './options.js';
 import { promptSecret } from './prompt.js';
 
 export interface RunFlags {
   inventory: string;
   limit?: string;
+  extraVars?: string[];
+  tags?: string[];
+  skipTags?: string[];
   forks: number;
   connection: ConnectionKind;
   json?: string | true;
@@ -34,28 +37,41 @@ export interface RunFlags {
   prometheus?: string;
   lockWait: number;
   ui: 'auto' | 'live' | 'plain';
+  /** -v, -vv */
+  v: number;
 }
 
 async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Promise<number> {
   const inventory = openInventory(flags.inventory);
+  const extraVars = flags.extraVars ? parseExtraVars(flags.extraVars) : undefined;
   const recipes = [];
   for (const file of recipeFiles) recipes.push(await loadRecipe(file));
-  const planned = planHosts(inventory, recipes, flags.limit);
+  const planned = planHosts(inventory, recipes, {
+    limit: flags.limit,
+    extraVars,
+    tags: { tags: flags.tags, skipTags: flags.skipTags },
+    warn: (message) => void process.stderr.write(`keel: warning: ${message}\n`),
+  });
   if (planned.length === 0) {
     process.stderr.write(`keel: no selected host of ${flags.inventory} has anything to do for ${recipeFiles.join(', ')}\n`);
     return EXIT.usage;
   }
-  if (flags.connection === 'local' && planned.length > 1) {
-    process.stderr.write(
-      `keel: --connection local runs on this machine, so it takes exactly one host; ${planned.length} are selected (${planned.map((p) => p.host.name).join(', ')}). Use --limit.\n`,
-    );
+  if (planned.every((host) => host.resources.length === 0)) {
+    process.stderr.write(`keel: the tags leave no resource to do on the selected hosts of ${flags.inventory}\n`);
     return EXIT.usage;
   }
+  if (
+    !localTakesOneHost(
+      flags.connection,
+      planned.map((p) => p.host.name),
+    )
+  )
+    return EXIT.usage;
   const becomePassword = flags.askBecomePass ? await promptSecret('BECOME password: ') : undefined;
   const jsonToStdout = flags.json === true || flags.json === '-';
   const output = jsonToStdout ? process.stderr : process.stdout;
-  // Ink's own test: under CI it draws no frame until the end, so a live view there would show nothing.
-  const live = !jsonToStdout && (flags.ui === 'live' || (flags.ui === 'auto' && process.stdout.isTTY === true && !isInCi));
+  // The live view does not show invocations, so -v prints plain lines unless --ui live insists.
+  const live = wantsLiveView(flags.ui, jsonToStdout) && (flags.v === 0 || flags.ui === 'live');
   let view: LiveViewHandle | undefined;
   const controller = new AbortController();
   const onInterrupt = (): void => {
@@ -81,6 +97,7 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
         write: (line) => void output.write(`${line}\n`),
         diffs: flags.diff,
         color: colorEnabled(process.env, output.isTTY === true),
+        verbosity: flags.v,
       });
     const summary = await run({
       mode,
@@ -94,6 +111,7 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
       timeouts: flags.timeout ? { readMs: flags.timeout * 1000, applyMs: flags.timeout * 1000 } : DEFAULT_TIMEOUTS,
       emit,
       signal: controller.signal,
+      ...(flags.v > 0 ? { trace: flags.v > 1 ? ('output' as const) : ('commands' as const) } : {}),
     });
     if (flags.json !== undefined) {
       const document = `${JSON.stringify(toReport(summary), null, 2)}\n`;
@@ -109,22 +127,37 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
   }
 }
 
+function tagList(value: string, previous: string[] = []): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((tag) => tag.trim())
+      .filter((tag) => tag !== ''),
+  ];
+}
+
 function addRunOptions(command: Command): Command {
-  return command
+  return addConnectionOptions(addHostOptions(command))
     .argument('<recipes...>', 'recipe files (.ts)')
-    .requiredOption('-i, --inventory <file>', 'inventory file: keel YAML or JSON, or Ansible INI or YAML')
-    .option('-l, --limit <patterns>', 'only these hosts: names, groups or globs, comma-separated; !pattern excludes')
-    .option('-f, --forks <n>', 'hosts worked on in parallel', positiveInteger, 20)
-    .addOption(new Option('-c, --connection <kind>', 'how to reach hosts').choices(['ssh', 'local']).default('ssh'))
-    .option('--json [file]', 'write the JSON report (schema/report.v1.json) to a file, or to stdout')
-    .option('--accept-new', 'record the host keys of hosts not yet in known_hosts (trust on first use)')
-    .option('--ask-become-pass', 'ask for the sudo password of hosts whose inventory says become: true')
     .option(
-      '--known-hosts <file>',
-      "a known_hosts file read besides ~/.ssh/known_hosts and the inventory's; --accept-new records keys in it",
+      '-e, --extra-vars <vars>',
+      "vars over the inventory's: key=value (a string; several, space-separated), @FILE (YAML or JSON) or a JSON object; repeatable",
+      (value: string, previous: string[] = []) => [...previous, value],
     )
-    .option('--timeout <seconds>', 'per remote command', positiveNumber)
+    .option(
+      '-t, --tags <tags>',
+      "only resources with one of these tags (comma-separated); a recipe's name is a tag of each of its resources",
+      tagList,
+    )
+    .option('--skip-tags <tags>', 'leave out resources with one of these tags (comma-separated)', tagList)
+    .option('--json [file]', 'write the JSON report (schema/report.v1.json) to a file, or to stdout')
     .option('--no-diff', 'do not print unified diffs of file content')
+    .addOption(
+      new Option('-v', "more output: every resource with its time, and each remote invocation's commands as sent; -vv adds their output")
+        .argParser((_value: string, previous: number) => previous + 1)
+        .default(0),
+    )
     .option('--prometheus <file>', 'write node_exporter textfile metrics (drifted resources, reachability, timing)')
     .option('--lock-wait <seconds>', 'wait this long for another keel run on the same inventory to finish', Number, 0)
     .addOption(

@@ -24,6 +24,11 @@ export interface Section {
    * stdout open, which would hold the invocation open too, so other sections' output goes through files.
    */
   streamed?: boolean;
+  /**
+   * Its output is never handed on in an event: its resource's parameters hold a Secret, which the output may carry in
+   * a form redaction cannot find (a file's content, read back base64).
+   */
+  holdsSecret?: boolean;
 }
 
 export interface SectionResult {

@@ -4,36 +4,43 @@
  * every later resource, so later diffs see the host as it now is.
  */
 
-import { script } from '../shell/index.js';
+import { containsSecret, script } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
 import type { Section, SectionResult } from './batch.js';
 import type { EventSink, HandlerResult, ResourceError, ResourceResult } from './events.js';
 import { type ApplyLease, applyLease, deadLocalHolder } from './hostLock.js';
-import { type Assessment, assess, readerFor } from './observe.js';
+import { type Assessment, assess, handlerLeftOut, readerFor } from './observe.js';
 import { clearOwed, handlerRefs, owedMarker, recordOwed } from './owed.js';
 import { interpretRead, type ReadState, readSection } from './reads.js';
-import { BatchError, runSections, tail } from './remote.js';
+import { BatchError, type InvocationLog, runSections, tail } from './remote.js';
 import { desiredOf, type diffResource, type HandlerRef, type ResourceInstance } from './resource.js';
 import { type HostTarget, scrub, type Timeouts } from './target.js';
 
 function applySections(instance: ResourceInstance, current: unknown, changes: ReturnType<typeof diffResource>): Section[] {
   const steps = instance.definition.apply(instance.params, current, changes);
   const owed = instance.notify.map(recordOwed);
+  const holdsSecret = containsSecret(instance.params);
   return [
     ...owed.map((command, index) => ({ name: `record notification ${index}`, command, chained: true })),
-    ...steps.map((command, index) => ({ name: `apply ${instance.id} step ${index + 1}`, command, chained: true })),
+    ...steps.map((command, index) => ({ name: `apply ${instance.id} step ${index + 1}`, command, chained: true, holdsSecret })),
   ];
 }
 
 function handlerSection(ref: HandlerRef): Section {
   const steps = ref.resource.definition.actions![ref.action]!(ref.resource.params);
-  return { name: `handler ${ref.resource.id} ${ref.action}`, command: script([...steps, clearOwed(ref)]) };
+  return {
+    name: `handler ${ref.resource.id} ${ref.action}`,
+    command: script([...steps, clearOwed(ref)]),
+    holdsSecret: containsSecret(ref.resource.params),
+  };
 }
 
 export interface ConvergeOptions {
   timeouts: Timeouts;
   /** Checked before each change starts; once true, nothing new is started. */
   stopRequested(): boolean;
+  /** Told of every invocation (`-v`). */
+  log?: InvocationLog;
 }
 
 export interface ConvergeResult {
@@ -73,19 +80,27 @@ export async function convergeHost(
   const host = await readHost(target, transport, emit, options);
   for (const [index, instance] of target.resources.entries()) await convergeResource(host, instance, target.resources.slice(index + 1));
   if (host.connectionError !== undefined) return { resources: host.results, handlers: [], connectionError: host.connectionError };
-  const owed = [...host.owed.values()];
+  const owed = [...host.owed.values()].filter((ref) => !handlerLeftOut(target, ref));
   if (owed.length > 0) host.leaseTaken = true;
   try {
     const handlers = await runHandlers(target, transport, emit, owed, options, host.lease.acquire);
+    for (const ref of host.owed.values()) {
+      if (!handlerLeftOut(target, ref)) continue;
+      const result: HandlerResult = { host: target.name, id: ref.resource.id, action: ref.action, outcome: 'left-out', durationMs: 0 };
+      handlers.push(result);
+      emit({ type: 'handler-result', result });
+    }
     return { resources: host.results, handlers };
   } finally {
-    if (host.leaseTaken) await runSections(transport, [host.lease.release], options.timeouts.readMs).catch(() => undefined);
+    if (host.leaseTaken) await runSections(transport, [host.lease.release], options.timeouts.readMs, options.log).catch(() => undefined);
   }
 }
 
 /** One invocation reads every resource and the notifications the host still owes. */
 async function readHost(target: HostTarget, transport: Transport, emit: EventSink, options: ConvergeOptions): Promise<Converging> {
-  const reading = await readerFor(transport, options.timeouts.readMs).read(target.resources, { owed: handlerRefs(target.resources) });
+  const reading = await readerFor(transport, options.timeouts.readMs, options.log).read(target.resources, {
+    owed: handlerRefs(target.resources),
+  });
   return {
     target,
     transport,
@@ -186,11 +201,11 @@ async function applyOne(
 async function runUnderLease(host: Converging, sections: Section[]): Promise<Map<string, SectionResult>> {
   const { transport, lease, options } = host;
   try {
-    return await runSections(transport, sections, options.timeouts.applyMs);
+    return await runSections(transport, sections, options.timeouts.applyMs, options.log);
   } catch (error) {
     const dead = error instanceof BatchError && error.section === lease.acquire.name ? deadLocalHolder(error.stderr) : undefined;
     if (dead === undefined) throw error;
-    return runSections(transport, [lease.takeOver(dead), ...sections.slice(1)], options.timeouts.applyMs);
+    return runSections(transport, [lease.takeOver(dead), ...sections.slice(1)], options.timeouts.applyMs, options.log);
   }
 }
 
@@ -269,7 +284,7 @@ async function runHandlers(
   const sections = pending.map(handlerSection);
   let outputs: Map<string, { code: number; stderr: string }>;
   try {
-    outputs = await runSections(transport, [leaseSection, ...sections], options.timeouts.applyMs);
+    outputs = await runSections(transport, [leaseSection, ...sections], options.timeouts.applyMs, options.log);
   } catch (error) {
     if (!(error instanceof BatchError)) throw error;
     const failure = {

@@ -46,11 +46,15 @@ export interface ResourceResult {
   durationMs: number;
 }
 
+/**
+ * - `left-out`: notified, but its resource was left out of the run (`--tags`); the notification stays owed on the
+ *   host, for the next apply that includes it.
+ */
 export interface HandlerResult {
   host: string;
   id: string;
   action: string;
-  outcome: 'ran' | 'would-run' | 'failed';
+  outcome: 'ran' | 'would-run' | 'failed' | 'left-out';
   error?: ResourceError;
   durationMs: number;
 }
@@ -72,6 +76,8 @@ export interface HostSummary {
   counts: HostCounts;
   resources: ResourceResult[];
   handlers: HandlerResult[];
+  /** Resources of the host's recipes the caller left out of the run (`--tags`): neither read nor changed. */
+  leftOut?: string[];
   error?: string;
   /** Exec round trips to the host, in total and in the read phase. */
   execs: { total: number; read: number };
@@ -88,12 +94,43 @@ export interface RunSummary {
   exitCode: number;
 }
 
+/** One section of a remote invocation as sent: file content shown by size, the host's secrets redacted. */
+export interface InvocationCommand {
+  name: string;
+  command: string;
+}
+
+/** What one section printed, decoded as UTF-8 and redacted; `withheld` when its resource holds a Secret. */
+export interface InvocationOutput {
+  name: string;
+  code: number;
+  stdout: string;
+  stderr: string;
+  withheld?: boolean;
+}
+
 export type EngineEvent =
   | { type: 'run-start'; mode: Mode; recipes: string[]; hosts: string[]; at: number }
   | { type: 'host-start'; host: string; at: number }
   | { type: 'host-phase'; host: string; phase: 'connect' | 'read' | 'handlers' }
   | { type: 'resource-start'; host: string; id: string; phase: 'apply' }
   | { type: 'resource-result'; result: ResourceResult }
+  /** Only when the run is asked to trace its invocations (`-v`). */
+  | { type: 'invocation-start'; host: string; invocation: number; sections: InvocationCommand[]; at: number }
+  /**
+   * `code` is the remote shell's exit code; `error` says why there is none (the connection dropped). `outputs` and
+   * `stderr` (what the shell printed after the last section) only when the trace asks for output (`-vv`).
+   */
+  | {
+      type: 'invocation-end';
+      host: string;
+      invocation: number;
+      durationMs: number;
+      code?: number;
+      error?: string;
+      outputs?: InvocationOutput[];
+      stderr?: string;
+    }
   | { type: 'handler-result'; result: HandlerResult }
   | { type: 'host-end'; summary: HostSummary }
   | { type: 'run-end'; summary: RunSummary };

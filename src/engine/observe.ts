@@ -8,7 +8,7 @@ import type { SectionResult } from './batch.js';
 import type { EventSink, HandlerResult, ResourceResult } from './events.js';
 import { handlerRefs, owedFromListing, owedSection } from './owed.js';
 import { interpretRead, type ReadState, readSection } from './reads.js';
-import { runSections } from './remote.js';
+import { type InvocationLog, runSections } from './remote.js';
 import { desiredOf, diffResource, type FieldChange, type HandlerRef, type ResourceInstance } from './resource.js';
 import { type HostTarget, scrub } from './target.js';
 
@@ -22,19 +22,24 @@ export interface Reader {
 }
 
 /** One remote invocation reads every given resource (and, when handlers exist, the owed notifications). */
-export function readerFor(transport: Transport, timeoutMs: number): Reader {
+export function readerFor(transport: Transport, timeoutMs: number, log?: InvocationLog): Reader {
   return {
     async read(instances, options = {}) {
       const sections = instances.map(readSection);
       const refs = options.owed ?? [];
       if (refs.length > 0) sections.push(owedSection());
-      const outputs = await runSections(transport, sections, timeoutMs);
+      const outputs = await runSections(transport, sections, timeoutMs, log);
       const states = new Map<string, ReadState>();
       instances.forEach((instance, index) => states.set(instance.id, interpretRead(instance, outputs.get(sections[index]!.name))));
       const owedOutput: SectionResult | undefined = refs.length > 0 ? outputs.get(owedSection().name) : undefined;
       return { states, owed: owedFromListing(owedOutput?.stdout, refs) };
     },
   };
+}
+
+/** A handler whose resource the run leaves out does not run: its notification stays owed on the host. */
+export function handlerLeftOut(target: HostTarget, ref: HandlerRef): boolean {
+  return target.leftOut?.includes(ref.resource.id) ?? false;
 }
 
 export type Assessment = Pick<ResourceResult, 'outcome' | 'changes' | 'actual' | 'pendingOn' | 'error'>;
@@ -105,7 +110,7 @@ export async function observeHost(
     host: target.name,
     id: ref.resource.id,
     action: ref.action,
-    outcome: 'would-run',
+    outcome: handlerLeftOut(target, ref) ? 'left-out' : 'would-run',
     durationMs: 0,
   }));
   for (const result of handlers) emit({ type: 'handler-result', result });

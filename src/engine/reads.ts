@@ -1,4 +1,5 @@
 /** A resource's read as a batch section, and its output turned into a state. */
+import { containsSecret } from '../shell/index.js';
 import type { Section, SectionResult } from './batch.js';
 import type { ResourceError } from './events.js';
 import { tail } from './remote.js';
@@ -10,7 +11,12 @@ export type ReadState =
   | { kind: 'error'; error: ResourceError };
 
 export function readSection(instance: ResourceInstance): Section {
-  return { name: `read ${instance.id}`, command: instance.definition.read(instance.params).command, streamed: true };
+  return {
+    name: `read ${instance.id}`,
+    command: instance.definition.read(instance.params).command,
+    streamed: true,
+    holdsSecret: containsSecret(instance.params),
+  };
 }
 
 export function interpretRead(instance: ResourceInstance, output: SectionResult | undefined): ReadState {

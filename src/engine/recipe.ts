@@ -1,7 +1,7 @@
 /** Recipes: typed TypeScript modules that turn a host's vars into an ordered list of resources. */
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
-import { formatPath, type ValidationIssue, validate } from '../schema/index.js';
+import { formatPath, Tag, type ValidationIssue, validate } from '../schema/index.js';
 import { Secret } from '../shell/index.js';
 import type { ResourceInstance } from './resource.js';
 
@@ -24,6 +24,11 @@ export interface RecipeDefinition<VarsSchema extends TSchema> {
   name: string;
   /** Which hosts it applies to: a group, a host name or a glob. Default: every host. */
   hosts?: string;
+  /**
+   * Tags every resource it returns carries (included recipes' too), for `--tags` and `--skip-tags`; its name is
+   * one already.
+   */
+  tags?: string[];
   vars: VarsSchema;
   resources(host: HostContext<Static<VarsSchema>>): ResourceList;
 }
@@ -33,6 +38,10 @@ export interface Recipe<VarsSchema extends TSchema = TSchema> extends RecipeDefi
 }
 
 export function recipe<VarsSchema extends TSchema>(definition: RecipeDefinition<VarsSchema>): Recipe<VarsSchema> {
+  const issues = validate(Type.Array(Tag), definition.tags ?? []);
+  if (issues.length > 0) {
+    throw new Error(`recipe ${definition.name}: ${issues.map((issue) => `tags${formatPath(issue.path)} ${issue.message}`).join('; ')}`);
+  }
   return { ...definition, kind: 'keel.recipe' };
 }
 

@@ -1,7 +1,9 @@
 /** Running batched sections as one remote invocation, and telling a failed invocation apart from a failed section. */
 
+import { redact, type Secret } from '../shell/index.js';
 import { TIMEOUT_EXIT_CODE, type Transport } from '../transport/types.js';
 import { batchScript, type Section, type SectionResult } from './batch.js';
+import type { EventSink, InvocationOutput } from './events.js';
 
 const STDERR_TAIL = 600;
 
@@ -13,15 +15,69 @@ export function tail(text: string, length = STDERR_TAIL): string {
 /** The command every remote invocation runs: a shell reading the batch script from stdin, in place of the one that started it. */
 export const REMOTE_SCRIPT = 'exec sh -s';
 
+/** How much of each invocation a run tells of: the commands sent, or their outputs too. */
+export type Trace = 'commands' | 'output';
+
+/** Where runSections tells of the invocations to one host, with what to redact from them. */
+export interface InvocationLog {
+  host: string;
+  trace: Trace;
+  emit: EventSink;
+  secrets: readonly Secret[];
+  /** Numbers the host's invocations from 1. */
+  next(): number;
+}
+
+export function invocationLog(host: string, trace: Trace, emit: EventSink, secrets: readonly Secret[] = []): InvocationLog {
+  let count = 0;
+  return { host, trace, emit, secrets, next: () => (count += 1) };
+}
+
+function outputsOf(log: InvocationLog, sections: readonly Section[], results: Map<string, SectionResult>): InvocationOutput[] {
+  return sections.flatMap((section) => {
+    const output = results.get(section.name);
+    if (!output) return [];
+    if (section.holdsSecret) return [{ name: section.name, code: output.code, stdout: '', stderr: '', withheld: true }];
+    return [
+      { name: section.name, code: output.code, stdout: redact(output.stdout, log.secrets), stderr: redact(output.stderr, log.secrets) },
+    ];
+  });
+}
+
 /** Runs sections as one remote invocation; a transport failure surfaces as ConnectionError. */
 export async function runSections(
   transport: Transport,
   sections: readonly Section[],
   timeoutMs: number,
+  log?: InvocationLog,
 ): Promise<Map<string, SectionResult>> {
   const batch = batchScript(sections);
-  const result = await transport.exec(REMOTE_SCRIPT, { stdin: batch.script, sudo: true, timeoutMs });
+  const invocation = log?.next() ?? 0;
+  const started = Date.now();
+  log?.emit({
+    type: 'invocation-start',
+    host: log.host,
+    invocation,
+    sections: sections.map((section) => ({ name: section.name, command: redact(section.command.display, log.secrets) })),
+    at: started,
+  });
+  let result: Awaited<ReturnType<Transport['exec']>>;
+  try {
+    result = await transport.exec(REMOTE_SCRIPT, { stdin: batch.script, sudo: true, timeoutMs });
+  } catch (error) {
+    const message = redact((error as Error).message, log?.secrets ?? []);
+    log?.emit({ type: 'invocation-end', host: log.host, invocation, durationMs: Date.now() - started, error: message });
+    throw error;
+  }
   const { sections: results, trailingStderr } = batch.parse(result.stdout, result.stderr);
+  log?.emit({
+    type: 'invocation-end',
+    host: log.host,
+    invocation,
+    durationMs: Date.now() - started,
+    code: result.code,
+    ...(log.trace === 'output' ? { outputs: outputsOf(log, sections, results), stderr: redact(trailingStderr, log.secrets) } : {}),
+  });
   const fatal = sections.find((section) => section.fatal && (results.get(section.name)?.code ?? 0) !== 0);
   if (fatal) {
     const output = results.get(fatal.name)!;

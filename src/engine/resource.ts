@@ -6,9 +6,9 @@
 import { dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
-import type { Static, TSchema } from '@sinclair/typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { createTwoFilesPatch } from 'diff';
-import { formatPath, type ValidationIssue, validate } from '../schema/index.js';
+import { formatPath, Tag, type ValidationIssue, validate } from '../schema/index.js';
 import type { ShellCommand } from '../shell/index.js';
 import type { FieldChange } from './events.js';
 
@@ -70,6 +70,8 @@ export interface ResourceOptions {
   notify?: HandlerRef | HandlerRef[];
   /** Resources whose changes this one's state depends on; the plan reports it as pending on them. */
   requires?: ResourceInstance | ResourceInstance[];
+  /** Names `--tags` and `--skip-tags` select it by, besides its recipe's tags and name. */
+  tags?: string[];
 }
 
 export interface ResourceInstance<Params = unknown> {
@@ -78,6 +80,7 @@ export interface ResourceInstance<Params = unknown> {
   readonly params: Params;
   readonly notify: readonly HandlerRef[];
   readonly requires: readonly ResourceInstance[];
+  readonly tags: readonly string[];
   /** Where the recipe declared it, for error messages. */
   readonly declaredAt?: string;
   /** A handler reference to one of this resource's actions: `notify: nginx.on('reload')`. */
@@ -125,6 +128,8 @@ function callerLocation(): string | undefined {
   return undefined;
 }
 
+const TagList = Type.Array(Tag);
+
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Strings with a lone UTF-16 surrogate: UTF-8 cannot carry them, so they could never reach a host as written. */
@@ -154,6 +159,8 @@ export function defineResource<Schema extends TSchema, State, Field extends stri
     const issues = validate(definition.schema, params);
     issues.push(...unencodable(params, []));
     if (issues.length === 0 && definition.check) issues.push(...definition.check(params));
+    const tags = options.tags ?? [];
+    issues.push(...validate(TagList, tags).map((issue) => ({ ...issue, path: ['options', 'tags', ...issue.path] })));
     if (issues.length > 0) {
       throw new ResourceParamsError(
         definition.type,
@@ -167,6 +174,7 @@ export function defineResource<Schema extends TSchema, State, Field extends stri
       params,
       notify: toList(options.notify),
       requires: toList(options.requires),
+      tags: [...tags],
       declaredAt,
       on(action: string): HandlerRef {
         if (!definition.actions?.[action]) {

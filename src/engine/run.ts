@@ -15,7 +15,7 @@ import {
 } from './events.js';
 import { observeHost, readerFor } from './observe.js';
 import { readSection } from './reads.js';
-import { BatchError, REMOTE_SCRIPT } from './remote.js';
+import { BatchError, invocationLog, REMOTE_SCRIPT, type Trace } from './remote.js';
 import { desiredOf } from './resource.js';
 import type { HostTarget, Timeouts } from './target.js';
 
@@ -28,12 +28,14 @@ export interface RunOptions {
   emit: EventSink;
   /** Once aborted, no new change starts; in-flight ones finish, and the run ends with exit code 130. */
   signal?: AbortSignal;
+  /** Emit invocation-start and invocation-end events: with the commands sent, or with their outputs too. */
+  trace?: Trace;
 }
 
 export const DEFAULT_TIMEOUTS: Timeouts = { readMs: 120_000, applyMs: 900_000 };
 
 function summarize(
-  host: string,
+  target: HostTarget,
   resources: ResourceResult[],
   handlers: HandlerResult[],
   started: number,
@@ -44,11 +46,12 @@ function summarize(
   for (const result of resources) counts[result.outcome] += 1;
   const failed = counts.failed > 0 || handlers.some((h) => h.outcome === 'failed');
   return {
-    host,
+    host: target.name,
     outcome: error?.outcome ?? (failed ? 'failed' : 'ok'),
     counts,
     resources,
     handlers,
+    ...(target.leftOut ? { leftOut: [...target.leftOut] } : {}),
     ...(error ? { error: error.message } : {}),
     execs,
     durationMs: Date.now() - started,
@@ -60,36 +63,32 @@ async function runHost(target: HostTarget, options: RunOptions): Promise<HostSum
   const started = Date.now();
   const clean = (text: string): string => redact(text, target.secrets ?? []);
   emit({ type: 'host-start', host: target.name, at: started });
+  if (target.resources.length === 0) return summarize(target, [], [], started, { total: 0, read: 0 });
   emit({ type: 'host-phase', host: target.name, phase: 'connect' });
   let transport: Transport;
   try {
     transport = await target.connect();
   } catch (error) {
-    return summarize(
-      target.name,
-      [],
-      [],
-      started,
-      { total: 0, read: 0 },
-      { outcome: 'unreachable', message: clean((error as Error).message) },
-    );
+    return summarize(target, [], [], started, { total: 0, read: 0 }, { outcome: 'unreachable', message: clean((error as Error).message) });
   }
   let readExecs = 0;
+  const log = options.trace ? invocationLog(target.name, options.trace, emit, target.secrets) : undefined;
   try {
     emit({ type: 'host-phase', host: target.name, phase: 'read' });
     if (options.mode === 'apply') {
       const outcome = await convergeHost(target, transport, emit, {
         timeouts: options.timeouts,
         stopRequested: () => options.signal?.aborted ?? false,
+        log,
       });
       readExecs = 1;
       const lost =
         outcome.connectionError === undefined ? undefined : { outcome: 'unreachable' as const, message: clean(outcome.connectionError) };
-      return summarize(target.name, outcome.resources, outcome.handlers, started, { total: transport.execCount, read: readExecs }, lost);
+      return summarize(target, outcome.resources, outcome.handlers, started, { total: transport.execCount, read: readExecs }, lost);
     }
-    const outcome = await observeHost(target, readerFor(transport, options.timeouts.readMs), emit);
+    const outcome = await observeHost(target, readerFor(transport, options.timeouts.readMs, log), emit);
     readExecs = transport.execCount;
-    return summarize(target.name, outcome.resources, outcome.handlers, started, { total: transport.execCount, read: readExecs });
+    return summarize(target, outcome.resources, outcome.handlers, started, { total: transport.execCount, read: readExecs });
   } catch (error) {
     if (error instanceof BatchError) {
       const message = clean(`reading the host failed: ${error.message}`);
@@ -117,7 +116,7 @@ async function runHost(target: HostTarget, options: RunOptions): Promise<HostSum
       }));
       for (const result of resources) emit({ type: 'resource-result', result });
       return summarize(
-        target.name,
+        target,
         resources,
         [],
         started,
@@ -126,7 +125,7 @@ async function runHost(target: HostTarget, options: RunOptions): Promise<HostSum
       );
     }
     return summarize(
-      target.name,
+      target,
       [],
       [],
       started,
@@ -147,7 +146,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
       limit(async () => {
         if (options.signal?.aborted) {
           const skipped = summarize(
-            target.name,
+            target,
             [],
             [],
             Date.now(),

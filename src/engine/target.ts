@@ -8,6 +8,11 @@ import type { ResourceInstance } from './resource.js';
 export interface HostTarget {
   name: string;
   resources: ResourceInstance[];
+  /**
+   * Ids of the host's resources left out of this run (by `--tags`): never read nor changed, and a handler of one
+   * does not run, its notification staying owed on the host. A host with nothing but these is not contacted.
+   */
+  leftOut?: readonly string[];
   connect(): Promise<Transport>;
   /** Values to scrub from every message about this host. */
   secrets?: Secret[];

@@ -16,14 +16,17 @@ export interface ConnectOptions {
   knownHostsFile?: string;
   /** From --ask-become-pass: the sudo password for hosts whose inventory says `become: true`. */
   becomePassword?: Secret;
+  /** From `keel run --become`: sudo on every host, also where the inventory does not ask for it. */
+  become?: boolean;
 }
 
 /**
  * The sudo a host's inventory asks for. `become: true` uses the password given with --ask-become-pass, if any, and
- * otherwise passwordless sudo. Transports skip it for a root login.
+ * otherwise passwordless sudo; `forced` (`keel run --become`) asks for it where the inventory does not. Transports
+ * skip it for a root login.
  */
-export function becomeOf(host: InventoryHost, askedPassword?: Secret): Become | undefined {
-  const { become } = host.connection;
+export function becomeOf(host: InventoryHost, askedPassword?: Secret, forced = false): Become | undefined {
+  const become = host.connection.become || forced;
   if (!become) return undefined;
   if (become !== true) return { password: resolveSecret(become.password, `${host.name}: become.password`) };
   return askedPassword ? { password: askedPassword } : {};
@@ -32,7 +35,7 @@ export function becomeOf(host: InventoryHost, askedPassword?: Secret): Become | 
 /** The inventory's connection settings with their secrets read, for the SSH transport. */
 export function sshTargetOf(host: InventoryHost, options: Omit<ConnectOptions, 'kind'> = {}): SshTarget {
   const { user, port, identityFile, passphrase, password, proxyCommand, proxyJump, connectTimeout, knownHostsFile } = host.connection;
-  const become = becomeOf(host, options.becomePassword);
+  const become = becomeOf(host, options.becomePassword, options.become);
   return {
     name: host.name,
     address: host.address,
@@ -56,7 +59,7 @@ export function sshTargetOf(host: InventoryHost, options: Omit<ConnectOptions, '
  */
 export async function connectHost(host: InventoryHost, options: ConnectOptions): Promise<Transport> {
   if (options.kind === 'local' || host.connection.connection === 'local') {
-    const become = userInfo().username === 'root' ? undefined : becomeOf(host, options.becomePassword);
+    const become = userInfo().username === 'root' ? undefined : becomeOf(host, options.becomePassword, options.become);
     return new LocalTransport(host.name, become);
   }
   let target: SshTarget;

@@ -2,19 +2,34 @@
  * Joins recipes with the inventory: which recipes apply to which selected host, with vars validated
  * against each recipe's schema before any host is contacted.
  */
-import { checkVars, flattenResources, type HostInfo, type Recipe } from '../engine/recipe.js';
+import type { AdhocTarget } from '../engine/adhoc.js';
+import { checkVars, flattenResources, type HostInfo, type Recipe, RecipeVarsError } from '../engine/recipe.js';
 import type { ResourceInstance } from '../engine/resource.js';
 import type { HostTarget } from '../engine/target.js';
 import { type Inventory, InventoryError, type InventoryHost } from '../inventory/load.js';
 import { connectionSecrets, resolveSecretVars } from '../inventory/secrets.js';
 import { selectHosts, unmatchedPatterns } from '../inventory/select.js';
+import { formatPath, secretPaths } from '../schema/index.js';
 import type { Secret } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
+import { type ExtraVars, ExtraVarsError } from './extraVars.js';
+import {
+  checkSelection,
+  describeSelection,
+  isSelected,
+  isSelecting,
+  type TagSelection,
+  TagSelectionError,
+  tagsOf,
+  unknownTags,
+} from './tags.js';
 
 export interface PlannedHost {
   host: InventoryHost;
   recipes: string[];
   resources: ResourceInstance[];
+  /** With `--tags`/`--skip-tags`: the ids of the host's resources they leave out. */
+  leftOut?: string[];
   /** The secrets among the host's vars, scrubbed from every message about it. */
   secrets: Secret[];
 }
@@ -23,30 +38,93 @@ function info(host: InventoryHost): HostInfo {
   return { name: host.name, address: host.address, groups: host.groups };
 }
 
-/** Throws InventoryError (for --limit) or the recipe's own errors (vars, resource parameters, duplicate ids). */
-export function planHosts(inventory: Inventory, recipes: readonly Recipe[], limit?: string): PlannedHost[] {
-  if (limit) {
-    const unmatched = unmatchedPatterns(inventory, limit);
-    if (unmatched.length > 0)
-      throw new InventoryError(
-        `--limit ${limit}: ${unmatched.map((p) => `"${p}"`).join(', ')} matches no host or group of ${inventory.file}`,
-      );
+export interface PlanOptions {
+  /** `--limit`: host names, groups or globs, comma-separated; `!pattern` excludes. */
+  limit?: string;
+  /** `-e`: vars over every inventory var. */
+  extraVars?: ExtraVars;
+  /** `--tags`, `--skip-tags`: which resources the run takes. */
+  tags?: TagSelection;
+  /**
+   * Told what the plan does not stop for: an extra var that no recipe declares, a resource that requires one the tags
+   * leave out.
+   */
+  warn?(message: string): void;
+}
+
+/** The hosts `--limit` selects, in inventory order; a pattern that matches nothing is an error. */
+export function selectedHosts(inventory: Inventory, limit: string | undefined): InventoryHost[] {
+  if (!limit) return inventory.hosts;
+  const unmatched = unmatchedPatterns(inventory, limit);
+  if (unmatched.length > 0)
+    throw new InventoryError(
+      `--limit ${limit}: ${unmatched.map((p) => `"${p}"`).join(', ')} matches no host or group of ${inventory.file}`,
+    );
+  return selectHosts(inventory, limit);
+}
+
+/** A command line shows in the process list, so `-e` takes no value for a var the recipe holds as a secret. */
+function refuseSecretExtraVars(recipe: Recipe, extra: ExtraVars): void {
+  const paths = secretPaths(recipe.vars, extra.vars);
+  if (paths.length === 0) return;
+  throw new ExtraVarsError(
+    paths
+      .map(
+        (path) =>
+          `${extra.locate(path)}: vars.${formatPath(path)} is a secret (recipe ${recipe.name}), and a command line shows in the process list; ` +
+          'give it in the inventory instead, as {secret: {env: NAME}} or {secret: {file: PATH}}',
+      )
+      .join('\n'),
+  );
+}
+
+const TYPE_MISMATCH = /^must be an? (number|integer|boolean|array|object|null)$/;
+
+/** checkVars, with a hint where a key=value extra var is a string and the recipe wants another type. */
+function checkHostVars(recipe: Recipe, host: InventoryHost, vars: Record<string, unknown>, extra: ExtraVars | undefined): unknown {
+  const locate = (path: (string | number)[]): string | undefined => extra?.locate(path) ?? host.locateVar(path);
+  try {
+    return checkVars(recipe, host.name, vars, locate);
+  } catch (error) {
+    if (!(error instanceof RecipeVarsError) || extra === undefined) throw error;
+    const issues = error.issues.map((issue) => {
+      const hint = TYPE_MISMATCH.test(issue.message) ? extra.typedHint(issue.path) : undefined;
+      return hint ? { ...issue, message: `${issue.message}; ${hint}` } : issue;
+    });
+    throw new RecipeVarsError(recipe.name, host.name, issues, locate);
   }
-  const selected = new Set((limit ? selectHosts(inventory, limit) : inventory.hosts).map((h) => h.name));
+}
+
+/**
+ * Throws InventoryError (for --limit), ExtraVarsError, TagSelectionError, or the recipe's own errors (vars, resource
+ * parameters, duplicate ids).
+ */
+export function planHosts(inventory: Inventory, recipes: readonly Recipe[], options: PlanOptions = {}): PlannedHost[] {
+  const { extraVars, tags: selection } = options;
+  if (selection) checkSelection(selection);
+  const carried = new Set<string>();
+  const crossings = new Map<string, { resource: string; required: string; hosts: string[] }>();
+  const selected = new Set(selectedHosts(inventory, options.limit).map((h) => h.name));
+  const applied = new Set<Recipe>();
   const planned: PlannedHost[] = [];
   for (const host of inventory.hosts) {
     if (!selected.has(host.name)) continue;
     const resources: ResourceInstance[] = [];
+    const tags = new Map<ResourceInstance, Set<string>>();
     const names: string[] = [];
-    const { vars: hostVars, secrets } = resolveSecretVars(host);
+    const { vars: inventoryVars, secrets } = resolveSecretVars(host);
+    const hostVars = extraVars ? { ...inventoryVars, ...extraVars.vars } : inventoryVars;
     for (const recipe of recipes) {
       const targets = selectHosts(inventory, recipe.hosts ?? 'all');
       if (!targets.some((t) => t.name === host.name)) continue;
-      const vars = checkVars(recipe, host.name, hostVars, (path) => host.locateVar(path));
+      if (extraVars && !applied.has(recipe)) refuseSecretExtraVars(recipe, extraVars);
+      applied.add(recipe);
+      const vars = checkHostVars(recipe, host, hostVars, extraVars);
       const list = flattenResources(
         recipe.resources({ ...info(host), vars, hostsOf: (pattern) => selectHosts(inventory, pattern).map(info) }),
       );
       resources.push(...list);
+      for (const instance of list) tags.set(instance, tagsOf(recipe, instance));
       names.push(recipe.name);
     }
     const seen = new Set<string>();
@@ -57,9 +135,49 @@ export function planHosts(inventory: Inventory, recipes: readonly Recipe[], limi
         );
       seen.add(resource.id);
     }
-    if (resources.length > 0) planned.push({ host, recipes: names, resources, secrets });
+    if (resources.length === 0) continue;
+    if (!isSelecting(selection)) {
+      planned.push({ host, recipes: names, resources, secrets });
+      continue;
+    }
+    for (const instanceTags of tags.values()) for (const tag of instanceTags) carried.add(tag);
+    const taken = resources.filter((instance) => isSelected(tags.get(instance)!, selection));
+    const leftOut = resources.filter((instance) => !taken.includes(instance));
+    for (const instance of taken) {
+      for (const required of instance.requires) {
+        if (!leftOut.includes(required)) continue;
+        const key = `${instance.id} ${required.id}`;
+        const crossing = crossings.get(key) ?? { resource: instance.id, required: required.id, hosts: [] };
+        crossing.hosts.push(host.name);
+        crossings.set(key, crossing);
+      }
+    }
+    planned.push({ host, recipes: names, resources: taken, leftOut: leftOut.map((instance) => instance.id), secrets });
   }
+  if (isSelecting(selection)) {
+    const unknown = unknownTags(selection, carried);
+    if (unknown.length > 0)
+      throw new TagSelectionError(
+        `${describeSelection(selection)}: no resource of the selected hosts carries ${unknown.map((tag) => `"${tag}"`).join(', ')} (their tags: ${[...carried].sort().join(', ')})`,
+      );
+    for (const { resource, required, hosts } of crossings.values()) {
+      options.warn?.(
+        `${describeSelection(selection)}: ${resource} requires ${required}, which the selection leaves out (${hosts.join(', ')}); ${resource} is read and changed without it`,
+      );
+    }
+  }
+  if (extraVars) warnUndeclared(extraVars, [...applied], options.warn);
   return planned;
+}
+
+/** An extra var no recipe of the run declares is most likely misspelt: Vars() schemas let unknown keys through. */
+function warnUndeclared(extra: ExtraVars, recipes: readonly Recipe[], warn: PlanOptions['warn']): void {
+  const declared = recipes.map((recipe) => (recipe.vars as { properties?: Record<string, unknown> }).properties);
+  if (!warn || declared.some((properties) => properties === undefined)) return;
+  for (const key of Object.keys(extra.vars)) {
+    if (declared.some((properties) => properties && key in properties)) continue;
+    warn(`${extra.locate([key])}: no recipe of this run declares a var ${key} (${recipes.map((r) => r.name).join(', ')})`);
+  }
 }
 
 /**
@@ -71,10 +189,28 @@ export function hostTargets(
   connect: (host: InventoryHost) => Promise<Transport>,
   sharedSecrets: readonly Secret[] = [],
 ): HostTarget[] {
-  return planned.map(({ host, resources, secrets }) => ({
+  return planned.map(({ host, resources, leftOut, secrets }) => ({
     name: host.name,
     resources,
+    ...(leftOut ? { leftOut } : {}),
     connect: () => connect(host),
     secrets: [...connectionSecrets(host), ...secrets, ...sharedSecrets],
+  }));
+}
+
+/**
+ * The hosts `keel run` sends its command to, with their connection secrets resolved first, so that a missing one
+ * stops the run before any host is contacted.
+ */
+export function adhocTargets(
+  inventory: Inventory,
+  limit: string | undefined,
+  connect: (host: InventoryHost) => Promise<Transport>,
+  sharedSecrets: readonly Secret[] = [],
+): AdhocTarget[] {
+  return selectedHosts(inventory, limit).map((host) => ({
+    name: host.name,
+    connect: () => connect(host),
+    secrets: [...connectionSecrets(host), ...sharedSecrets],
   }));
 }

@@ -22,6 +22,14 @@ export function printable(text: string): string {
   return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
+/** Text as lines, without the empty one after a final newline. */
+export function linesOf(text: string): string[] {
+  if (text === '') return [];
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines;
+}
+
 export function formatValue(value: unknown): string {
   if (value === null || value === undefined) return 'absent';
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
@@ -66,8 +74,15 @@ export function describeResult(mode: string, result: ResourceResult): string {
   return `${result.host}: ${resultLine(mode, result)}`;
 }
 
+const HANDLER_VERBS: Record<HandlerResult['outcome'], string> = {
+  ran: 'ran',
+  'would-run': 'would run',
+  failed: 'failed',
+  'left-out': 'not run: its resource is left out of this run, so the notification stays owed on the host',
+};
+
 export function handlerLine(result: HandlerResult): string {
-  const verb = result.outcome === 'would-run' ? 'would run' : result.outcome;
+  const verb = HANDLER_VERBS[result.outcome];
   return `handler ${result.id} ${result.action} ${verb}${result.error ? `: ${formatError(result.error)}` : ''}`;
 }
 
@@ -99,9 +114,11 @@ export function countsLine(mode: Mode, total: HostCounts): string {
 export function fleetLine(summary: RunSummary): string {
   const total = emptyCounts();
   const hostOutcomes = { ok: 0, failed: 0, unreachable: 0 };
+  let leftOut: number | undefined;
   for (const host of summary.hosts) {
     hostOutcomes[host.outcome] += 1;
     addCounts(total, host.counts);
+    if (host.leftOut) leftOut = (leftOut ?? 0) + host.leftOut.length;
   }
   const hostParts = [`${hostOutcomes.ok} ok`];
   if (hostOutcomes.failed) hostParts.push(`${hostOutcomes.failed} failed`);
@@ -109,7 +126,8 @@ export function fleetLine(summary: RunSummary): string {
   const seconds = (summary.durationMs / 1000).toFixed(1);
   const hosts = `${plural(summary.hosts.length, 'host')} (${hostParts.join(', ')})`;
   const interrupted = summary.interrupted ? '; interrupted' : '';
-  return `${summary.mode}: ${hosts}; resources: ${countsLine(summary.mode, total)}${interrupted} in ${seconds} s; exit ${summary.exitCode}`;
+  const tagged = leftOut === undefined ? '' : `, ${leftOut} left out`;
+  return `${summary.mode}: ${hosts}; resources: ${countsLine(summary.mode, total)}${tagged}${interrupted} in ${seconds} s; exit ${summary.exitCode}`;
 }
 
 export function hostProblem(host: HostSummary): string | undefined {

@@ -54,7 +54,7 @@ const HandlerReport = Type.Object(
     host: Type.String(),
     id: Type.String(),
     action: Type.String(),
-    outcome: StringEnum(['ran', 'would-run', 'failed']),
+    outcome: StringEnum(['ran', 'would-run', 'failed', 'left-out']),
     error: Type.Optional(ResourceError),
     durationMs: Milliseconds,
   },
@@ -73,6 +73,9 @@ const HostReport = Type.Object(
     ),
     resources: Type.Array(ResourceReport, { title: 'in recipe order' }),
     handlers: Type.Array(HandlerReport),
+    leftOut: Type.Optional(
+      Type.Array(Type.String(), { title: 'ids of the resources --tags/--skip-tags left out: neither read nor changed' }),
+    ),
     error: Type.Optional(Type.String()),
     execs: Type.Object(
       { total: Count, read: Count },

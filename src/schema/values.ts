@@ -2,7 +2,7 @@
  * Schema fragments for the values configuration is made of. Strict patterns keep hostile strings out long
  * before any command is built; the `title` doubles as the error message ("must be an interface name").
  */
-import { type TUnsafe, Type } from '@sinclair/typebox';
+import { type TSchema, type TUnsafe, Type } from '@sinclair/typebox';
 import type { Secret } from '../shell/index.js';
 
 export const Ipv4 = Type.String({ format: 'ipv4', title: 'an IPv4 address' });
@@ -47,3 +47,40 @@ export const SecretString = Type.Unsafe<Secret>({
   keelSecret: true,
   title: 'a secret: {secret: {env: NAME}} or {secret: {file: PATH}} in the inventory',
 });
+
+type SchemaNode = {
+  keelSecret?: boolean;
+  properties?: Record<string, SchemaNode>;
+  patternProperties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  anyOf?: SchemaNode[];
+  allOf?: SchemaNode[];
+  oneOf?: SchemaNode[];
+};
+
+/** The paths at which `value` fills a `SecretString` of `schema`: where plain data would stand in for a secret. */
+export function secretPaths(schema: TSchema, value: unknown, path: (string | number)[] = []): (string | number)[][] {
+  const node = schema as SchemaNode;
+  if (value === undefined) return [];
+  if (node.keelSecret) return [path];
+  const found = [...(node.anyOf ?? []), ...(node.allOf ?? []), ...(node.oneOf ?? [])].flatMap((branch) =>
+    secretPaths(branch as TSchema, value, path),
+  );
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const entries = Object.entries(value as Record<string, unknown>);
+    for (const [key, item] of entries) {
+      const property = node.properties?.[key];
+      if (property) found.push(...secretPaths(property as TSchema, item, [...path, key]));
+      for (const [pattern, sub] of Object.entries(node.patternProperties ?? {})) {
+        if (new RegExp(pattern, 'u').test(key)) found.push(...secretPaths(sub as TSchema, item, [...path, key]));
+      }
+    }
+  }
+  if (Array.isArray(value) && node.items)
+    value.forEach((item, index) => found.push(...secretPaths(node.items as TSchema, item, [...path, index])));
+  // A union's branches may name the same slot twice.
+  return [...new Map(found.map((at) => [JSON.stringify(at), at])).values()];
+}
+
+/** A tag on a resource or recipe, as `--tags` and `--skip-tags` name it. */
+export const Tag = Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.:-]*$', maxLength: 64, title: 'a tag: letters, digits, _ . : -' });

@@ -35,6 +35,14 @@ export function redact(text: string, secrets: readonly Secret[]): string {
   return result;
 }
 
+/** Whether plain data (a resource's parameters) holds a Secret anywhere. */
+export function containsSecret(value: unknown): boolean {
+  if (value instanceof Secret) return true;
+  if (Array.isArray(value)) return value.some(containsSecret);
+  if (typeof value !== 'object' || value === null) return false;
+  return Object.values(value).some(containsSecret);
+}
+
 /** A copy of plain data (a result, a diff) with every occurrence of the secrets in its strings replaced. */
 export function redactDeep<T>(value: T, secrets: readonly Secret[]): T {
   if (typeof value === 'string') return redact(value, secrets) as T;

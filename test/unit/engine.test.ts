@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../src/engine/events.js';
 import type { ResourceInstance } from '../../src/engine/resource.js';
 import { DEFAULT_TIMEOUTS, run } from '../../src/engine/run.js';
-import { sh } from '../../src/shell/index.js';
+import { Secret, sh } from '../../src/shell/index.js';
 import { runOnce } from '../../src/testing.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import type { Transport } from '../../src/transport/types.js';
@@ -156,6 +156,104 @@ describe('handlers', () => {
     expect(second.handlers).toMatchObject([{ outcome: 'ran' }]);
     const third = await runOnce('plan', [conf, restartable], transport);
     expect(third.handlers).toEqual([]);
+  });
+});
+
+describe('resources left out of the run (--tags)', () => {
+  const runLeavingOut = (mode: 'plan' | 'apply', resources: ResourceInstance[], leftOut: string[]) =>
+    run({
+      mode,
+      recipes: ['t'],
+      forks: 1,
+      timeouts: DEFAULT_TIMEOUTS,
+      emit: () => undefined,
+      hosts: [{ name: 'box', resources, leftOut, connect: async () => transport }],
+    });
+
+  it('are neither read nor changed, and a handler of one does not run: its notification stays owed', async () => {
+    const service = valueFile({ path: path('svc'), value: 'on' });
+    const conf = valueFile({ path: path('conf'), value: 'v2' }, { notify: service.on('restart') });
+    const plan = await runLeavingOut('plan', [conf], [service.id]);
+    expect(plan.hosts[0]!.handlers).toMatchObject([{ id: service.id, outcome: 'left-out' }]);
+    const apply = await runLeavingOut('apply', [conf], [service.id]);
+    expect(apply.hosts[0]).toMatchObject({ leftOut: [service.id], handlers: [{ id: service.id, action: 'restart', outcome: 'left-out' }] });
+    expect(apply.hosts[0]!.resources.map((r) => [r.id, r.outcome])).toEqual([[conf.id, 'changed']]);
+    expect(apply.exitCode).toBe(0);
+    expect(existsSync(path('svc'))).toBe(false);
+    expect(existsSync(path('svc.restarts'))).toBe(false);
+    const whole = await runOnce('apply', [conf, service], transport);
+    expect(whole.handlers).toMatchObject([{ id: service.id, outcome: 'ran' }]);
+    expect(readFileSync(path('svc.restarts'), 'utf8')).toBe('restarted\n');
+  });
+
+  it('leave a host with nothing else to do uncontacted', async () => {
+    let connects = 0;
+    const summary = await run({
+      mode: 'apply',
+      recipes: ['t'],
+      forks: 1,
+      timeouts: DEFAULT_TIMEOUTS,
+      emit: () => undefined,
+      hosts: [
+        {
+          name: 'box',
+          resources: [],
+          leftOut: ['valueFile[x]'],
+          connect: async () => {
+            connects += 1;
+            return transport;
+          },
+        },
+      ],
+    });
+    expect(connects).toBe(0);
+    expect(summary.hosts[0]).toMatchObject({ outcome: 'ok', leftOut: ['valueFile[x]'], execs: { total: 0, read: 0 } });
+  });
+});
+
+describe('a traced run (-v, -vv)', () => {
+  const traced = async (trace: 'commands' | 'output' | undefined, secrets: Secret[] = []) => {
+    writeFileSync(path('a'), 'the password is hunter2');
+    const events: EngineEvent[] = [];
+    await run({
+      mode: 'apply',
+      recipes: ['t'],
+      forks: 1,
+      timeouts: DEFAULT_TIMEOUTS,
+      emit: (event) => events.push(event),
+      ...(trace ? { trace } : {}),
+      hosts: [{ name: 'box', resources: [valueFile({ path: path('a'), value: 'new' })], secrets, connect: async () => transport }],
+    });
+    return events.filter((event) => event.type === 'invocation-start' || event.type === 'invocation-end');
+  };
+
+  it('tells of every invocation: the read, then the change with its re-read, then the lease dropped', async () => {
+    const events = await traced('commands');
+    const starts = events.flatMap((event) => (event.type === 'invocation-start' ? [event.sections.map((section) => section.name)] : []));
+    expect(starts).toEqual([
+      [`read valueFile[${path('a')}]`],
+      ['take the apply lease', `apply valueFile[${path('a')}] step 1`, `read valueFile[${path('a')}]`],
+      ['drop the apply lease'],
+    ]);
+    const firstStart = events[0]!;
+    expect(firstStart.type === 'invocation-start' && firstStart.sections[0]!.command).toBe(
+      `cat ${path('a')} 2>/dev/null || printf '%s' '<absent>'`,
+    );
+    expect(events.filter((event) => event.type === 'invocation-end')).toHaveLength(3);
+    expect(events.every((event) => event.type !== 'invocation-end' || (event.code === 0 && event.outputs === undefined))).toBe(true);
+  });
+
+  it('hands on outputs only when asked, redacted of the host’s secrets', async () => {
+    const events = await traced('output', [new Secret('hunter2')]);
+    const end = events[1]!;
+    expect(end.type === 'invocation-end' && end.outputs).toEqual([
+      { name: `read valueFile[${path('a')}]`, code: 0, stdout: 'the password is [redacted]', stderr: '' },
+    ]);
+    expect(JSON.stringify(events)).not.toContain('hunter2');
+  });
+
+  it('emits nothing of the kind untraced', async () => {
+    expect(await traced(undefined)).toEqual([]);
   });
 });
 

@@ -226,6 +226,20 @@ describe('strict parameter patterns', () => {
     });
   }
 
+  it('resource tags (messages and --tags name them): accepted plain, refused hostile', () => {
+    const tagged = (tag: unknown): string => {
+      try {
+        sysctl({ key: 'net.ipv4.ip_forward', value: 1 }, { tags: [tag as string] });
+        return 'accepted';
+      } catch (error) {
+        if (!(error instanceof ResourceParamsError)) throw error;
+        return error.message;
+      }
+    };
+    expect(['web', 'lvs', 'ipvs_rules', 'v1.2', 'role:db', 'a-b'].map(tagged)).toEqual(Array(6).fill('accepted'));
+    expect([...HOSTILE, 'a b', '\x1b[2J', 'é', 'x'.repeat(65), 3].filter((tag) => tagged(tag) === 'accepted')).toEqual([]);
+  });
+
   it('names the parameter and what it must be', () => {
     expect(verdict(table['service.name']!, '-f')).toMatch(/invalid service parameters: name must be a service name/);
     expect(verdict(table['file.path']!, '/etc/../shadow')).toMatch(/path must be an absolute path without "\.\." or control characters/);

@@ -1,5 +1,6 @@
 /** The plain-text view for pipes, CI and cron, fed with events recorded from real runs. */
 import { describe, expect, it } from 'vitest';
+import type { EngineEvent } from '../../src/engine/events.js';
 import { colorEnabled } from '../../src/report/color.js';
 import { fleetLine } from '../../src/report/format.js';
 import { textReporter } from '../../src/report/text.js';
@@ -87,5 +88,116 @@ describe('text from hosts', () => {
     const output = lines.join('\n');
     expect(output).not.toContain('\x1b');
     expect(output).toContain('stderr: \\x1b]0;owned\\x07\\x1b[2J denied');
+  });
+});
+
+describe('a run with resources left out by --tags', () => {
+  it('says how many in the fleet line, even none, and not at all without a selection', () => {
+    const summary = summaryOf(recorded('changes'));
+    const tagged = { ...summary, hosts: summary.hosts.map((host, index) => ({ ...host, leftOut: index === 0 ? ['a[1]', 'b[2]'] : [] })) };
+    expect(fleetLine(tagged)).toMatch(/; resources: \d+ unchanged, \d+ changed, 0 failed, 2 left out in [\d.]+ s; exit \d+$/);
+    expect(fleetLine({ ...summary, hosts: summary.hosts.map((host) => ({ ...host, leftOut: [] })) })).toContain(', 0 left out in ');
+    expect(fleetLine(summary)).not.toContain('left out');
+  });
+
+  it('says a handler whose resource was left out did not run, and that it stays owed', () => {
+    const lines: string[] = [];
+    textReporter({ write: (line) => lines.push(line) })({
+      type: 'handler-result',
+      result: { host: 'rs1', id: 'service[nginx]', action: 'restart', outcome: 'left-out', durationMs: 0 },
+    });
+    expect(lines).toEqual([
+      'rs1: handler service[nginx] restart not run: its resource is left out of this run, so the notification stays owed on the host',
+    ]);
+  });
+});
+
+describe('-v and -vv', () => {
+  const events: EngineEvent[] = [
+    { type: 'run-start', mode: 'plan', recipes: ['r.ts'], hosts: ['rs1'], at: 0 },
+    {
+      type: 'invocation-start',
+      host: 'rs1',
+      invocation: 1,
+      at: 0,
+      sections: [
+        { name: 'read sysctl[net.ipv4.ip_forward]', command: 'cat /proc/sys/net/ipv4/ip_forward' },
+        { name: 'read file[/etc/token]', command: 'if [ -f /etc/token ]; then\n  base64 /etc/token\nfi' },
+      ],
+    },
+    {
+      type: 'invocation-end',
+      host: 'rs1',
+      invocation: 1,
+      durationMs: 84,
+      code: 0,
+      outputs: [
+        { name: 'read sysctl[net.ipv4.ip_forward]', code: 0, stdout: '0\n', stderr: 'odd\x1b[2Jbut shown\n' },
+        { name: 'read file[/etc/token]', code: 0, stdout: '', stderr: '', withheld: true },
+      ],
+      stderr: '',
+    },
+    {
+      type: 'resource-result',
+      result: {
+        host: 'rs1',
+        id: 'sysctl[net.ipv4.ip_forward]',
+        type: 'sysctl',
+        outcome: 'drifted',
+        changes: [{ field: 'value', from: '0', to: '1' }],
+        desired: {},
+        actual: {},
+        durationMs: 85,
+      },
+    },
+    {
+      type: 'resource-result',
+      result: {
+        host: 'rs1',
+        id: 'file[/etc/token]',
+        type: 'file',
+        outcome: 'unchanged',
+        changes: [],
+        desired: {},
+        actual: {},
+        durationMs: 1250,
+      },
+    },
+  ];
+  const print = (verbosity: number): string[] => {
+    const lines: string[] = [];
+    const sink = textReporter({ write: (line) => lines.push(line), verbosity });
+    for (const event of events) sink(event);
+    return lines;
+  };
+
+  it('-v shows each invocation’s commands as sent, and every resource with its time', () => {
+    expect(print(1)).toEqual([
+      'rs1: invocation 1 sent: 2 sections',
+      'rs1:   read sysctl[net.ipv4.ip_forward]',
+      'rs1:     $ cat /proc/sys/net/ipv4/ip_forward',
+      'rs1:   read file[/etc/token]',
+      'rs1:     $ if [ -f /etc/token ]; then',
+      'rs1:     >   base64 /etc/token',
+      'rs1:     > fi',
+      'rs1: invocation 1 returned in 84 ms: exit 0',
+      'rs1: sysctl[net.ipv4.ip_forward] will change: value: "0" → "1" (85 ms)',
+      'rs1: file[/etc/token] unchanged (1.3 s)',
+    ]);
+  });
+
+  it('-vv adds the outputs, control characters escaped, and withholds those of a resource holding a secret', () => {
+    const lines = print(2);
+    expect(lines.slice(8, 13)).toEqual([
+      'rs1:   read sysctl[net.ipv4.ip_forward]: exit 0',
+      'rs1:     stdout| 0',
+      'rs1:     stderr| odd\\x1b[2Jbut shown',
+      'rs1:   read file[/etc/token]: exit 0',
+      'rs1:     (output withheld: the resource holds a secret)',
+    ]);
+  });
+
+  it('the default output stays as it was', () => {
+    expect(print(0)).toEqual(['rs1: sysctl[net.ipv4.ip_forward] will change: value: "0" → "1"']);
   });
 });

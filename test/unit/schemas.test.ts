@@ -10,6 +10,7 @@ import director from '../../recipes/director.js';
 import realserver from '../../recipes/realserver.js';
 import * as keel from '../../src/index.js';
 import { InventorySchema } from '../../src/inventory/schema.js';
+import { AdhocReportSchema } from '../../src/report/adhoc.js';
 import { ReportSchema } from '../../src/report/json.js';
 
 const metaSchemaChecker = new Ajv({ strict: false });
@@ -36,6 +37,7 @@ describe('built-in schemas', () => {
   it.each([
     ['inventory', InventorySchema],
     ['report', ReportSchema],
+    ['ad-hoc report', AdhocReportSchema],
     ['director vars', director.vars],
     ['realserver vars', realserver.vars],
     ...resources.map((resource) => [`${resource.type} parameters`, resource.definition.schema] as [string, TSchema]),
