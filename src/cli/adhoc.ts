@@ -3,27 +3,17 @@ import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { runAdhoc } from '../engine/adhoc.js';
 import { EXIT } from '../engine/events.js';
-import { type ConnectionKind, connector } from '../planner/connect.js';
+import { connector } from '../planner/connect.js';
 import { adhocTargets } from '../planner/targets.js';
 import { adhocReporter, toAdhocReport } from '../report/adhoc.js';
 import { colorEnabled } from '../report/color.js';
 import type { AdhocProgressHandle } from '../ui/adhocProgress.js';
 import { openInventory } from './inventory.js';
-import { addConnectionOptions, addHostOptions, localTakesOneHost, wantsLiveView } from './options.js';
+import { addConnectionOptions, addHostOptions, type HostFlags, localTakesOneHost, wantsLiveView } from './options.js';
 import { promptSecret } from './prompt.js';
 
-interface AdhocFlags {
-  inventory: string;
-  limit?: string;
+interface AdhocFlags extends HostFlags {
   become?: boolean;
-  forks: number;
-  connection: ConnectionKind;
-  json?: string | true;
-  acceptNew?: boolean;
-  knownHosts?: string;
-  askBecomePass?: boolean;
-  timeout?: number;
-  ui: 'auto' | 'live' | 'plain';
 }
 
 const ADHOC_HELP = `

@@ -1,6 +1,7 @@
 /** Options the commands that reach hosts share, and parsers for option values, with messages in keel's words. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import isInCi from 'is-in-ci';
+import type { ConnectionKind } from '../planner/connect.js';
 
 export function positiveInteger(value: string): number {
   const parsed = Number(value);
@@ -12,6 +13,20 @@ export function positiveNumber(value: string): number {
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
   return parsed;
+}
+
+/** What addHostOptions and addConnectionOptions parse, with --json and --ui, which every host command has too. */
+export interface HostFlags {
+  inventory: string;
+  limit?: string;
+  forks: number;
+  connection: ConnectionKind;
+  json?: string | true;
+  acceptNew?: boolean;
+  knownHosts?: string;
+  askBecomePass?: boolean;
+  timeout?: number;
+  ui: 'auto' | 'live' | 'plain';
 }
 
 /** -i and -l: which hosts. */

@@ -5,7 +5,7 @@ import type { Mode } from '../engine/events.js';
 import { EXIT } from '../engine/events.js';
 import { loadRecipe } from '../engine/loadRecipe.js';
 import { DEFAULT_TIMEOUTS, run } from '../engine/run.js';
-import { type ConnectionKind, connector } from '../planner/connect.js';
+import { connector } from '../planner/connect.js';
 import { parseExtraVars } from '../planner/extraVars.js';
 import { hostTargets, planHosts } from '../planner/targets.js';
 import { colorEnabled } from '../report/color.js';
@@ -17,26 +17,16 @@ import type { LiveViewHandle } from '../ui/start.js';
 import { EXAMPLES, EXIT_CODES } from './help.js';
 import { openInventory } from './inventory.js';
 import { acquireLocalLock } from './localLock.js';
-import { addConnectionOptions, addHostOptions, localTakesOneHost, wantsLiveView } from './options.js';
+import { addConnectionOptions, addHostOptions, type HostFlags, localTakesOneHost, wantsLiveView } from './options.js';
 import { promptSecret } from './prompt.js';
 
-export interface RunFlags {
-  inventory: string;
-  limit?: string;
+export interface RunFlags extends HostFlags {
   extraVars?: string[];
   tags?: string[];
   skipTags?: string[];
-  forks: number;
-  connection: ConnectionKind;
-  json?: string | true;
-  acceptNew?: boolean;
-  knownHosts?: string;
-  askBecomePass?: boolean;
-  timeout?: number;
   diff: boolean;
   prometheus?: string;
   lockWait: number;
-  ui: 'auto' | 'live' | 'plain';
   /** -v, -vv */
   v: number;
 }
