@@ -38,15 +38,18 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
   for (const file of recipeFiles) recipes.push(await loadRecipe(file));
   const planned = planHosts(inventory, recipes, {
     limit: flags.limit,
+    shard: flags.shard,
     extraVars,
     tags: { tags: flags.tags, skipTags: flags.skipTags },
     warn: (message) => void process.stderr.write(`keel: warning: ${message}\n`),
   });
-  if (planned.length === 0) {
+  // A shard may hold none of a small fleet's hosts: that is not a mistake, and its (empty) report still merges.
+  if (planned.length === 0 && flags.shard)
+    process.stderr.write(`keel: shard ${flags.shard.index}/${flags.shard.count} holds no selected host of ${flags.inventory}\n`);
+  else if (planned.length === 0) {
     process.stderr.write(`keel: no selected host of ${flags.inventory} has anything to do for ${recipeFiles.join(', ')}\n`);
     return EXIT.usage;
-  }
-  if (planned.every((host) => host.resources.length === 0)) {
+  } else if (planned.every((host) => host.resources.length === 0)) {
     process.stderr.write(`keel: the tags leave no resource to do on the selected hosts of ${flags.inventory}\n`);
     return EXIT.usage;
   }
