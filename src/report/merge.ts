@@ -17,7 +17,8 @@ export interface ReportFile {
   document: unknown;
 }
 
-function checked({ file, document }: ReportFile): Report {
+/** The document, when it is a keel report; a ReportMergeError naming the file and the first problem otherwise. */
+export function asReport({ file, document }: ReportFile): Report {
   const issues = validate(ReportSchema, document);
   if (issues.length > 0) {
     const [first] = issues;
@@ -34,7 +35,7 @@ function checked({ file, document }: ReportFile): Report {
  */
 export function mergeReports(files: readonly ReportFile[], hostOrder?: readonly string[]): Report {
   if (files.length === 0) throw new ReportMergeError('no report to merge');
-  const reports = files.map(checked);
+  const reports = files.map(asReport);
   const [first] = reports;
   const owner = new Map<string, string>();
   reports.forEach((report, index) => {
