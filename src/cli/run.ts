@@ -20,6 +20,7 @@ import { acquireLocalLock } from './localLock.js';
 import { addConnectionOptions, addHostOptions, type HostFlags, localTakesOneHost, wantsLiveView } from './options.js';
 import { promptSecret } from './prompt.js';
 import { writeHtmlReport } from './report.js';
+import { expectPlannedReads, planForApply, planSources, reportSettled, writePlanFile } from './savedPlans.js';
 
 export interface RunFlags extends HostFlags {
   extraVars?: string[];
@@ -28,6 +29,11 @@ export interface RunFlags extends HostFlags {
   diff: boolean;
   prometheus?: string;
   html?: string;
+  /** plan: write the plan to this file. */
+  out?: string;
+  /** apply: apply exactly this saved plan. */
+  plan?: string;
+  maxAge?: string;
   lockWait: number;
   /** -v, -vv */
   v: number;
@@ -38,8 +44,10 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
   const extraVars = flags.extraVars ? parseExtraVars(flags.extraVars) : undefined;
   const recipes = [];
   for (const file of recipeFiles) recipes.push(await loadRecipe(file));
+  const savedPlan = flags.plan ? planForApply(flags.plan, recipeFiles, inventory, flags, flags.maxAge) : undefined;
+  const limit = flags.limit ?? savedPlan?.selection.limit;
   const planned = planHosts(inventory, recipes, {
-    limit: flags.limit,
+    limit,
     shard: flags.shard,
     extraVars,
     tags: { tags: flags.tags, skipTags: flags.skipTags },
@@ -94,27 +102,32 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
         color: colorEnabled(process.env, output.isTTY === true),
         verbosity: flags.v,
       });
+    const targets = hostTargets(
+      planned,
+      connector({ kind: flags.connection, acceptNew: flags.acceptNew, knownHostsFile: flags.knownHosts, becomePassword }),
+      becomePassword ? [becomePassword] : [],
+    );
     const summary = await run({
       mode,
       recipes: recipeFiles,
-      hosts: hostTargets(
-        planned,
-        connector({ kind: flags.connection, acceptNew: flags.acceptNew, knownHostsFile: flags.knownHosts, becomePassword }),
-        becomePassword ? [becomePassword] : [],
-      ),
+      hosts: savedPlan ? expectPlannedReads(savedPlan, flags.plan!, targets) : targets,
       forks: flags.forks,
       timeouts: flags.timeout ? { readMs: flags.timeout * 1000, applyMs: flags.timeout * 1000 } : DEFAULT_TIMEOUTS,
       emit,
       signal: controller.signal,
       ...(flags.v > 0 ? { trace: flags.v > 1 ? ('output' as const) : ('commands' as const) } : {}),
     });
+    if (flags.out !== undefined)
+      writePlanFile(flags.out, summary, planned, targets, planSources(recipeFiles, inventory, { ...flags, limit }));
+    if (savedPlan) reportSettled(savedPlan, summary, (line) => void output.write(`${line}\n`));
+    const report = toReport(summary, savedPlan ? { file: flags.plan!, createdAt: savedPlan.createdAt } : undefined);
     if (flags.json !== undefined) {
-      const document = `${JSON.stringify(toReport(summary), null, 2)}\n`;
+      const document = `${JSON.stringify(report, null, 2)}\n`;
       if (jsonToStdout) process.stdout.write(document);
       else writeFileSync(flags.json as string, document);
     }
     if (flags.prometheus !== undefined) writePrometheusFile(flags.prometheus, summary);
-    if (flags.html !== undefined) await writeHtmlReport(flags.html, toReport(summary), inventory);
+    if (flags.html !== undefined) await writeHtmlReport(flags.html, report, inventory);
     return summary.exitCode;
   } finally {
     await view?.done();
@@ -175,10 +188,14 @@ const MODES: [Mode, string][] = [
 
 export function registerRunCommands(program: Command): void {
   for (const [mode, description] of MODES) {
-    addRunOptions(program.command(mode).description(description))
-      .addHelpText('after', `${EXAMPLES}\n${EXIT_CODES}`)
-      .action(async (recipes: string[], flags: RunFlags) => {
-        process.exitCode = await runMode(mode, recipes, flags);
-      });
+    const command = addRunOptions(program.command(mode).description(description));
+    if (mode === 'plan') command.option('--out <file>', 'save the plan, to apply exactly it later with apply --plan (schema/plan.v1.json)');
+    if (mode === 'apply')
+      command
+        .option('--plan <file>', 'apply exactly this saved plan; a host changed since it was made is refused untouched (exit 4)')
+        .option('--max-age <duration>', 'with --plan: refuse a plan older than this (90s, 30m, 4h, 1d)');
+    command.addHelpText('after', `${EXAMPLES}\n${EXIT_CODES}`).action(async (recipes: string[], flags: RunFlags) => {
+      process.exitCode = await runMode(mode, recipes, flags);
+    });
   }
 }
