@@ -18,14 +18,13 @@ import { $ } from 'zx';
 import { type Lab, startHosts } from '../lab/hosts.js';
 import type { Report } from '../src/report/json.js';
 import { readHistory, recordRun, writeHistory } from './history.js';
-import { withPerformanceTable } from './readme.js';
+import { renderHistory } from './readme.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const KEEL = join(REPO, 'bin/keel.js');
 const RECIPE = join(REPO, 'bench/recipe.ts');
 const PLAYBOOK = join(REPO, 'bench/playbook.yml');
 const RESULTS = join(REPO, 'bench/results.json');
-const README = join(REPO, 'README.md');
 const IMPORT_LOG_HOOK = pathToFileURL(join(REPO, 'test/support/importLog.mjs')).href;
 
 const LAB = 'bench';
@@ -752,8 +751,7 @@ async function main(): Promise<void> {
     console.log('\nTargets:');
     for (const { target, value, met } of targets(sizes, inkLoaded))
       console.log(`  ${met === null ? '  -   ' : met ? 'met   ' : 'MISSED'}  ${target}: ${value}`);
-    writeFileSync(README, withPerformanceTable(readFileSync(README, 'utf8'), readHistory(RESULTS)));
-    console.log(`\nadded this run to ${RESULTS}, and regenerated the performance table of ${README}`);
+    console.log(`\nadded this run to ${RESULTS}; ${renderHistory()}`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type BenchHistory, type BenchRun, HISTORY_VERSION, readHistory, recordRun } from '../../bench/history.js';
+import { historyPage } from '../../bench/historyPage.js';
 import { performanceTable, withPerformanceTable } from '../../bench/readme.js';
 
 const REPO = new URL('../../', import.meta.url);
@@ -47,5 +48,23 @@ describe('the bench history and the README table made from it', () => {
     const readme = readFileSync(new URL('README.md', REPO), 'utf8');
     const history = readHistory(new URL('bench/results.json', REPO).pathname);
     expect(withPerformanceTable(readme, history)).toBe(readme);
+  });
+});
+
+describe('bench/report.html', () => {
+  it('draws a point per tool and run, and escapes what the history holds', () => {
+    const history: BenchHistory = {
+      version: HISTORY_VERSION,
+      runs: [
+        run('2026-12-01T10:00:00.000Z', '<b>aaa</b>', [size(3, 400)]),
+        run('2026-12-02T10:00:00.000Z', 'bbb2222', [size(3, 380), size(50, 1500)]),
+      ],
+    };
+    const page = historyPage(history);
+    const points = [...page.matchAll(/<circle class="point" data-tool="([^"]+)"/g)].map((match) => match[1]);
+    expect(points.filter((tool) => tool === 'keel')).toHaveLength(3);
+    expect(points.filter((tool) => tool === 'ansible')).toHaveLength(3);
+    expect(page).not.toContain('<b>aaa</b>');
+    expect(page).toContain('&#60;b&#62;aaa&#60;/b&#62;');
   });
 });
