@@ -50,43 +50,143 @@ function pathOf(error: ErrorObject): (string | number)[] {
     .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
     .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
   if (error.keyword === 'additionalProperties') segments.push(String(error.params.additionalProperty));
+  if (error.keyword === 'propertyNames') segments.push(String(error.params.propertyName));
   return segments;
 }
 
+function article(type: string): string {
+  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+function alternatives(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
+}
+
+/** What a schema accepts, in words ("an IPv4 address", "\"rr\"", "a string or an integer"), or undefined. */
+function described(schema: unknown): string | undefined {
+  if (typeof schema !== 'object' || schema === null) return undefined;
+  const node = schema as { title?: string; const?: unknown; enum?: unknown[]; type?: string | string[]; anyOf?: unknown[] };
+  if (node.title) return node.title;
+  if ('const' in node) return JSON.stringify(node.const);
+  if (node.enum) return alternatives(node.enum.map((value) => JSON.stringify(value)));
+  if (node.type) return alternatives(([] as string[]).concat(node.type).map(article));
+  if (node.anyOf) return branchesDescribed(node.anyOf);
+  return undefined;
+}
+
+function branchesDescribed(branches: readonly unknown[]): string | undefined {
+  const words = branches.map(described);
+  return words.every((word) => word !== undefined) ? alternatives([...new Set(words)]) : undefined;
+}
+
+const BOUNDS: Record<string, string> = { '>=': 'at least', '<=': 'at most', '>': 'more than', '<': 'less than' };
+
+/** keel's words for each error ajv (with ajv-formats and keel's keyword) can report; a schema's title, where set, names what is wanted. */
 function messageOf(error: ErrorObject): string {
   const title = (error.parentSchema as { title?: string } | undefined)?.title;
+  const params = error.params as Record<string, unknown>;
+  const limit = Number(params['limit']);
   switch (error.keyword) {
+    case 'type':
+      return `must be ${alternatives(([] as string[]).concat(params['type'] as string | string[]).map(article))}`;
     case 'format':
-      return `must be ${FORMAT_NAMES[String(error.params.format)] ?? `a valid ${String(error.params.format)}`}`;
+      return `must be ${FORMAT_NAMES[String(params['format'])] ?? `a valid ${String(params['format'])}`}`;
     case 'pattern':
-      return title ? `must be ${title}` : `must match ${String(error.params.pattern)}`;
+      return title ? `must be ${title}` : `must match ${String(params['pattern'])}`;
+    case 'enum':
+      return `must be one of: ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'const':
+      return `must be ${JSON.stringify(params['allowedValue'])}`;
+    case 'required':
+      return `is missing required key "${String(params['missingProperty'])}"`;
+    case 'dependencies':
+      return `is missing key "${String(params['missingProperty'])}", which "${String(params['property'])}" needs`;
     case 'additionalProperties':
       return 'is not a known key';
-    case 'required':
-      return `is missing required key "${String(error.params.missingProperty)}"`;
-    case 'enum':
-      return `must be one of: ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'type':
-      return `must be ${/^[aeiou]/.test(String(error.params.type)) ? 'an' : 'a'} ${String(error.params.type)}`;
+    case 'propertyNames':
+      return 'is not an allowed key';
+    case 'minLength':
+      return limit === 1 ? 'must not be empty' : `must be at least ${plural(limit, 'character')}`;
+    case 'maxLength':
+      return `must be at most ${plural(limit, 'character')}`;
+    case 'minItems':
+      return limit === 1 ? 'must not be empty' : `must have at least ${plural(limit, 'item')}`;
+    case 'maxItems':
+    case 'additionalItems':
+      return `must have at most ${plural(limit, 'item')}`;
+    case 'minProperties':
+      return limit === 1 ? 'must not be empty' : `must have at least ${plural(limit, 'key')}`;
+    case 'maxProperties':
+      return `must have at most ${plural(limit, 'key')}`;
+    case 'uniqueItems':
+      return `must not repeat an item ([${String(params['j'])}] and [${String(params['i'])}] are the same)`;
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return `must be ${BOUNDS[String(params['comparison'])]} ${limit}`;
+    case 'multipleOf':
+      return `must be a multiple of ${String(params['multipleOf'])}`;
+    case 'contains': {
+      const item = described(error.schema);
+      const matching = item ? ` that is ${item}` : ' that matches';
+      const least = Number(params['minContains'] ?? 1);
+      return params['maxContains'] === undefined
+        ? `must have at least ${plural(least, 'item')}${matching}`
+        : `must have ${least} to ${String(params['maxContains'])} items${matching}`;
+    }
+    case 'anyOf':
+    case 'oneOf': {
+      const wanted = title ?? branchesDescribed(error.schema as unknown[]);
+      if (error.keyword === 'oneOf' && Array.isArray(params['passingSchemas']))
+        return `is ambiguous: it matches more than one of the forms it may take${wanted ? ` (${wanted})` : ''}`;
+      return wanted ? `must be ${wanted}` : 'does not match any of the forms it may take';
+    }
+    case 'not': {
+      const excluded = described(error.schema);
+      return excluded ? `must not be ${excluded}` : 'is a value that is not allowed here';
+    }
+    case 'false schema':
+      return 'is not allowed here';
+    case 'keelSecret':
+      return `must be ${title ?? 'a secret'}`;
     default:
-      return title ? `must be ${title}` : (error.message ?? 'is invalid');
+      return title ? `must be ${title}` : `is invalid (${error.keyword})`;
   }
 }
 
+/** Errors that only restate others: the branches of a union (its summary says what was wanted), the names
+ * checked by propertyNames and the items tried by contains (their summary names them), and `if`, whose
+ * `then`/`else` branch reports what failed. */
+function restates(error: ErrorObject, errors: readonly ErrorObject[]): boolean {
+  if (error.keyword === 'if') return true;
+  if ((error as ErrorObject & { propertyName?: string }).propertyName !== undefined) return true;
+  if (error.schemaPath.includes('/contains/')) return true;
+  return errors.some(
+    (summary) =>
+      (summary.keyword === 'anyOf' || summary.keyword === 'oneOf') &&
+      error !== summary &&
+      error.instancePath.startsWith(summary.instancePath) &&
+      error.schemaPath.startsWith(`${summary.schemaPath}/`),
+  );
+}
+
 /**
- * Validates (and fills defaults into) a value. anyOf branches produce one error per branch; only the
- * summary error of the union is kept so messages stay readable.
+ * Validates (and fills defaults into) a value, and says what is wrong in keel's words. A union's branches
+ * produce one error each; only the union's summary is kept so messages stay readable.
  */
 export function validate(schema: TSchema, value: unknown): ValidationIssue[] {
   const check = validatorFor(schema);
   if (check(value)) return [];
   const errors = check.errors ?? [];
-  const unionPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
   const seen = new Set<string>();
   const issues: ValidationIssue[] = [];
   for (const error of errors) {
-    if (error.keyword !== 'anyOf' && [...unionPaths].some((p) => error.instancePath.startsWith(p) && error.schemaPath.includes('/anyOf/')))
-      continue;
+    if (restates(error, errors)) continue;
     const issue = { path: pathOf(error), message: messageOf(error) };
     const key = `${issue.path.join('.')}|${issue.message}`;
     if (!seen.has(key)) {
