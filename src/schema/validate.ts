@@ -66,15 +66,29 @@ function alternatives(items: readonly string[]): string {
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
 }
 
-/** What a schema accepts, in words ("an IPv4 address", "\"rr\"", "a string or an integer"), or undefined. */
+const ANNOTATIONS = new Set(['type', 'title', 'description', 'default', 'examples', '$id', '$comment']);
+
+/**
+ * What a schema accepts, in words ("an IPv4 address", "\"rr\"", "a string or an integer"), or undefined. A type
+ * names a schema only when nothing else constrains it: `-1` is an integer, whatever `minimum` says.
+ */
 function described(schema: unknown): string | undefined {
   if (typeof schema !== 'object' || schema === null) return undefined;
-  const node = schema as { title?: string; const?: unknown; enum?: unknown[]; type?: string | string[]; anyOf?: unknown[] };
+  const node = schema as {
+    title?: string;
+    const?: unknown;
+    enum?: unknown[];
+    format?: string;
+    type?: string | string[];
+    anyOf?: unknown[];
+  };
   if (node.title) return node.title;
   if ('const' in node) return JSON.stringify(node.const);
   if (node.enum) return alternatives(node.enum.map((value) => JSON.stringify(value)));
-  if (node.type) return alternatives(([] as string[]).concat(node.type).map(article));
+  if (node.format && FORMAT_NAMES[node.format]) return FORMAT_NAMES[node.format];
   if (node.anyOf) return branchesDescribed(node.anyOf);
+  if (node.type && Object.keys(node).every((key) => ANNOTATIONS.has(key)))
+    return alternatives(([] as string[]).concat(node.type).map(article));
   return undefined;
 }
 
@@ -122,8 +136,11 @@ function messageOf(error: ErrorObject): string {
       return limit === 1 ? 'must not be empty' : `must have at least ${plural(limit, 'key')}`;
     case 'maxProperties':
       return `must have at most ${plural(limit, 'key')}`;
-    case 'uniqueItems':
-      return `must not repeat an item ([${String(params['j'])}] and [${String(params['i'])}] are the same)`;
+    case 'uniqueItems': {
+      // ajv names the pair in either order, depending on the items' type.
+      const [earlier, later] = [Number(params['i']), Number(params['j'])].sort((a, b) => a - b);
+      return `must not repeat an item ([${earlier}] and [${later}] are the same)`;
+    }
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
@@ -159,34 +176,65 @@ function messageOf(error: ErrorObject): string {
   }
 }
 
-/** Errors that only restate others: the branches of a union (its summary says what was wanted), the names
- * checked by propertyNames and the items tried by contains (their summary names them), and `if`, whose
- * `then`/`else` branch reports what failed. */
-function restates(error: ErrorObject, errors: readonly ErrorObject[]): boolean {
-  if (error.keyword === 'if') return true;
-  if ((error as ErrorObject & { propertyName?: string }).propertyName !== undefined) return true;
-  if (error.schemaPath.includes('/contains/')) return true;
-  return errors.some(
-    (summary) =>
-      (summary.keyword === 'anyOf' || summary.keyword === 'oneOf') &&
-      error !== summary &&
-      error.instancePath.startsWith(summary.instancePath) &&
-      error.schemaPath.startsWith(`${summary.schemaPath}/`),
-  );
+function isUnion(error: ErrorObject): boolean {
+  return error.keyword === 'anyOf' || error.keyword === 'oneOf';
+}
+
+/** The branch of `union` that `error` was found in, or undefined if it lies outside the union. */
+function branchOf(error: ErrorObject, union: ErrorObject): number | undefined {
+  if (error === union || !error.instancePath.startsWith(union.instancePath) || !error.schemaPath.startsWith(`${union.schemaPath}/`))
+    return undefined;
+  return Number(error.schemaPath.slice(union.schemaPath.length + 1).split('/')[0]);
+}
+
+const KIND_KEYWORDS = new Set(['type', 'const', 'enum', 'keelSecret']);
+
+/**
+ * The one branch of a failed union that the value is of the kind of (every other branch wants another type or
+ * constant), whose own errors then say more than the union's summary; undefined when there is none or several.
+ */
+function chosenBranch(union: ErrorObject, errors: readonly ErrorObject[]): number | undefined {
+  if (!Array.isArray(union.schema)) return undefined;
+  const otherKind = new Set<number>();
+  for (const error of errors) {
+    const branch = branchOf(error, union);
+    if (branch !== undefined && KIND_KEYWORDS.has(error.keyword) && error.schemaPath === `${union.schemaPath}/${branch}/${error.keyword}`)
+      otherKind.add(branch);
+  }
+  const candidates = union.schema.map((_branch, index) => index).filter((index) => !otherKind.has(index));
+  return candidates.length === 1 ? candidates[0] : undefined;
 }
 
 /**
- * Validates (and fills defaults into) a value, and says what is wrong in keel's words. A union's branches
- * produce one error each; only the union's summary is kept so messages stay readable.
+ * Errors that only restate others: those of a union's branches other than its chosen one (or all of them, when the
+ * union's summary is kept), the names checked by propertyNames and the items tried by contains (their summary
+ * names them), and `if`, whose `then`/`else` branch reports what failed.
+ */
+function restates(error: ErrorObject, errors: readonly ErrorObject[], chosen: ReadonlyMap<ErrorObject, number | undefined>): boolean {
+  if (error.keyword === 'if') return true;
+  if ((error as ErrorObject & { propertyName?: string }).propertyName !== undefined) return true;
+  if (error.schemaPath.includes('/contains/')) return true;
+  if (isUnion(error) && chosen.get(error) !== undefined) return true;
+  return errors.some((union) => {
+    if (!isUnion(union)) return false;
+    const branch = branchOf(error, union);
+    return branch !== undefined && branch !== chosen.get(union);
+  });
+}
+
+/**
+ * Validates (and fills defaults into) a value, and says what is wrong in keel's words. A union's branches produce
+ * errors each; where the value is of the kind of one branch only, that branch's are kept, else the union's summary.
  */
 export function validate(schema: TSchema, value: unknown): ValidationIssue[] {
   const check = validatorFor(schema);
   if (check(value)) return [];
   const errors = check.errors ?? [];
+  const chosen = new Map(errors.filter(isUnion).map((union) => [union, chosenBranch(union, errors)]));
   const seen = new Set<string>();
   const issues: ValidationIssue[] = [];
   for (const error of errors) {
-    if (restates(error, errors)) continue;
+    if (restates(error, errors, chosen)) continue;
     const issue = { path: pathOf(error), message: messageOf(error) };
     const key = `${issue.path.join('.')}|${issue.message}`;
     if (!seen.has(key)) {

@@ -132,6 +132,18 @@ describe("validation messages: keel's words", () => {
     expect(reporting.filter((keyword) => !(keyword in cases))).toEqual([]);
   });
 
+  it("a union says what its one branch of the value's kind wants, else names its branches where they say it", () => {
+    const lockWait = Type.Union([Type.Integer({ minimum: 0 }), Type.Literal('auto')]);
+    expect(said(lockWait, -1)).toBe('must be at least 0');
+    expect(said(lockWait, true)).toBe('does not match any of the forms it may take');
+    const packages = Type.Union([Type.String(), Type.Array(Type.String(), { uniqueItems: true })], { title: 'package names' });
+    expect(said(packages, ['curl', 'curl'])).toBe('must not repeat an item ([0] and [1] are the same)');
+    expect(said(packages, 7)).toBe('must be package names');
+    expect(said(Type.Union([Type.String({ format: 'ipv4' }), Type.String({ format: 'ipv6' })]), 'x')).toBe(
+      'must be an IPv4 address or an IPv6 address',
+    );
+  });
+
   it('says which key and which item, and the bound, where a schema title would hide it', () => {
     const schema = Type.Object({ pool: Type.Array(Type.Object({ weight: Type.Integer({ minimum: 0, title: 'a weight' }) })) });
     expect(said(schema, { pool: [{ weight: 1 }, { weight: -1 }] })).toBe('pool[1].weight: must be at least 0');
