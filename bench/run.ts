@@ -17,12 +17,15 @@ import { parseArgs } from 'node:util';
 import { $ } from 'zx';
 import { type Lab, startHosts } from '../lab/hosts.js';
 import type { Report } from '../src/report/json.js';
+import { readHistory, recordRun, writeHistory } from './history.js';
+import { withPerformanceTable } from './readme.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const KEEL = join(REPO, 'bin/keel.js');
 const RECIPE = join(REPO, 'bench/recipe.ts');
 const PLAYBOOK = join(REPO, 'bench/playbook.yml');
 const RESULTS = join(REPO, 'bench/results.json');
+const README = join(REPO, 'README.md');
 const IMPORT_LOG_HOOK = pathToFileURL(join(REPO, 'test/support/importLog.mjs')).href;
 
 const LAB = 'bench';
@@ -694,6 +697,13 @@ function targets(sizes: SizeResult[], inkLoaded: boolean): Target[] {
   return result;
 }
 
+/** The commit measured, marked -dirty when the tree differs from it: the key of this run in the history. */
+async function measuredCommit(): Promise<string> {
+  const head = (await $({ cwd: REPO, quiet: true })`git rev-parse --short HEAD`).stdout.trim();
+  const dirty = (await $({ cwd: REPO, quiet: true })`git status --porcelain --untracked-files=no`).stdout.trim() !== '';
+  return dirty ? `${head}-dirty` : head;
+}
+
 async function main(): Promise<void> {
   const options = parseOptions();
   const ansibleVersion = await ensureTools();
@@ -710,6 +720,7 @@ async function main(): Promise<void> {
     log(`${ansibleVersion}; node ${process.version} (starts in ${seconds(nodeStartupMs)}); ${cpus().length} CPUs`);
     const { ansibleExecs, inkLoaded } = await probe(Math.min(options.sizes[0]!, PROBE_HOSTS), work, options.tools);
     const startedAt = new Date().toISOString();
+    const commit = await measuredCommit();
     const sizes: SizeResult[] = [];
     for (const hosts of options.sizes) {
       stopIfInterrupted();
@@ -717,6 +728,8 @@ async function main(): Promise<void> {
       // Written after every size, so that an interrupted run keeps what it measured.
       const results = {
         startedAt,
+        date: startedAt.slice(0, 10),
+        commit,
         command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
         machine: {
           cpus: cpus().length,
@@ -732,14 +745,15 @@ async function main(): Promise<void> {
         sizes,
         targets: targets(sizes, inkLoaded),
       };
-      writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+      writeHistory(RESULTS, recordRun(readHistory(RESULTS), results));
       if (hosts !== options.sizes.at(-1)) log(`\n${table(sizes.slice(-1), ansibleExecs)}\n`);
     }
     console.log(table(sizes, ansibleExecs));
     console.log('\nTargets:');
     for (const { target, value, met } of targets(sizes, inkLoaded))
       console.log(`  ${met === null ? '  -   ' : met ? 'met   ' : 'MISSED'}  ${target}: ${value}`);
-    console.log(`\nwrote ${RESULTS}`);
+    writeFileSync(README, withPerformanceTable(readFileSync(README, 'utf8'), readHistory(RESULTS)));
+    console.log(`\nadded this run to ${RESULTS}, and regenerated the performance table of ${README}`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

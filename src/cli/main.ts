@@ -6,6 +6,7 @@ import { registerAdhocCommand } from './adhoc.js';
 import { registerAuthorCommands } from './author.js';
 import { EXAMPLES, EXIT_CODES } from './help.js';
 import { registerInventoryCommands } from './inventory.js';
+import { registerReportCommands } from './report.js';
 import { registerRunCommands } from './run.js';
 
 /** Errors that mean "nothing was contacted": configuration, not hosts. */
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerAdhocCommand(program);
   registerInventoryCommands(program);
   registerAuthorCommands(program);
+  registerReportCommands(program);
   return program;
 }
 

@@ -19,6 +19,7 @@ import { openInventory } from './inventory.js';
 import { acquireLocalLock } from './localLock.js';
 import { addConnectionOptions, addHostOptions, type HostFlags, localTakesOneHost, wantsLiveView } from './options.js';
 import { promptSecret } from './prompt.js';
+import { writeHtmlReport } from './report.js';
 
 export interface RunFlags extends HostFlags {
   extraVars?: string[];
@@ -26,6 +27,7 @@ export interface RunFlags extends HostFlags {
   skipTags?: string[];
   diff: boolean;
   prometheus?: string;
+  html?: string;
   lockWait: number;
   /** -v, -vv */
   v: number;
@@ -38,15 +40,18 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
   for (const file of recipeFiles) recipes.push(await loadRecipe(file));
   const planned = planHosts(inventory, recipes, {
     limit: flags.limit,
+    shard: flags.shard,
     extraVars,
     tags: { tags: flags.tags, skipTags: flags.skipTags },
     warn: (message) => void process.stderr.write(`keel: warning: ${message}\n`),
   });
-  if (planned.length === 0) {
+  // A shard may hold none of a small fleet's hosts: that is not a mistake, and its (empty) report still merges.
+  if (planned.length === 0 && flags.shard)
+    process.stderr.write(`keel: shard ${flags.shard.index}/${flags.shard.count} holds no selected host of ${flags.inventory}\n`);
+  else if (planned.length === 0) {
     process.stderr.write(`keel: no selected host of ${flags.inventory} has anything to do for ${recipeFiles.join(', ')}\n`);
     return EXIT.usage;
-  }
-  if (planned.every((host) => host.resources.length === 0)) {
+  } else if (planned.every((host) => host.resources.length === 0)) {
     process.stderr.write(`keel: the tags leave no resource to do on the selected hosts of ${flags.inventory}\n`);
     return EXIT.usage;
   }
@@ -109,6 +114,7 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
       else writeFileSync(flags.json as string, document);
     }
     if (flags.prometheus !== undefined) writePrometheusFile(flags.prometheus, summary);
+    if (flags.html !== undefined) await writeHtmlReport(flags.html, toReport(summary), inventory);
     return summary.exitCode;
   } finally {
     await view?.done();
@@ -148,6 +154,7 @@ function addRunOptions(command: Command): Command {
         .argParser((_value: string, previous: number) => previous + 1)
         .default(0),
     )
+    .option('--html <file>', 'write the run as one self-contained HTML page: summary, hosts, diffs, the LVS cluster drawn')
     .option('--prometheus <file>', 'write node_exporter textfile metrics (drifted resources, reachability, timing)')
     .option('--lock-wait <seconds>', 'wait this long for another keel run on the same inventory to finish', Number, 0)
     .addOption(

@@ -15,7 +15,7 @@ const ajv = new Ajv({
   validateSchema: false,
   code: { optimize: false },
 });
-addFormatsModule.default(ajv, ['ipv4', 'ipv6', 'hostname', 'uri']);
+addFormatsModule.default(ajv, ['ipv4', 'ipv6', 'hostname', 'uri', 'date-time']);
 // `SecretString`: only a Secret passes, so a secret never arrives as plain text.
 ajv.addKeyword({ keyword: 'keelSecret', schemaType: 'boolean', validate: (_enabled: boolean, data: unknown) => data instanceof Secret });
 
@@ -41,6 +41,7 @@ const FORMAT_NAMES: Record<string, string> = {
   ipv6: 'an IPv6 address',
   hostname: 'a host name',
   uri: 'a URI',
+  'date-time': 'a date and time (RFC 3339)',
 };
 
 function pathOf(error: ErrorObject): (string | number)[] {
