@@ -313,7 +313,7 @@ export function sshConfigFor(alias: string, files: readonly SshConfigFile[] = de
   pass();
   if (reading.wantsFinalPass) {
     reading.finalPass = true;
-    reading.host = currentHostName(reading);
+    reading.host = currentHostName(reading).toLowerCase();
     pass();
   }
   const result: SshConfigHost = { identityFiles: reading.values.get('identityfile') ?? [] };
