@@ -91,7 +91,7 @@ export function registerInventoryCommands(program: Command): void {
   const inventory = program.command('inventory').description('inspect an inventory, or import an Ansible one');
   inventory
     .command('validate')
-    .description('validate an inventory: keel YAML against inventory/schema.json, or an Ansible INI/YAML inventory')
+    .description("validate an inventory (keel's or Ansible's) and, given recipes, every host's vars against them")
     .argument('[recipes...]', "recipe files whose vars schemas every host's vars must pass")
     .requiredOption('-i, --inventory <file>', 'inventory file')
     .addHelpText('after', VALIDATE_HELP)
