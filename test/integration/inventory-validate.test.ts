@@ -86,6 +86,19 @@ describe('keel inventory validate with recipes', () => {
     });
   });
 
+  it('resolves secret vars as plan does: one that is missing is a problem of its host, the others are still checked', () => {
+    writeFileSync(
+      join(project, 'secret.yaml'),
+      'groups:\n  web: { hosts: [rs1] }\n  lb: { hosts: [lb1] }\nhosts:\n  rs1: { address: 192.0.2.1, vars: { vip: {secret: {env: KEEL_TEST_UNSET_VIP}} } }\n  lb1: { address: 192.0.2.1, vars: { weight: -2 } }\n',
+    );
+    const result = keel(['inventory', 'validate', '-i', 'secret.yaml', 'web.ts', 'pool.ts'], { cwd: project });
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'secret.yaml:5:43: vars.vip: environment variable KEEL_TEST_UNSET_VIP is not set',
+      'secret.yaml:6:46: vars.weight: must be at least 0 (recipe pool, host lb1)',
+    ]);
+    expect(result.code).toBe(1);
+  });
+
   it('a recipe that cannot be loaded is a usage error', () => {
     expect(keel(['inventory', 'validate', '-i', 'good.yaml', 'nope.ts'], { cwd: project })).toMatchObject({
       code: 1,
