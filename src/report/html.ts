@@ -101,6 +101,7 @@ function hostSection(host: HostReport, findings: readonly string[] | undefined):
 }
 
 const BOX = { width: 150, height: 46, gap: 14 };
+const PROTOCOLS: Record<string, string> = { '-t': 'TCP', '-u': 'UDP', '-f': 'firewall mark' };
 
 function box(x: number, y: number, kind: string, label: string, detail: string, state: NodeState, host?: string): string {
   const data = host ? ` data-host="${escapeHtml(host)}" data-target="${anchor(host)}"` : '';
@@ -122,7 +123,14 @@ function serviceDrawing(service: ClusterService): string {
   const centre = (count: number, index: number) => (width - count * (BOX.width + BOX.gap) + BOX.gap) / 2 + index * (BOX.width + BOX.gap);
   const rows = { vip: 10, director: 100, servers: 190 };
   const parts: string[] = [
-    box(centre(1, 0), rows.vip, 'vip', service.key.replace(/^-[tuf] /, ''), `virtual service ${service.key.slice(0, 2)}`, 'in sync'),
+    box(
+      centre(1, 0),
+      rows.vip,
+      'vip',
+      service.key.replace(/^-[tuf] /, ''),
+      `virtual service, ${PROTOCOLS[service.key.slice(0, 2)] ?? service.key}`,
+      'in sync',
+    ),
   ];
   service.directors.forEach((director, index) => {
     const x = centre(service.directors.length, index);
