@@ -18,6 +18,7 @@ export {
 } from './engine/resource.js';
 export { command } from './resources/command.js';
 export { file, template } from './resources/file.js';
+export { group } from './resources/group.js';
 export { ifaceAlias } from './resources/ifaceAlias.js';
 export { IpvsScheduler, ipvsRule } from './resources/ipvsRule.js';
 export { kernelModule } from './resources/kernelModule.js';

@@ -18,6 +18,7 @@ import { loadInventory } from '../../src/inventory/load.js';
 import { connectHost } from '../../src/planner/connect.js';
 import { command } from '../../src/resources/command.js';
 import { type FileState, file } from '../../src/resources/file.js';
+import { group } from '../../src/resources/group.js';
 import { type IfaceAliasState, ifaceAlias } from '../../src/resources/ifaceAlias.js';
 import { type IpvsRuleState, ipvsRule } from '../../src/resources/ipvsRule.js';
 import { kernelModule } from '../../src/resources/kernelModule.js';
@@ -53,6 +54,10 @@ const RECORDED_FUNCTIONS = [
   'sh',
   'rpm',
   'dnf',
+  'getent',
+  'groupadd',
+  'groupmod',
+  'groupdel',
 ];
 const RECORDED_SCRIPTS = ['apt-get', 'apt-cache', 'dpkg-query', 'update-rc.d'];
 
@@ -337,6 +342,21 @@ const RESOURCES: ResourceFuzz[] = [
       },
     ],
   },
+  {
+    resource: 'group',
+    attempts: (value) => [
+      { parameter: 'name', value, arrives: value },
+      { parameter: 'state', value },
+    ],
+    scenarios: (accepted) => {
+      const name = (accepted.get('name') as string) ?? 'keelops';
+      return [
+        { instance: () => group({ name, gid: 4100, system: true }), current: { exists: false, gid: null } },
+        { instance: () => group({ name, gid: 4100 }), current: { exists: true, gid: 4200 } },
+        { instance: () => group({ name, state: 'absent' }), current: { exists: true, gid: 4200 } },
+      ];
+    },
+  },
 ];
 
 const FACTORIES: Record<string, (params: Record<string, unknown>) => ResourceInstance> = {
@@ -348,6 +368,7 @@ const FACTORIES: Record<string, (params: Record<string, unknown>) => ResourceIns
   kernelModule: (params) => kernelModule(params as never),
   ifaceAlias: (params) => ifaceAlias(params as never),
   ipvsRule: (params) => ipvsRule(params as never),
+  group: (params) => group(params as never),
 };
 
 /** Plain parameters of each resource, which an attempt changes in one place. */

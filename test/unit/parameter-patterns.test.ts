@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { type ResourceFactory, ResourceParamsError } from '../../src/engine/resource.js';
 import { command } from '../../src/resources/command.js';
 import { file } from '../../src/resources/file.js';
+import { group } from '../../src/resources/group.js';
 import { ifaceAlias } from '../../src/resources/ifaceAlias.js';
 import { ipvsRule } from '../../src/resources/ipvsRule.js';
 import { kernelModule } from '../../src/resources/kernelModule.js';
@@ -203,6 +204,13 @@ const table: Record<string, Row> = {
     set: (port) => ({ port }),
     good: [80, 1, 65535],
     bad: [0, 65536, -80, '80', 8.5],
+  },
+  'group.name': {
+    factory: group as never,
+    base: {},
+    set: (name) => ({ name }),
+    good: ['keelops', '_apt', 'www-data', 'nogroup', 'a'.repeat(32)],
+    bad: [...HOSTILE, '1000', 'Ops', 'ops group', 'a'.repeat(33), 'ops:x'],
   },
 };
 
