@@ -24,6 +24,7 @@ export { IpvsScheduler, ipvsRule } from './resources/ipvsRule.js';
 export { kernelModule } from './resources/kernelModule.js';
 export { pkg } from './resources/package.js';
 export { service } from './resources/service.js';
+export { symlink } from './resources/symlink.js';
 export { sysctl } from './resources/sysctl.js';
 export * from './schema/index.js';
 export { atomicWriteScript as writeFileScript, quote, Secret, ShellCommand, script, sh } from './shell/index.js';

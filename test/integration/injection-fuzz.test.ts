@@ -24,6 +24,7 @@ import { type IpvsRuleState, ipvsRule } from '../../src/resources/ipvsRule.js';
 import { kernelModule } from '../../src/resources/kernelModule.js';
 import { type PackageState, pkg } from '../../src/resources/package.js';
 import { type ServiceState, service } from '../../src/resources/service.js';
+import { symlink } from '../../src/resources/symlink.js';
 import { sysctl } from '../../src/resources/sysctl.js';
 import { quote, ShellCommand } from '../../src/shell/index.js';
 import { runOnce } from '../../src/testing.js';
@@ -58,6 +59,7 @@ const RECORDED_FUNCTIONS = [
   'groupadd',
   'groupmod',
   'groupdel',
+  'ln',
 ];
 const RECORDED_SCRIPTS = ['apt-get', 'apt-cache', 'dpkg-query', 'update-rc.d'];
 
@@ -357,6 +359,22 @@ const RESOURCES: ResourceFuzz[] = [
       ];
     },
   },
+  {
+    resource: 'symlink',
+    attempts: (value, index) => [
+      { parameter: 'path', value: framedPath(index, value), arrives: framedPath(index, value) },
+      { parameter: 'target', value, arrives: value },
+      { parameter: 'state', value },
+    ],
+    scenarios: (accepted, index) => {
+      const path = (accepted.get('path') as string) ?? `${FUZZ_ROOT}/${index}/link`;
+      const target = (accepted.get('target') as string) ?? 'elsewhere';
+      return [
+        { instance: () => symlink({ path, target, force: true }), current: { type: 'directory', target: null, parentExists: true } },
+        { instance: () => symlink({ path, target, state: 'absent' }), current: { type: 'symlink', target: 'x', parentExists: true } },
+      ];
+    },
+  },
 ];
 
 const FACTORIES: Record<string, (params: Record<string, unknown>) => ResourceInstance> = {
@@ -369,6 +387,7 @@ const FACTORIES: Record<string, (params: Record<string, unknown>) => ResourceIns
   ifaceAlias: (params) => ifaceAlias(params as never),
   ipvsRule: (params) => ipvsRule(params as never),
   group: (params) => group(params as never),
+  symlink: (params) => symlink(params as never),
 };
 
 /** Plain parameters of each resource, which an attempt changes in one place. */

@@ -14,6 +14,7 @@ import { ipvsRule } from '../../src/resources/ipvsRule.js';
 import { kernelModule } from '../../src/resources/kernelModule.js';
 import { pkg } from '../../src/resources/package.js';
 import { service } from '../../src/resources/service.js';
+import { symlink } from '../../src/resources/symlink.js';
 import { sysctl } from '../../src/resources/sysctl.js';
 
 interface Row {
@@ -211,6 +212,20 @@ const table: Record<string, Row> = {
     set: (name) => ({ name }),
     good: ['keelops', '_apt', 'www-data', 'nogroup', 'a'.repeat(32)],
     bad: [...HOSTILE, '1000', 'Ops', 'ops group', 'a'.repeat(33), 'ops:x'],
+  },
+  'symlink.path': {
+    factory: symlink as never,
+    base: { target: '/srv/app/releases/2' },
+    set: (path) => ({ path }),
+    good: ['/srv/app/current', '/etc/nginx/sites-enabled/a b', '/-rf'],
+    bad: [...HOSTILE, 'srv/app', '/srv/../etc/shadow', '/srv/a\x1b[2J'],
+  },
+  'symlink.target': {
+    factory: symlink as never,
+    base: { path: '/srv/app/current' },
+    set: (target) => ({ target }),
+    good: ['releases/2', '../shared', '/opt/app', '-rf', '$(touch /tmp/x)', "a'b", 'a b '],
+    bad: ['', 'a\nb', 'a\0b', '\x1b[2J', 'x'.repeat(4097)],
   },
 };
 
