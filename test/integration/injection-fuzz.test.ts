@@ -17,6 +17,7 @@ import { diffResource, type ResourceInstance, ResourceParamsError } from '../../
 import { loadInventory } from '../../src/inventory/load.js';
 import { connectHost } from '../../src/planner/connect.js';
 import { command } from '../../src/resources/command.js';
+import { directory } from '../../src/resources/directory.js';
 import { type FileState, file } from '../../src/resources/file.js';
 import { group } from '../../src/resources/group.js';
 import { type IfaceAliasState, ifaceAlias } from '../../src/resources/ifaceAlias.js';
@@ -60,6 +61,8 @@ const RECORDED_FUNCTIONS = [
   'groupmod',
   'groupdel',
   'ln',
+  'find',
+  'rmdir',
 ];
 const RECORDED_SCRIPTS = ['apt-get', 'apt-cache', 'dpkg-query', 'update-rc.d'];
 
@@ -375,6 +378,29 @@ const RESOURCES: ResourceFuzz[] = [
       ];
     },
   },
+  {
+    resource: 'directory',
+    attempts: (value, index) => [
+      { parameter: 'path', value: framedPath(index, value), arrives: framedPath(index, value) },
+      { parameter: 'owner', value, arrives: value },
+      { parameter: 'group', value, arrives: value },
+      { parameter: 'mode', value, arrives: value },
+      { parameter: 'state', value },
+    ],
+    scenarios: (accepted, index) => {
+      const params = {
+        path: (accepted.get('path') as string) ?? `${FUZZ_ROOT}/${index}/dir`,
+        owner: (accepted.get('owner') as string) ?? 'root',
+        group: (accepted.get('group') as string) ?? 'root',
+        mode: (accepted.get('mode') as string) ?? '0750',
+      };
+      const absent = { type: 'absent', owner: null, uid: null, group: null, gid: null, mode: null, empty: null, differingBeneath: null };
+      return [
+        { instance: () => directory({ ...params, recursive: true }), current: absent },
+        { instance: () => directory({ path: params.path, state: 'absent' }), current: { ...absent, type: 'directory', empty: true } },
+      ];
+    },
+  },
 ];
 
 const FACTORIES: Record<string, (params: Record<string, unknown>) => ResourceInstance> = {
@@ -387,6 +413,7 @@ const FACTORIES: Record<string, (params: Record<string, unknown>) => ResourceIns
   ifaceAlias: (params) => ifaceAlias(params as never),
   ipvsRule: (params) => ipvsRule(params as never),
   group: (params) => group(params as never),
+  directory: (params) => directory(params as never),
   symlink: (params) => symlink(params as never),
 };
 

@@ -7,6 +7,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import { type ResourceFactory, ResourceParamsError } from '../../src/engine/resource.js';
 import { command } from '../../src/resources/command.js';
+import { directory } from '../../src/resources/directory.js';
 import { file } from '../../src/resources/file.js';
 import { group } from '../../src/resources/group.js';
 import { ifaceAlias } from '../../src/resources/ifaceAlias.js';
@@ -226,6 +227,27 @@ const table: Record<string, Row> = {
     set: (target) => ({ target }),
     good: ['releases/2', '../shared', '/opt/app', '-rf', '$(touch /tmp/x)', "a'b", 'a b '],
     bad: ['', 'a\nb', 'a\0b', '\x1b[2J', 'x'.repeat(4097)],
+  },
+  'directory.path': {
+    factory: directory as never,
+    base: {},
+    set: (path) => ({ path }),
+    good: ['/srv/www', '/srv/a b', '/-rf'],
+    bad: [...HOSTILE, 'srv/www', '/srv/../etc', '/srv/a\x1b[2J'],
+  },
+  'directory.owner': {
+    factory: directory as never,
+    base: { path: '/srv/www' },
+    set: (owner) => ({ owner, group: owner }),
+    good: ['www-data', 'root', '33', 'machine$'],
+    bad: [...HOSTILE, 'Root', 'a:b', '-1', 'a'.repeat(33)],
+  },
+  'directory.mode': {
+    factory: directory as never,
+    base: { path: '/srv/www' },
+    set: (mode) => ({ mode }),
+    good: ['755', '0755', '2770', '1777', '00755'],
+    bad: [...HOSTILE, '0855', '75', '000755', 'u+rwx', 755],
   },
 };
 
