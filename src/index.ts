@@ -17,6 +17,7 @@ export {
   Unknowable,
 } from './engine/resource.js';
 export { command } from './resources/command.js';
+export { CronSchedule, cronJob } from './resources/cronJob.js';
 export { directory } from './resources/directory.js';
 export { file, template } from './resources/file.js';
 export { group } from './resources/group.js';

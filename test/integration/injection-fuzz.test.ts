@@ -17,6 +17,7 @@ import { diffResource, type ResourceInstance, ResourceParamsError } from '../../
 import { loadInventory } from '../../src/inventory/load.js';
 import { connectHost } from '../../src/planner/connect.js';
 import { command } from '../../src/resources/command.js';
+import { cronJob } from '../../src/resources/cronJob.js';
 import { directory } from '../../src/resources/directory.js';
 import { type FileState, file } from '../../src/resources/file.js';
 import { group } from '../../src/resources/group.js';
@@ -401,6 +402,30 @@ const RESOURCES: ResourceFuzz[] = [
       ];
     },
   },
+  {
+    resource: 'cronJob',
+    // The command and env values travel in the file's content, base64-encoded; the canary shows none of them ran.
+    attempts: (value) => [
+      { parameter: 'name', value, arrives: `/etc/cron.d/${value}` },
+      { parameter: 'schedule', value },
+      { parameter: 'user', value },
+      { parameter: 'command', value },
+      { parameter: 'state', value },
+    ],
+    scenarios: (accepted) => {
+      const params = {
+        name: (accepted.get('name') as string) ?? 'keel-fuzz',
+        schedule: (accepted.get('schedule') as string) ?? '@daily',
+        user: (accepted.get('user') as string) ?? 'root',
+        command: (accepted.get('command') as string) ?? 'true',
+      };
+      const present = { exists: true, content: 'other\n', mode: '0600', owner: 'daemon' };
+      return [
+        { instance: () => cronJob({ ...params, env: { MAILTO: params.command } }), current: present },
+        { instance: () => cronJob({ ...params, state: 'absent' }), current: present },
+      ];
+    },
+  },
 ];
 
 const FACTORIES: Record<string, (params: Record<string, unknown>) => ResourceInstance> = {
@@ -414,6 +439,7 @@ const FACTORIES: Record<string, (params: Record<string, unknown>) => ResourceIns
   ipvsRule: (params) => ipvsRule(params as never),
   group: (params) => group(params as never),
   directory: (params) => directory(params as never),
+  cronJob: (params) => cronJob(params as never),
   symlink: (params) => symlink(params as never),
 };
 

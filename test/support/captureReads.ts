@@ -32,7 +32,7 @@ export async function captureReads(lab: string, directory: string, captures: Cap
         await run(['set -e', ...capture.setup].join('\n'));
         const { definition, params, id } = capture.instance;
         const output = await run(definition.read(params).command.text);
-        const header = `# captured: the read command of ${id}, run by sh over SSH on a lab host (${system}) as root, after: ${capture.setup.join('; ')}\n`;
+        const header = `# captured: the read command of ${id}, run by sh over SSH on a lab host (${system}) as root, after: ${capture.setup.join('; ') || 'nothing'}\n`;
         writeFileSync(join(directory, `${capture.name}.txt`), header + output);
         console.log(`${capture.name}.txt`);
       }

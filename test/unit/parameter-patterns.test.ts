@@ -7,6 +7,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import { type ResourceFactory, ResourceParamsError } from '../../src/engine/resource.js';
 import { command } from '../../src/resources/command.js';
+import { cronJob } from '../../src/resources/cronJob.js';
 import { directory } from '../../src/resources/directory.js';
 import { file } from '../../src/resources/file.js';
 import { group } from '../../src/resources/group.js';
@@ -248,6 +249,41 @@ const table: Record<string, Row> = {
     set: (mode) => ({ mode }),
     good: ['755', '0755', '2770', '1777', '00755'],
     bad: [...HOSTILE, '0855', '75', '000755', 'u+rwx', 755],
+  },
+  'cronJob.name': {
+    factory: cronJob as never,
+    base: { schedule: '@daily', command: 'true' },
+    set: (name) => ({ name }),
+    good: ['keel-backup', 'logrotate_extra', 'A1'],
+    bad: [...HOSTILE.filter((value) => value !== '-rf' && value !== '--help'), 'a.b', 'a/b', '../x', 'a b', 'x'.repeat(65)],
+  },
+  'cronJob.schedule': {
+    factory: cronJob as never,
+    base: { name: 'job', command: 'true' },
+    set: (schedule) => ({ schedule }),
+    good: ['* * * * *', '*/15 0-6 1,15 jan-mar mon', '@hourly', '@annually'],
+    bad: [...HOSTILE, '* * * *', '* * * * * *', '@never', '* * * * * root', '*/5 * * * *\n* * * * *', '* *  * * *'],
+  },
+  'cronJob.user': {
+    factory: cronJob as never,
+    base: { name: 'job', schedule: '@daily', command: 'true' },
+    set: (user) => ({ user }),
+    good: ['root', 'www-data', 'backup'],
+    bad: [...HOSTILE, '0', 'Root', 'a b'],
+  },
+  'cronJob.command': {
+    factory: cronJob as never,
+    base: { name: 'job', schedule: '@daily' },
+    set: (command) => ({ command }),
+    good: ['date +%F > /tmp/x', '$(touch /tmp/x)', "a'b", '-rf'],
+    bad: ['', 'a\nb', 'a\0b', 'a\rb', '\x1b[2J', 'x'.repeat(4097)],
+  },
+  'cronJob.env': {
+    factory: cronJob as never,
+    base: { name: 'job', schedule: '@daily', command: 'true' },
+    set: (env) => ({ env }),
+    good: [{ MAILTO: 'ops@example.org' }, { PATH: '/usr/bin:/bin', _X1: '' }],
+    bad: [{ 'A B': 'x' }, { '1X': 'x' }, { 'X=Y': 'x' }, { X: 'a\nb' }, { X: 'a\0b' }, { '': 'x' }],
   },
 };
 
