@@ -24,6 +24,7 @@ export { group } from './resources/group.js';
 export { ifaceAlias } from './resources/ifaceAlias.js';
 export { IpvsScheduler, ipvsRule } from './resources/ipvsRule.js';
 export { kernelModule } from './resources/kernelModule.js';
+export { lineInFile } from './resources/lineInFile.js';
 export { pkg } from './resources/package.js';
 export { service } from './resources/service.js';
 export { symlink } from './resources/symlink.js';

@@ -24,6 +24,7 @@ import { group } from '../../src/resources/group.js';
 import { type IfaceAliasState, ifaceAlias } from '../../src/resources/ifaceAlias.js';
 import { type IpvsRuleState, ipvsRule } from '../../src/resources/ipvsRule.js';
 import { kernelModule } from '../../src/resources/kernelModule.js';
+import { lineInFile } from '../../src/resources/lineInFile.js';
 import { type PackageState, pkg } from '../../src/resources/package.js';
 import { type ServiceState, service } from '../../src/resources/service.js';
 import { symlink } from '../../src/resources/symlink.js';
@@ -426,6 +427,29 @@ const RESOURCES: ResourceFuzz[] = [
       ];
     },
   },
+  {
+    resource: 'lineInFile',
+    // Line and expressions shape only the content, which travels base64-encoded; the canary shows none of them ran.
+    attempts: (value, index) => [
+      { parameter: 'path', value: framedPath(index, value), arrives: framedPath(index, value) },
+      { parameter: 'line', value, arrives: firstBase64Line(`${value}\n`) },
+      { parameter: 'regexp', value },
+      { parameter: 'after', value },
+      { parameter: 'state', value },
+    ],
+    scenarios: (accepted, index) => {
+      const path = (accepted.get('path') as string) ?? `${FUZZ_ROOT}/${index}/lines`;
+      const line = (accepted.get('line') as string) ?? 'plain';
+      const regexp = accepted.get('regexp') as string | undefined;
+      const after = accepted.get('after') as string | undefined;
+      return [
+        { instance: () => lineInFile({ path, line, create: true, ...(after === undefined ? {} : { after }) }), current: { content: '' } },
+        ...(regexp === undefined
+          ? []
+          : [{ instance: () => lineInFile({ path, regexp, state: 'absent' }), current: { content: `${line}\nother\n` } }]),
+      ];
+    },
+  },
 ];
 
 const FACTORIES: Record<string, (params: Record<string, unknown>) => ResourceInstance> = {
@@ -439,6 +463,7 @@ const FACTORIES: Record<string, (params: Record<string, unknown>) => ResourceIns
   ipvsRule: (params) => ipvsRule(params as never),
   group: (params) => group(params as never),
   directory: (params) => directory(params as never),
+  lineInFile: (params) => lineInFile(params as never),
   cronJob: (params) => cronJob(params as never),
   symlink: (params) => symlink(params as never),
 };

@@ -14,6 +14,7 @@ import { group } from '../../src/resources/group.js';
 import { ifaceAlias } from '../../src/resources/ifaceAlias.js';
 import { ipvsRule } from '../../src/resources/ipvsRule.js';
 import { kernelModule } from '../../src/resources/kernelModule.js';
+import { lineInFile } from '../../src/resources/lineInFile.js';
 import { pkg } from '../../src/resources/package.js';
 import { service } from '../../src/resources/service.js';
 import { symlink } from '../../src/resources/symlink.js';
@@ -284,6 +285,27 @@ const table: Record<string, Row> = {
     set: (env) => ({ env }),
     good: [{ MAILTO: 'ops@example.org' }, { PATH: '/usr/bin:/bin', _X1: '' }],
     bad: [{ 'A B': 'x' }, { '1X': 'x' }, { 'X=Y': 'x' }, { X: 'a\nb' }, { X: 'a\0b' }, { '': 'x' }],
+  },
+  'lineInFile.path': {
+    factory: lineInFile as never,
+    base: { line: 'x' },
+    set: (path) => ({ path }),
+    good: ['/etc/ssh/sshd_config', '/etc/a b', '/-rf'],
+    bad: [...HOSTILE, 'etc/motd', '/etc/../shadow', '/etc/a\x1b[2J'],
+  },
+  'lineInFile.line': {
+    factory: lineInFile as never,
+    base: { path: '/etc/motd' },
+    set: (line) => ({ line }),
+    good: ['PermitRootLogin no', '', '$(touch /tmp/x)', "a'b", '-rf', 'tab\there'],
+    bad: ['a\nb', 'a\rb', 'a\0b', 'x'.repeat(4097), 3],
+  },
+  'lineInFile.regexp': {
+    factory: lineInFile as never,
+    base: { path: '/etc/motd', line: 'x' },
+    set: (regexp) => ({ regexp, after: regexp }),
+    good: ['^#?PermitRootLogin ', '$(touch /tmp/x)', '\\d+'],
+    bad: ['', '(', '[a-', '*x', 'x'.repeat(1025)],
   },
 };
 
