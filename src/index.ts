@@ -29,5 +29,6 @@ export { pkg } from './resources/package.js';
 export { service } from './resources/service.js';
 export { symlink } from './resources/symlink.js';
 export { sysctl } from './resources/sysctl.js';
+export { user } from './resources/user.js';
 export * from './schema/index.js';
 export { atomicWriteScript as writeFileScript, quote, Secret, ShellCommand, script, sh } from './shell/index.js';

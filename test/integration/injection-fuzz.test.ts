@@ -29,7 +29,8 @@ import { type PackageState, pkg } from '../../src/resources/package.js';
 import { type ServiceState, service } from '../../src/resources/service.js';
 import { symlink } from '../../src/resources/symlink.js';
 import { sysctl } from '../../src/resources/sysctl.js';
-import { quote, ShellCommand } from '../../src/shell/index.js';
+import { type UserState, user } from '../../src/resources/user.js';
+import { quote, Secret, ShellCommand } from '../../src/shell/index.js';
 import { runOnce } from '../../src/testing.js';
 import type { Transport } from '../../src/transport/types.js';
 import { CANARY, hostileStrings, RELATIVE_CANARY } from '../support/hostileStrings.js';
@@ -65,6 +66,11 @@ const RECORDED_FUNCTIONS = [
   'ln',
   'find',
   'rmdir',
+  'id',
+  'useradd',
+  'usermod',
+  'userdel',
+  'chpasswd',
 ];
 const RECORDED_SCRIPTS = ['apt-get', 'apt-cache', 'dpkg-query', 'update-rc.d'];
 
@@ -450,6 +456,57 @@ const RESOURCES: ResourceFuzz[] = [
       ];
     },
   },
+  {
+    resource: 'user',
+    attempts: (value, index) => [
+      { parameter: 'name', value, arrives: value },
+      { parameter: 'group', value, arrives: value },
+      { parameter: 'groups[]', value: ['adm', value], arrives: `adm,${value}` },
+      { parameter: 'home', value: framedPath(index, value), arrives: framedPath(index, value) },
+      { parameter: 'shell', value: framedPath(index, value), arrives: framedPath(index, value) },
+      { parameter: 'comment', value, arrives: value },
+      { parameter: 'state', value },
+    ],
+    scenarios: (accepted, index) => {
+      const params = {
+        name: (accepted.get('name') as string) ?? 'deploy',
+        group: (accepted.get('group') as string) ?? 'users',
+        groups: (accepted.get('groups[]') as string[]) ?? ['adm'],
+        home: (accepted.get('home') as string) ?? `${FUZZ_ROOT}/${index}/home`,
+        shell: (accepted.get('shell') as string) ?? '/bin/sh',
+        comment: (accepted.get('comment') as string) ?? 'plain',
+        password: new Secret('$6$salt$abc'),
+      };
+      const absent: UserState = {
+        exists: false,
+        uid: null,
+        gid: null,
+        group: null,
+        groups: [],
+        home: null,
+        shell: null,
+        comment: null,
+        password: null,
+      };
+      const other: UserState = {
+        exists: true,
+        uid: 1,
+        gid: 1,
+        group: 'x',
+        groups: ['y'],
+        home: '/x',
+        shell: '/x',
+        comment: 'x',
+        password: 'other',
+      };
+      return [
+        { instance: () => user({ ...params, uid: 4200, system: true }), current: absent },
+        { instance: () => user({ ...params, uid: 4200 }), current: other },
+        { instance: () => user({ ...params, append: true }), current: other },
+        { instance: () => user({ name: params.name, state: 'absent', removeHome: true }), current: other },
+      ];
+    },
+  },
 ];
 
 const FACTORIES: Record<string, (params: Record<string, unknown>) => ResourceInstance> = {
@@ -464,6 +521,7 @@ const FACTORIES: Record<string, (params: Record<string, unknown>) => ResourceIns
   group: (params) => group(params as never),
   directory: (params) => directory(params as never),
   lineInFile: (params) => lineInFile(params as never),
+  user: (params) => user(params as never),
   cronJob: (params) => cronJob(params as never),
   symlink: (params) => symlink(params as never),
 };

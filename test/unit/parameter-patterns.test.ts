@@ -19,6 +19,8 @@ import { pkg } from '../../src/resources/package.js';
 import { service } from '../../src/resources/service.js';
 import { symlink } from '../../src/resources/symlink.js';
 import { sysctl } from '../../src/resources/sysctl.js';
+import { user } from '../../src/resources/user.js';
+import { Secret } from '../../src/shell/index.js';
 
 interface Row {
   factory: ResourceFactory<TSchema, unknown>;
@@ -306,6 +308,55 @@ const table: Record<string, Row> = {
     set: (regexp) => ({ regexp, after: regexp }),
     good: ['^#?PermitRootLogin ', '$(touch /tmp/x)', '\\d+'],
     bad: ['', '(', '[a-', '*x', 'x'.repeat(1025)],
+  },
+  'user.name': {
+    factory: user as never,
+    base: {},
+    set: (name) => ({ name }),
+    good: ['deploy', '_apt', 'www-data', 'machine$'],
+    bad: [...HOSTILE, '1000', 'Deploy', 'a b', 'a:b', 'a'.repeat(33)],
+  },
+  'user.group': {
+    factory: user as never,
+    base: { name: 'deploy' },
+    set: (group) => ({ group }),
+    good: ['deploy', '4100', 'www-data'],
+    bad: [...HOSTILE, 'Ops', 'a,b', 'a:b'],
+  },
+  'user.groups[]': {
+    factory: user as never,
+    base: { name: 'deploy' },
+    set: (entry) => ({ groups: ['adm', entry] }),
+    good: ['keelops', 'www-data'],
+    bad: [...HOSTILE, '4100', 'a,b', 'Ops'],
+  },
+  'user.home': {
+    factory: user as never,
+    base: { name: 'deploy' },
+    set: (home) => ({ home, shell: '/bin/sh' }),
+    good: ['/home/deploy', '/srv/a b', '/-rf'],
+    bad: [...HOSTILE, 'home/deploy', '/home/../root', '/home/a\x1b[2J'],
+  },
+  'user.shell': {
+    factory: user as never,
+    base: { name: 'deploy' },
+    set: (shell) => ({ shell }),
+    good: ['/bin/bash', '/usr/sbin/nologin'],
+    bad: [...HOSTILE, 'bash', '/bin/../bin/sh'],
+  },
+  'user.comment': {
+    factory: user as never,
+    base: { name: 'deploy' },
+    set: (comment) => ({ comment }),
+    good: ['Deploy Bot', 'Ada Lovelace,Room 1,,', '', '$(touch /tmp/x)', "a'b", '-rf'],
+    bad: ['a:b', 'a\nb', 'a\0b', '\x1b[2J', 'x'.repeat(257)],
+  },
+  'user.password': {
+    factory: user as never,
+    base: { name: 'deploy' },
+    set: (hash) => ({ password: typeof hash === 'string' ? new Secret(hash) : hash }),
+    good: ['$6$salt$abc./XYZ', '$y$j9T$Hk1rP7M/0abc$Q5o.xyz', '!', '!$6$salt$abc'],
+    bad: [...HOSTILE, 'hunter2', '$6$salt$abc\nroot::0:0:::', '$6$salt$a:b', 'x'.repeat(600), 3],
   },
 };
 
