@@ -1,9 +1,10 @@
 /** `keel plan|apply|check`: load the inventory and recipes, plan the hosts, run the engine, write the reports. */
 import { writeFileSync } from 'node:fs';
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Mode } from '../engine/events.js';
 import { EXIT } from '../engine/events.js';
 import { loadRecipe } from '../engine/loadRecipe.js';
+import { type HostShare, parseHostShare } from '../engine/rollout.js';
 import { DEFAULT_TIMEOUTS, run } from '../engine/run.js';
 import { connector } from '../planner/connect.js';
 import { parseExtraVars } from '../planner/extraVars.js';
@@ -29,6 +30,9 @@ export interface RunFlags extends HostFlags {
   lockWait: number;
   /** -v, -vv */
   v: number;
+  /** apply only */
+  serial?: HostShare;
+  maxFail?: HostShare;
 }
 
 async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Promise<number> {
@@ -101,6 +105,7 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
       timeouts: flags.timeout ? { readMs: flags.timeout * 1000, applyMs: flags.timeout * 1000 } : DEFAULT_TIMEOUTS,
       emit,
       signal: controller.signal,
+      ...(flags.serial || flags.maxFail ? { rolling: { serial: flags.serial, maxFail: flags.maxFail } } : {}),
       ...(flags.v > 0 ? { trace: flags.v > 1 ? ('output' as const) : ('commands' as const) } : {}),
     });
     if (flags.json !== undefined) {
@@ -160,6 +165,35 @@ function addRunOptions(command: Command): Command {
     );
 }
 
+function hostShare(value: string): HostShare {
+  const share = parseHostShare(value);
+  if (share === undefined) throw new InvalidArgumentError('must be a number of hosts (3) or a share of them (25%, at most 100%)');
+  return share;
+}
+
+function addRollingOptions(command: Command): Command {
+  return command
+    .option(
+      '--serial <n|n%>',
+      'apply hosts in batches of this many (or this share of the selected hosts), one batch after another',
+      (value: string) => {
+        const share = hostShare(value);
+        if ('count' in share && share.count < 1) throw new InvalidArgumentError('must be at least 1 host');
+        return share;
+      },
+    )
+    .option(
+      '--max-fail <n|n%>',
+      'failed hosts the whole run may have (default 0 with --serial); one more and no new batch starts',
+      hostShare,
+    );
+}
+
+const ROLLING_EXAMPLES = `
+Rolling apply:
+  keel apply recipes/realserver.ts -i inventory/lab.yaml --serial 1
+  keel apply recipes/web.ts -i inventory/prod.yaml --serial 25% --max-fail 10%`;
+
 const MODES: [Mode, string][] = [
   ['plan', 'show what apply would change; changes nothing'],
   ['apply', 'change hosts to match the recipes, then verify'],
@@ -168,8 +202,9 @@ const MODES: [Mode, string][] = [
 
 export function registerRunCommands(program: Command): void {
   for (const [mode, description] of MODES) {
-    addRunOptions(program.command(mode).description(description))
-      .addHelpText('after', `${EXAMPLES}\n${EXIT_CODES}`)
+    const command = addRunOptions(program.command(mode).description(description));
+    (mode === 'apply' ? addRollingOptions(command) : command)
+      .addHelpText('after', `${EXAMPLES}${mode === 'apply' ? `\n${ROLLING_EXAMPLES}` : ''}\n${EXIT_CODES}`)
       .action(async (recipes: string[], flags: RunFlags) => {
         process.exitCode = await runMode(mode, recipes, flags);
       });

@@ -17,6 +17,7 @@ import { observeHost, readerFor } from './observe.js';
 import { readSection } from './reads.js';
 import { BatchError, invocationLog, REMOTE_SCRIPT, type Trace } from './remote.js';
 import { desiredOf } from './resource.js';
+import { type RollingOptions, runRolling } from './rollout.js';
 import type { HostTarget, Timeouts } from './target.js';
 
 export interface RunOptions {
@@ -30,6 +31,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Emit invocation-start and invocation-end events: with the commands sent, or with their outputs too. */
   trace?: Trace;
+  /** Hosts in batches with one failure budget (`--serial`, `--max-fail`); apply only. */
+  rolling?: RollingOptions;
 }
 
 export const DEFAULT_TIMEOUTS: Timeouts = { readMs: 120_000, applyMs: 900_000 };
@@ -141,27 +144,33 @@ export async function run(options: RunOptions): Promise<RunSummary> {
   const started = Date.now();
   options.emit({ type: 'run-start', mode: options.mode, recipes: options.recipes, hosts: options.hosts.map((h) => h.name), at: started });
   const limit = pLimit(Math.max(1, options.forks));
-  const hosts = await Promise.all(
-    options.hosts.map((target) =>
-      limit(async () => {
-        if (options.signal?.aborted) {
-          const skipped = summarize(
-            target,
-            [],
-            [],
-            Date.now(),
-            { total: 0, read: 0 },
-            { outcome: 'failed', message: 'interrupted before this host started' },
-          );
-          options.emit({ type: 'host-end', summary: skipped });
-          return skipped;
-        }
-        const summary = await runHost(target, options);
-        options.emit({ type: 'host-end', summary });
-        return summary;
-      }),
-    ),
-  );
+  const runHosts = (targets: readonly HostTarget[]): Promise<HostSummary[]> =>
+    Promise.all(
+      targets.map((target) =>
+        limit(async () => {
+          if (options.signal?.aborted) {
+            const skipped = summarize(
+              target,
+              [],
+              [],
+              Date.now(),
+              { total: 0, read: 0 },
+              { outcome: 'failed', message: 'interrupted before this host started' },
+            );
+            options.emit({ type: 'host-end', summary: skipped });
+            return skipped;
+          }
+          const summary = await runHost(target, options);
+          options.emit({ type: 'host-end', summary });
+          return summary;
+        }),
+      ),
+    );
+  const rolled =
+    options.rolling && options.mode === 'apply'
+      ? await runRolling(options.hosts, options.rolling, options.emit, () => options.signal?.aborted ?? false, runHosts)
+      : undefined;
+  const hosts = rolled?.hosts ?? (await runHosts(options.hosts));
   const interrupted = options.signal?.aborted ?? false;
   const summary: RunSummary = {
     mode: options.mode,
@@ -170,7 +179,8 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     durationMs: Date.now() - started,
     hosts,
     interrupted,
-    exitCode: exitCodeOf(hosts, interrupted),
+    ...(rolled ? { rollout: rolled.rollout } : {}),
+    exitCode: exitCodeOf(hosts, interrupted, rolled?.rollout),
   };
   options.emit({ type: 'run-end', summary });
   return summary;

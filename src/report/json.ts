@@ -86,6 +86,20 @@ const HostReport = Type.Object(
   { additionalProperties: false },
 );
 
+const HostNames = Type.Array(Type.String());
+
+const RolloutReport = Type.Object(
+  {
+    serial: Type.Integer({ minimum: 1, title: 'hosts per batch' }),
+    maxFail: Type.Integer({ minimum: 0, title: 'failed hosts allowed over the whole run; one more and no new batch starts' }),
+    batches: Type.Array(HostNames, { title: 'the batches, in the order they run' }),
+    failed: Type.Array(Type.String(), { title: 'hosts counted against the budget: failed or unreachable' }),
+    notAttempted: Type.Array(Type.String(), { title: 'hosts of the batches that never started' }),
+    stopped: Type.Optional(Type.String({ title: 'why no further batch started' })),
+  },
+  { additionalProperties: false, title: 'a rolling run (--serial, --max-fail)' },
+);
+
 export const ReportSchema = Type.Object(
   {
     version: Type.Literal(REPORT_VERSION),
@@ -95,6 +109,7 @@ export const ReportSchema = Type.Object(
     durationMs: Milliseconds,
     hosts: Type.Array(HostReport),
     interrupted: Type.Boolean(),
+    rollout: Type.Optional(RolloutReport),
     exitCode: Type.Integer({ minimum: 0, title: '0 ok; OR of 2 drift, 4 failed, 8 unreachable; 130 interrupted' }),
   },
   { additionalProperties: false, title: 'keel run report, version 1' },

@@ -48,6 +48,9 @@ export function textReporter(options: TextReporterOptions): EventSink {
       case 'run-start':
         mode = event.mode;
         break;
+      case 'batch-start':
+        write('bold', `batch ${event.batch} of ${event.of}: ${event.hosts.join(', ')}`);
+        break;
       case 'invocation-start': {
         if (verbosity < 1) break;
         const count = event.sections.length;

@@ -149,7 +149,7 @@ function LiveArea({ model, now, height, colors }: Omit<ViewProps, 'diffs'>): Rea
   return (
     <Box flexDirection="column">
       <Title model={model} />
-      <Text wrap="truncate-end">{`${done}/${rows.length} hosts done · ${countsLine(model.mode, totals)} · ${seconds(now - model.startedAt)}`}</Text>
+      <Text wrap="truncate-end">{`${model.batch ? `batch ${model.batch.index} of ${model.batch.of} · ` : ''}${done}/${rows.length} hosts done · ${countsLine(model.mode, totals)} · ${seconds(now - model.startedAt)}`}</Text>
       {model.interrupted && <Styled style="yellow" colors={colors}>{`interrupted: ${INTERRUPT_NOTICE}`}</Styled>}
       <Table layout={layout} model={model} now={now} colors={colors} wrap="truncate-end" />
     </Box>

@@ -41,6 +41,8 @@ export interface LiveModel {
   rows: Map<string, HostRow>;
   /** Ctrl-C was pressed: no new change starts. */
   interrupted: boolean;
+  /** A rolling run: the batch in flight (from 1) and how many there are. */
+  batch?: { index: number; of: number };
   summary?: RunSummary;
 }
 
@@ -65,6 +67,9 @@ export function foldEvent(model: LiveModel, event: EngineEvent): void {
       model.recipes = event.recipes;
       model.startedAt = event.at;
       for (const host of event.hosts) rowOf(model, host);
+      break;
+    case 'batch-start':
+      model.batch = { index: event.batch, of: event.of };
       break;
     case 'host-start': {
       const row = rowOf(model, event.host);

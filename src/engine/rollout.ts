@@ -1,0 +1,113 @@
+/**
+ * Rolling runs (`--serial`, `--max-fail`): hosts in batches, a batch in parallel and batches in order, with one
+ * failure budget for the whole run. Once the failed hosts are past the budget, or the run is interrupted, no new
+ * batch starts and every host left is named as not attempted.
+ */
+import { type EventSink, emptyCounts, type HostSummary, type RolloutSummary } from './events.js';
+import type { HostTarget } from './target.js';
+
+/** A number of hosts, or a share of the hosts selected for the run. */
+export type HostShare = { count: number } | { percent: number };
+
+export interface RollingOptions {
+  /** Hosts per batch; all of them in one batch when absent. */
+  serial?: HostShare;
+  /** Failed hosts the whole run may have; once past it no new batch starts. 0 when absent: the first failure stops the run. */
+  maxFail?: HostShare;
+}
+
+/** `3` or `25%`; undefined when the text is neither (the CLI says so in its own words). */
+export function parseHostShare(text: string): HostShare | undefined {
+  const match = /^(\d+)(%?)$/.exec(text.trim());
+  if (!match) return undefined;
+  const value = Number(match[1]);
+  return match[2] === '%' ? (value <= 100 ? { percent: value } : undefined) : { count: value };
+}
+
+export function showShare(share: HostShare): string {
+  return 'percent' in share ? `${share.percent}%` : String(share.count);
+}
+
+/** A batch size: a share rounds down, but a batch holds at least one host. */
+export function batchSize(serial: HostShare | undefined, hosts: number): number {
+  if (serial === undefined) return Math.max(1, hosts);
+  const size = 'percent' in serial ? Math.floor((hosts * serial.percent) / 100) : serial.count;
+  return Math.max(1, size);
+}
+
+/** The failed hosts allowed: a share rounds down, so `--max-fail 10%` of 5 hosts allows none. */
+export function failureBudget(maxFail: HostShare | undefined, hosts: number): number {
+  if (maxFail === undefined) return 0;
+  return 'percent' in maxFail ? Math.floor((hosts * maxFail.percent) / 100) : maxFail.count;
+}
+
+export function batchesOf<Item>(items: readonly Item[], size: number): Item[][] {
+  const batches: Item[][] = [];
+  for (let start = 0; start < items.length; start += size) batches.push(items.slice(start, start + size));
+  return batches;
+}
+
+export interface RollingRun {
+  hosts: HostSummary[];
+  rollout: RolloutSummary;
+}
+
+/**
+ * Works on the batches in order; `runBatch` works on one batch's hosts (in parallel) and returns their summaries.
+ * The hosts never attempted get a summary of their own, saying why, so every report names them.
+ */
+export async function runRolling(
+  targets: readonly HostTarget[],
+  rolling: RollingOptions,
+  emit: EventSink,
+  stopRequested: () => boolean,
+  runBatch: (batch: readonly HostTarget[]) => Promise<HostSummary[]>,
+): Promise<RollingRun> {
+  const size = batchSize(rolling.serial, targets.length);
+  const budget = failureBudget(rolling.maxFail, targets.length);
+  const batches = batchesOf(targets, size);
+  const rollout: RolloutSummary = {
+    serial: size,
+    maxFail: budget,
+    batches: batches.map((batch) => batch.map((target) => target.name)),
+    failed: [],
+    notAttempted: [],
+  };
+  const hosts: HostSummary[] = [];
+  for (const [index, batch] of batches.entries()) {
+    const stop = stopRequested()
+      ? `interrupted before batch ${index + 1} of ${batches.length}`
+      : rollout.failed.length > budget
+        ? `${rollout.failed.length} failed host${rollout.failed.length === 1 ? '' : 's'} (${rollout.failed.join(', ')}) went past --max-fail ${budget} after batch ${index} of ${batches.length}`
+        : undefined;
+    if (stop !== undefined) {
+      rollout.stopped = stop;
+      for (const target of batches.slice(index).flat()) {
+        const summary = notAttempted(target.name, stop);
+        rollout.notAttempted.push(target.name);
+        emit({ type: 'host-end', summary });
+        hosts.push(summary);
+      }
+      break;
+    }
+    emit({ type: 'batch-start', batch: index + 1, of: batches.length, hosts: rollout.batches[index]!, at: Date.now() });
+    const results = await runBatch(batch);
+    for (const summary of results) if (summary.outcome !== 'ok') rollout.failed.push(summary.host);
+    hosts.push(...results);
+    emit({ type: 'batch-end', batch: index + 1, of: batches.length, at: Date.now() });
+  }
+  return { hosts, rollout };
+}
+
+function notAttempted(host: string, why: string): HostSummary {
+  return {
+    host,
+    outcome: 'failed',
+    counts: emptyCounts(),
+    resources: [],
+    handlers: [],
+    error: `not attempted: ${why}`,
+    execs: { total: 0, read: 0 },
+    durationMs: 0,
+  };
+}
