@@ -24,5 +24,6 @@ export { kernelModule } from './resources/kernelModule.js';
 export { pkg } from './resources/package.js';
 export { service } from './resources/service.js';
 export { sysctl } from './resources/sysctl.js';
+export { type LvsHealthCheck, type LvsRolloutOptions, lvsRollout } from './rollout/lvs.js';
 export * from './schema/index.js';
 export { atomicWriteScript as writeFileScript, quote, Secret, ShellCommand, script, sh } from './shell/index.js';

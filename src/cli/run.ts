@@ -4,6 +4,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Mode } from '../engine/events.js';
 import { EXIT } from '../engine/events.js';
 import { loadRecipe } from '../engine/loadRecipe.js';
+import type { Recipe } from '../engine/recipe.js';
 import { type HostShare, parseHostShare } from '../engine/rollout.js';
 import { DEFAULT_TIMEOUTS, run } from '../engine/run.js';
 import { connector } from '../planner/connect.js';
@@ -38,7 +39,7 @@ export interface RunFlags extends HostFlags {
 async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Promise<number> {
   const inventory = openInventory(flags.inventory);
   const extraVars = flags.extraVars ? parseExtraVars(flags.extraVars) : undefined;
-  const recipes = [];
+  const recipes: Recipe[] = [];
   for (const file of recipeFiles) recipes.push(await loadRecipe(file));
   const planned = planHosts(inventory, recipes, {
     limit: flags.limit,
@@ -53,6 +54,12 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
   if (planned.every((host) => host.resources.length === 0)) {
     process.stderr.write(`keel: the tags leave no resource to do on the selected hosts of ${flags.inventory}\n`);
     return EXIT.usage;
+  }
+  // A rolling run takes hosts in the recipes' order (the directors before the real servers they drain), then the inventory's.
+  if (flags.serial || flags.maxFail) {
+    const rank = (host: (typeof planned)[number]): number =>
+      Math.min(...host.recipes.map((name) => recipes.findIndex((r) => r.name === name)));
+    planned.sort((a, b) => rank(a) - rank(b));
   }
   if (
     !localTakesOneHost(

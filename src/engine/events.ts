@@ -70,6 +70,17 @@ export interface HostCounts {
   skipped: number;
 }
 
+/** Where a host is on its way out of service and back, in a rolling run whose recipes say how (`HostRollout`). */
+export type RolloutPhase = 'draining' | 'changing' | 'checking' | 'restored' | 'left out';
+
+export interface RolloutStep {
+  phase: RolloutPhase;
+  /** ISO time the phase began. */
+  at: string;
+  /** What it waits on (`ActiveConn 3 on director`), or why the host was left out. */
+  detail?: string;
+}
+
 export interface HostSummary {
   host: string;
   outcome: HostOutcome;
@@ -79,6 +90,8 @@ export interface HostSummary {
   /** Resources of the host's recipes the caller left out of the run (`--tags`): neither read nor changed. */
   leftOut?: string[];
   error?: string;
+  /** In a rolling run, the host's way out of service and back, phase by phase. */
+  rollout?: RolloutStep[];
   /** Exec round trips to the host, in total and in the read phase. */
   execs: { total: number; read: number };
   durationMs: number;
@@ -132,6 +145,7 @@ export type EngineEvent =
   | { type: 'batch-start'; batch: number; of: number; hosts: string[]; at: number }
   | { type: 'batch-end'; batch: number; of: number; at: number }
   | { type: 'host-start'; host: string; at: number }
+  | { type: 'rollout-phase'; host: string; phase: RolloutPhase; detail?: string; at: number }
   | { type: 'host-phase'; host: string; phase: 'connect' | 'read' | 'handlers' }
   | { type: 'resource-start'; host: string; id: string; phase: 'apply' }
   | { type: 'resource-result'; result: ResourceResult }

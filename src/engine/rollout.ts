@@ -3,8 +3,9 @@
  * failure budget for the whole run. Once the failed hosts are past the budget, or the run is interrupted, no new
  * batch starts and every host left is named as not attempted.
  */
-import { type EventSink, emptyCounts, type HostSummary, type RolloutSummary } from './events.js';
-import type { HostTarget } from './target.js';
+import type { Transport } from '../transport/types.js';
+import { type EventSink, emptyCounts, type HostSummary, type RolloutStep, type RolloutSummary } from './events.js';
+import type { HostRollout, HostTarget, RolloutProgress } from './target.js';
 
 /** A number of hosts, or a share of the hosts selected for the run. */
 export type HostShare = { count: number } | { percent: number };
@@ -74,12 +75,16 @@ export async function runRolling(
     notAttempted: [],
   };
   const hosts: HostSummary[] = [];
+  const unrecovered = await recover(targets, emit);
+  if (unrecovered) rollout.failed.push(unrecovered.host);
   for (const [index, batch] of batches.entries()) {
-    const stop = stopRequested()
-      ? `interrupted before batch ${index + 1} of ${batches.length}`
-      : rollout.failed.length > budget
-        ? `${rollout.failed.length} failed host${rollout.failed.length === 1 ? '' : 's'} (${rollout.failed.join(', ')}) went past --max-fail ${budget} after batch ${index} of ${batches.length}`
-        : undefined;
+    const stop = unrecovered
+      ? `${unrecovered.host} was left out of service by an earlier run and ${unrecovered.message}; no batch started, since the changes of the hosts it serves with would put it back`
+      : stopRequested()
+        ? `interrupted before batch ${index + 1} of ${batches.length}`
+        : rollout.failed.length > budget
+          ? `${rollout.failed.length} failed host${rollout.failed.length === 1 ? '' : 's'} (${rollout.failed.join(', ')}) went past --max-fail ${budget} after batch ${index} of ${batches.length}`
+          : undefined;
     if (stop !== undefined) {
       rollout.stopped = stop;
       for (const target of batches.slice(index).flat()) {
@@ -99,6 +104,79 @@ export async function runRolling(
   return { hosts, rollout };
 }
 
+/**
+ * Before the first batch: a host an earlier run left out of service (it died mid-change) is put back once its
+ * health check passes. One that fails it stops the run before any batch, so nothing else puts it back.
+ */
+async function recover(targets: readonly HostTarget[], emit: EventSink): Promise<{ host: string; message: string } | undefined> {
+  for (const target of targets) {
+    if (!target.rollout) continue;
+    const stage = rolloutStage(target.name, target.rollout, emit);
+    let transport: Transport | undefined;
+    try {
+      if (!(await target.rollout.isOut())) continue;
+      stage.progress('draining', 'left out of service by an earlier run');
+      transport = await target.connect();
+      const message = await stage.finish(transport, true);
+      if (message !== undefined) return { host: target.name, message };
+    } catch (error) {
+      return { host: target.name, message: `cannot be checked: ${(error as Error).message}` };
+    } finally {
+      await transport?.close().catch(() => undefined);
+    }
+  }
+  return undefined;
+}
+
+/** One host's way out of service and back within its apply: the phases it went through, and the two moves. */
+export interface RolloutStage {
+  steps: RolloutStep[];
+  progress: RolloutProgress;
+  /** For the engine's `beforeChange`: out of service, then changing. */
+  leave(): Promise<void>;
+  /**
+   * After the host's changes: when they all succeeded, the health check and the way back in; otherwise the host stays
+   * out. The check's failure, when it failed; undefined otherwise.
+   */
+  finish(host: Transport, changesSucceeded: boolean): Promise<string | undefined>;
+}
+
+export function rolloutStage(host: string, rollout: HostRollout, emit: EventSink): RolloutStage {
+  const steps: RolloutStep[] = [];
+  let out = false;
+  const progress: RolloutProgress = (phase, detail) => {
+    const at = Date.now();
+    if (phase === 'draining') out = true;
+    steps.push({ phase, at: new Date(at).toISOString(), ...(detail === undefined ? {} : { detail }) });
+    emit({ type: 'rollout-phase', host, phase, ...(detail === undefined ? {} : { detail }), at });
+  };
+  return {
+    steps,
+    progress,
+    async leave() {
+      await rollout.leave(progress);
+      progress('changing');
+    },
+    async finish(transport, changesSucceeded) {
+      if (!out) return undefined;
+      if (!changesSucceeded) {
+        progress('left out', 'its changes failed');
+        return undefined;
+      }
+      progress('checking');
+      try {
+        await rollout.rejoin(transport, progress);
+      } catch (error) {
+        const message = `fails its health check, so it stays out of service: ${(error as Error).message}`;
+        progress('left out', message);
+        return message;
+      }
+      progress('restored');
+      return undefined;
+    },
+  };
+}
+
 function notAttempted(host: string, why: string): HostSummary {
   return {
     host,
@@ -110,4 +188,29 @@ function notAttempted(host: string, why: string): HostSummary {
     execs: { total: 0, read: 0 },
     durationMs: 0,
   };
+}
+
+/** A batch that would take every host of a pool out of service at once: the run refuses to start. */
+export class RolloutRefused extends Error {
+  override name = 'RolloutRefused';
+}
+
+/** Throws RolloutRefused when a batch would hold every member of a pool, naming the pool and the batch. */
+export function refuseEmptiedPools(targets: readonly HostTarget[], rolling: RollingOptions): void {
+  const batches = batchesOf(targets, batchSize(rolling.serial, targets.length));
+  for (const [index, batch] of batches.entries()) {
+    const pools = new Map<string, readonly string[]>();
+    for (const target of batch) if (target.rollout) pools.set(target.rollout.pool.name, target.rollout.pool.members);
+    for (const [pool, members] of pools) {
+      const names = new Set(batch.map((target) => target.name));
+      if (!members.every((member) => names.has(member))) continue;
+      if (members.length === 1)
+        throw new RolloutRefused(
+          `${members[0]} is the only host of ${pool}: taking it out of service stops the service, so it takes no rolling change`,
+        );
+      throw new RolloutRefused(
+        `batch ${index + 1} (${[...names].join(', ')}) would take every host of ${pool} (${members.join(', ')}) out of service at once; use a smaller --serial, at most ${members.length - 1}`,
+      );
+    }
+  }
 }

@@ -17,7 +17,7 @@ import { observeHost, readerFor } from './observe.js';
 import { readSection } from './reads.js';
 import { BatchError, invocationLog, REMOTE_SCRIPT, type Trace } from './remote.js';
 import { desiredOf } from './resource.js';
-import { type RollingOptions, runRolling } from './rollout.js';
+import { type RollingOptions, refuseEmptiedPools, rolloutStage, runRolling } from './rollout.js';
 import type { HostTarget, Timeouts } from './target.js';
 
 export interface RunOptions {
@@ -79,15 +79,30 @@ async function runHost(target: HostTarget, options: RunOptions): Promise<HostSum
   try {
     emit({ type: 'host-phase', host: target.name, phase: 'read' });
     if (options.mode === 'apply') {
+      const stage = options.rolling && target.rollout ? rolloutStage(target.name, target.rollout, emit) : undefined;
       const outcome = await convergeHost(target, transport, emit, {
         timeouts: options.timeouts,
         stopRequested: () => options.signal?.aborted ?? false,
         log,
+        ...(stage ? { beforeChange: stage.leave } : {}),
       });
       readExecs = 1;
       const lost =
         outcome.connectionError === undefined ? undefined : { outcome: 'unreachable' as const, message: clean(outcome.connectionError) };
-      return summarize(target, outcome.resources, outcome.handlers, started, { total: transport.execCount, read: readExecs }, lost);
+      const succeeded =
+        lost === undefined &&
+        outcome.resources.every((result) => result.outcome !== 'failed') &&
+        outcome.handlers.every((result) => result.outcome !== 'failed');
+      const unhealthy = stage ? await stage.finish(transport, succeeded) : undefined;
+      const summary = summarize(
+        target,
+        outcome.resources,
+        outcome.handlers,
+        started,
+        { total: transport.execCount, read: readExecs },
+        lost ?? (unhealthy === undefined ? undefined : { outcome: 'failed', message: clean(unhealthy) }),
+      );
+      return stage?.steps.length ? { ...summary, rollout: stage.steps } : summary;
     }
     const outcome = await observeHost(target, readerFor(transport, options.timeouts.readMs, log), emit);
     readExecs = transport.execCount;
@@ -140,7 +155,9 @@ async function runHost(target: HostTarget, options: RunOptions): Promise<HostSum
   }
 }
 
+/** Throws RolloutRefused, before any host is contacted, for a rolling run whose batch would empty a pool. */
 export async function run(options: RunOptions): Promise<RunSummary> {
+  if (options.rolling && options.mode === 'apply') refuseEmptiedPools(options.hosts, options.rolling);
   const started = Date.now();
   options.emit({ type: 'run-start', mode: options.mode, recipes: options.recipes, hosts: options.hosts.map((h) => h.name), at: started });
   const limit = pLimit(Math.max(1, options.forks));

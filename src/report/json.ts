@@ -63,6 +63,15 @@ const HandlerReport = Type.Object(
 
 const Count = Type.Integer({ minimum: 0 });
 
+const RolloutStepReport = Type.Object(
+  {
+    phase: StringEnum(['draining', 'changing', 'checking', 'restored', 'left out']),
+    at: Type.String({ format: 'date-time', title: 'when the phase began' }),
+    detail: Type.Optional(Type.String({ title: 'what it waits on, or why the host was left out of service' })),
+  },
+  { additionalProperties: false },
+);
+
 const HostReport = Type.Object(
   {
     host: Type.String(),
@@ -77,6 +86,7 @@ const HostReport = Type.Object(
       Type.Array(Type.String(), { title: 'ids of the resources --tags/--skip-tags left out: neither read nor changed' }),
     ),
     error: Type.Optional(Type.String()),
+    rollout: Type.Optional(Type.Array(RolloutStepReport, { title: "a rolling run: the host's way out of service and back" })),
     execs: Type.Object(
       { total: Count, read: Count },
       { additionalProperties: false, title: 'remote invocations, in total and for reading' },
