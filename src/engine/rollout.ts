@@ -75,16 +75,12 @@ export async function runRolling(
     notAttempted: [],
   };
   const hosts: HostSummary[] = [];
-  const unrecovered = await recover(targets, emit);
-  if (unrecovered) rollout.failed.push(unrecovered.host);
   for (const [index, batch] of batches.entries()) {
-    const stop = unrecovered
-      ? `${unrecovered.host} was left out of service by an earlier run and ${unrecovered.message}; no batch started, since the changes of the hosts it serves with would put it back`
-      : stopRequested()
-        ? `interrupted before batch ${index + 1} of ${batches.length}`
-        : rollout.failed.length > budget
-          ? `${rollout.failed.length} failed host${rollout.failed.length === 1 ? '' : 's'} (${rollout.failed.join(', ')}) went past --max-fail ${budget} after batch ${index} of ${batches.length}`
-          : undefined;
+    const stop = stopRequested()
+      ? `interrupted before batch ${index + 1} of ${batches.length}`
+      : rollout.failed.length > budget
+        ? `${rollout.failed.length} failed host${rollout.failed.length === 1 ? '' : 's'} (${rollout.failed.join(', ')}) went past --max-fail ${budget} after batch ${index} of ${batches.length}`
+        : undefined;
     if (stop !== undefined) {
       rollout.stopped = stop;
       for (const target of batches.slice(index).flat()) {
@@ -105,27 +101,18 @@ export async function runRolling(
 }
 
 /**
- * Before the first batch: a host an earlier run left out of service (it died mid-change) is put back once its
- * health check passes. One that fails it stops the run before any batch, so nothing else puts it back.
+ * The hosts in the order a rolling run takes them, and those an earlier run left out of service (it died mid-change).
+ * Those go first: their peers' own changes (a director's table) would otherwise put them back unchecked. They take
+ * their health check even with nothing to change, and a failed one stops the run before the rest.
  */
-async function recover(targets: readonly HostTarget[], emit: EventSink): Promise<{ host: string; message: string } | undefined> {
+export async function rollingOrder(targets: readonly HostTarget[]): Promise<{ order: HostTarget[]; outAtStart: Set<string> }> {
+  const outAtStart = new Set<string>();
   for (const target of targets) {
-    if (!target.rollout) continue;
-    const stage = rolloutStage(target.name, target.rollout, emit);
-    let transport: Transport | undefined;
-    try {
-      if (!(await target.rollout.isOut())) continue;
-      stage.progress('draining', 'left out of service by an earlier run');
-      transport = await target.connect();
-      const message = await stage.finish(transport, true);
-      if (message !== undefined) return { host: target.name, message };
-    } catch (error) {
-      return { host: target.name, message: `cannot be checked: ${(error as Error).message}` };
-    } finally {
-      await transport?.close().catch(() => undefined);
-    }
+    // A host whose peers cannot be asked counts as out: its check then says what is wrong.
+    if (target.rollout && (await target.rollout.isOut().catch(() => true))) outAtStart.add(target.name);
   }
-  return undefined;
+  const order = [...targets.filter((t) => outAtStart.has(t.name)), ...targets.filter((t) => !outAtStart.has(t.name))];
+  return { order, outAtStart };
 }
 
 /** One host's way out of service and back within its apply: the phases it went through, and the two moves. */
@@ -141,7 +128,8 @@ export interface RolloutStage {
   finish(host: Transport, changesSucceeded: boolean): Promise<string | undefined>;
 }
 
-export function rolloutStage(host: string, rollout: HostRollout, emit: EventSink): RolloutStage {
+/** `outAtStart`: an earlier run left the host out of service, so it is checked and put back even with nothing to change. */
+export function rolloutStage(host: string, rollout: HostRollout, emit: EventSink, outAtStart: boolean): RolloutStage {
   const steps: RolloutStep[] = [];
   let out = false;
   const progress: RolloutProgress = (phase, detail) => {
@@ -150,6 +138,7 @@ export function rolloutStage(host: string, rollout: HostRollout, emit: EventSink
     steps.push({ phase, at: new Date(at).toISOString(), ...(detail === undefined ? {} : { detail }) });
     emit({ type: 'rollout-phase', host, phase, ...(detail === undefined ? {} : { detail }), at });
   };
+  if (outAtStart) progress('draining', 'left out of service by an earlier run');
   return {
     steps,
     progress,

@@ -17,7 +17,7 @@ import { observeHost, readerFor } from './observe.js';
 import { readSection } from './reads.js';
 import { BatchError, invocationLog, REMOTE_SCRIPT, type Trace } from './remote.js';
 import { desiredOf } from './resource.js';
-import { type RollingOptions, refuseEmptiedPools, rolloutStage, runRolling } from './rollout.js';
+import { type RollingOptions, refuseEmptiedPools, rollingOrder, rolloutStage, runRolling } from './rollout.js';
 import type { HostTarget, Timeouts } from './target.js';
 
 export interface RunOptions {
@@ -61,7 +61,8 @@ function summarize(
   };
 }
 
-async function runHost(target: HostTarget, options: RunOptions): Promise<HostSummary> {
+/** `outAtStart`: in a rolling run, an earlier run left this host out of service. */
+async function runHost(target: HostTarget, options: RunOptions, outAtStart = false): Promise<HostSummary> {
   const { emit } = options;
   const started = Date.now();
   const clean = (text: string): string => redact(text, target.secrets ?? []);
@@ -79,7 +80,7 @@ async function runHost(target: HostTarget, options: RunOptions): Promise<HostSum
   try {
     emit({ type: 'host-phase', host: target.name, phase: 'read' });
     if (options.mode === 'apply') {
-      const stage = options.rolling && target.rollout ? rolloutStage(target.name, target.rollout, emit) : undefined;
+      const stage = options.rolling && target.rollout ? rolloutStage(target.name, target.rollout, emit, outAtStart) : undefined;
       const outcome = await convergeHost(target, transport, emit, {
         timeouts: options.timeouts,
         stopRequested: () => options.signal?.aborted ?? false,
@@ -155,11 +156,13 @@ async function runHost(target: HostTarget, options: RunOptions): Promise<HostSum
   }
 }
 
-/** Throws RolloutRefused, before any host is contacted, for a rolling run whose batch would empty a pool. */
+/** Throws RolloutRefused, before any host is changed, for a rolling run whose batch would empty a pool. */
 export async function run(options: RunOptions): Promise<RunSummary> {
-  if (options.rolling && options.mode === 'apply') refuseEmptiedPools(options.hosts, options.rolling);
+  const rolling = options.rolling && options.mode === 'apply' ? options.rolling : undefined;
+  const { order, outAtStart } = rolling ? await rollingOrder(options.hosts) : { order: options.hosts, outAtStart: new Set<string>() };
+  if (rolling) refuseEmptiedPools(order, rolling);
   const started = Date.now();
-  options.emit({ type: 'run-start', mode: options.mode, recipes: options.recipes, hosts: options.hosts.map((h) => h.name), at: started });
+  options.emit({ type: 'run-start', mode: options.mode, recipes: options.recipes, hosts: order.map((h) => h.name), at: started });
   const limit = pLimit(Math.max(1, options.forks));
   const runHosts = (targets: readonly HostTarget[]): Promise<HostSummary[]> =>
     Promise.all(
@@ -177,17 +180,14 @@ export async function run(options: RunOptions): Promise<RunSummary> {
             options.emit({ type: 'host-end', summary: skipped });
             return skipped;
           }
-          const summary = await runHost(target, options);
+          const summary = await runHost(target, options, outAtStart.has(target.name));
           options.emit({ type: 'host-end', summary });
           return summary;
         }),
       ),
     );
-  const rolled =
-    options.rolling && options.mode === 'apply'
-      ? await runRolling(options.hosts, options.rolling, options.emit, () => options.signal?.aborted ?? false, runHosts)
-      : undefined;
-  const hosts = rolled?.hosts ?? (await runHosts(options.hosts));
+  const rolled = rolling ? await runRolling(order, rolling, options.emit, () => options.signal?.aborted ?? false, runHosts) : undefined;
+  const hosts = rolled?.hosts ?? (await runHosts(order));
   const interrupted = options.signal?.aborted ?? false;
   const summary: RunSummary = {
     mode: options.mode,
