@@ -135,7 +135,8 @@ export function rolloutStage(host: string, rollout: HostRollout, emit: EventSink
   const progress: RolloutProgress = (phase, detail) => {
     const at = Date.now();
     if (phase === 'draining') out = true;
-    steps.push({ phase, at: new Date(at).toISOString(), ...(detail === undefined ? {} : { detail }) });
+    // The report keeps each phase once, from when it began; the events tell of every update (ActiveConn as it falls).
+    if (steps.at(-1)?.phase !== phase) steps.push({ phase, at: new Date(at).toISOString(), ...(detail === undefined ? {} : { detail }) });
     emit({ type: 'rollout-phase', host, phase, ...(detail === undefined ? {} : { detail }), at });
   };
   if (outAtStart) progress('draining', 'left out of service by an earlier run');

@@ -138,6 +138,19 @@ async function drain(found: Listing[], options: LvsRolloutOptions, progress: Rol
   }
 }
 
+/**
+ * In DR the director never sees a connection close, so its entries stay until they time out, and a client that uses a
+ * port again is sent to the server of the old entry, weight 0 or not. Only with expire_nodest_conn does such a
+ * packet get a server anew, which makes weight 0 a drain.
+ */
+async function refuseStickyConnections(director: Transport): Promise<void> {
+  const value = (await output(director, sh`cat /proc/sys/net/ipv4/vs/expire_nodest_conn`)).trim();
+  if (value !== '0') return;
+  throw new Error(
+    `${director.host}: net.ipv4.vs.expire_nodest_conn is 0, so a client port used again still reaches a server at weight 0; set it to 1 (recipes/director.ts does) before a rolling change`,
+  );
+}
+
 /** The health check's command on the real server: prints the status, then the body. */
 function healthRequest(health: LvsHealthCheck): ShellCommand {
   return sh`curl -sS --max-time 3 -w '\n%{http_code}' ${healthUrl(health)}`;
@@ -198,6 +211,7 @@ export function lvsRollout(host: HostInfo, options: LvsRolloutOptions): RolloutD
           }
           // No director lists it: nothing sends it traffic, so it has no service to leave.
           if (found.length === 0) return;
+          for (const transport of new Set(found.map((listing) => listing.transport))) await refuseStickyConnections(transport);
           progress('draining');
           for (const listing of found) {
             before.set(where(listing), listing.server.weight);
