@@ -4,17 +4,19 @@
  * this machine's apply lease, so hosts run one at a time here (test/integration/rolling.test.ts runs batches in
  * parallel on hosts of their own).
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { EngineEvent, RunSummary } from '../../src/engine/events.js';
-import { batchSize, failureBudget, parseHostShare, type RollingOptions } from '../../src/engine/rollout.js';
+import { batchSize, failureBudget, parseHostShare, type RollingOptions, RolloutRefused } from '../../src/engine/rollout.js';
 import { DEFAULT_TIMEOUTS, run } from '../../src/engine/run.js';
-import type { HostTarget } from '../../src/engine/target.js';
+import type { HostRollout, HostTarget } from '../../src/engine/target.js';
 import { fleetLine } from '../../src/report/format.js';
 import { LocalTransport } from '../../src/transport/local.js';
+import { until } from '../support/events.js';
 import { valueFile } from '../support/valueFile.js';
+import { draw } from '../ui/support.js';
 
 let directory: string;
 const marker = (host: string): string => join(directory, host);
@@ -189,5 +191,136 @@ describe('a rolling apply', () => {
     expect(events.some((e) => e.type === 'batch-start')).toBe(false);
     expect(summary.rollout).toBeUndefined();
     expect(summary.exitCode).toBe(2);
+  });
+});
+
+/** A rollout that only records what it is asked to do; hosts in `unhealthy` fail their check, those in `out` start out. */
+function recordingRollout(
+  hosts: HostTarget[],
+  options: { unhealthy?: string[]; out?: string[] } = {},
+): { log: string[]; hosts: HostTarget[] } {
+  const log: string[] = [];
+  const members = hosts.map((host) => host.name);
+  for (const host of hosts) {
+    const rollout: HostRollout = {
+      pool: { name: 'web', members },
+      async leave(progress) {
+        log.push(`leave ${host.name}`);
+        progress('draining', 'ActiveConn 2');
+        progress('draining', 'ActiveConn 0');
+      },
+      isOut: async () => options.out?.includes(host.name) ?? false,
+      async rejoin(transport, progress) {
+        log.push(`rejoin ${host.name} over ${transport.host}`);
+        progress('checking');
+        if (options.unhealthy?.includes(host.name)) throw new Error(`${host.name}: GET http://vip/ answered 404, not 200`);
+      },
+    };
+    host.rollout = rollout;
+  }
+  return { log, hosts };
+}
+
+const phasesOf = (summary: RunSummary, host: string): string[] =>
+  (summary.hosts.find((h) => h.host === host)?.rollout ?? []).map((step) => step.phase);
+
+describe('a rolling apply whose hosts declare a rollout', () => {
+  it('takes a host with changes out of service and back in around them, and leaves one with nothing to change alone', async () => {
+    writeFileSync(marker('h2'), 'done');
+    const { log, hosts } = recordingRollout(fleet(2));
+    const { summary, events } = await rolling(hosts, { serial: { count: 1 } });
+    expect(summary.exitCode).toBe(0);
+    expect(log).toEqual(['leave h1', 'rejoin h1 over h1']);
+    expect(phasesOf(summary, 'h1')).toEqual(['draining', 'changing', 'checking', 'restored']);
+    expect(summary.hosts[0]!.rollout![0]).toMatchObject({ phase: 'draining', detail: 'ActiveConn 2', at: expect.any(String) });
+    expect(phasesOf(summary, 'h2')).toEqual([]);
+    // The view hears of every update; the report keeps each phase once.
+    const draining = events.flatMap((e) => (e.type === 'rollout-phase' && e.phase === 'draining' ? [e.detail] : []));
+    expect(draining).toEqual(['ActiveConn 2', 'ActiveConn 0']);
+    const h1 = events.flatMap((e) =>
+      e.type === 'rollout-phase' || e.type === 'resource-start' ? [e.type === 'resource-start' ? 'resource' : e.phase] : [],
+    );
+    expect(h1).toEqual(['draining', 'draining', 'changing', 'resource', 'checking', 'checking', 'restored']);
+  });
+
+  it('leaves a host whose health check fails out of service, fails it with the check’s output, and spends the budget', async () => {
+    const { log, hosts } = recordingRollout(fleet(3), { unhealthy: ['h1'] });
+    const { summary } = await rolling(hosts, { serial: { count: 1 } });
+    expect(summary.exitCode).toBe(4);
+    expect(summary.hosts[0]).toMatchObject({
+      outcome: 'failed',
+      error: 'fails its health check, so it stays out of service: h1: GET http://vip/ answered 404, not 200',
+    });
+    expect(phasesOf(summary, 'h1')).toEqual(['draining', 'changing', 'checking', 'left out']);
+    expect(summary.rollout).toMatchObject({ failed: ['h1'], notAttempted: ['h2', 'h3'] });
+    expect(log).toEqual(['leave h1', 'rejoin h1 over h1']);
+  });
+
+  it('leaves a host whose change failed out of service, without a check', async () => {
+    const { log, hosts } = recordingRollout(fleet(2, ['h1']));
+    const { summary } = await rolling(hosts, { serial: { count: 1 } });
+    expect(log).toEqual(['leave h1']);
+    expect(phasesOf(summary, 'h1')).toEqual(['draining', 'changing', 'left out']);
+    expect(summary.rollout!.notAttempted).toEqual(['h2']);
+  });
+
+  it('fails a host it cannot take out of service, changing nothing on it', async () => {
+    const { hosts } = recordingRollout(fleet(2));
+    hosts[0]!.rollout!.leave = async () => {
+      throw new Error('director: ipvsadm exited 2');
+    };
+    const { summary } = await rolling(hosts, { serial: { count: 1 } });
+    expect(summary.hosts[0]!.resources[0]).toMatchObject({
+      outcome: 'failed',
+      error: { message: 'not changed: director: ipvsadm exited 2' },
+    });
+    expect(existsSync(marker('h1'))).toBe(false);
+    expect(summary.rollout!.notAttempted).toEqual(['h2']);
+  });
+
+  it('takes a host an earlier run left out of service first, and checks it even with nothing to change', async () => {
+    writeFileSync(marker('h3'), 'done');
+    const { log, hosts } = recordingRollout(fleet(3), { out: ['h3'] });
+    const { summary } = await rolling(hosts, { serial: { count: 1 } });
+    expect(summary.rollout!.batches).toEqual([['h3'], ['h1'], ['h2']]);
+    expect(log).toEqual(['rejoin h3 over h3', 'leave h1', 'rejoin h1 over h1', 'leave h2', 'rejoin h2 over h2']);
+    expect(summary.hosts[0]!.rollout![0]).toMatchObject({ phase: 'draining', detail: 'left out of service by an earlier run' });
+    expect(phasesOf(summary, 'h3')).toEqual(['draining', 'checking', 'restored']);
+  });
+
+  it('refuses to start a batch that would take every host of a pool out of service, before contacting any', async () => {
+    const { log, hosts } = recordingRollout(fleet(3));
+    await expect(rolling(hosts, { serial: { count: 3 } })).rejects.toThrow(
+      new RolloutRefused(
+        'batch 1 (h1, h2, h3) would take every host of web (h1, h2, h3) out of service at once; use a smaller --serial, at most 2',
+      ),
+    );
+    const alone = recordingRollout(fleet(1));
+    await expect(rolling(alone.hosts, { serial: { count: 1 } })).rejects.toThrow(
+      'h1 is the only host of web: taking it out of service stops the service, so it takes no rolling change',
+    );
+    expect(log).toEqual([]);
+    expect(existsSync(marker('h1'))).toBe(false);
+  });
+});
+
+describe('the live view of a rolling apply', () => {
+  it('shows batch k of n, a draining host with its active connections, and where each host ended', async () => {
+    const { hosts } = recordingRollout(fleet(3), { unhealthy: ['h2'] });
+    const { events } = await rolling(hosts, { serial: { count: 1 }, maxFail: { count: 1 } });
+    const rowOf = (frame: string, host: string): string => frame.split('\n').find((line) => line.slice(2).startsWith(`${host} `)) ?? '';
+
+    const draining = draw(until(events, (e) => e.type === 'rollout-phase' && e.host === 'h2' && e.detail === 'ActiveConn 2'));
+    expect(draining.split('\n')[1]).toMatch(/^batch 2 of 3 · 1\/3 hosts done · /);
+    expect(rowOf(draining, 'h2')).toMatch(/ draining: ActiveConn 2$/);
+    expect(rowOf(draining, 'h1')).toMatch(/ done, restored$/);
+    expect(rowOf(draining, 'h3')).toMatch(/ waiting$/);
+
+    const checking = draw(until(events, (e) => e.type === 'rollout-phase' && e.host === 'h2' && e.phase === 'checking'));
+    expect(rowOf(checking, 'h2')).toMatch(/ checking health$/);
+
+    const end = draw(events);
+    expect(rowOf(end, 'h2')).toMatch(/^✗ h2 .* failed, left out of service$/);
+    expect(rowOf(end, 'h3')).toMatch(/^✓ h3 .* done, restored$/);
   });
 });
