@@ -103,7 +103,7 @@ export async function runRolling(
 /**
  * The hosts in the order a rolling run takes them, and those an earlier run left out of service (it died mid-change).
  * Those go first: their peers' own changes (a director's table) would otherwise put them back unchecked. They take
- * their health check even with nothing to change, and a failed one stops the run before the rest.
+ * their health check even with nothing to change, and a failed one counts against the budget like any failure.
  */
 export async function rollingOrder(targets: readonly HostTarget[]): Promise<{ order: HostTarget[]; outAtStart: Set<string> }> {
   const outAtStart = new Set<string>();
@@ -118,7 +118,6 @@ export async function rollingOrder(targets: readonly HostTarget[]): Promise<{ or
 /** One host's way out of service and back within its apply: the phases it went through, and the two moves. */
 export interface RolloutStage {
   steps: RolloutStep[];
-  progress: RolloutProgress;
   /** For the engine's `beforeChange`: out of service, then changing. */
   leave(): Promise<void>;
   /**
@@ -142,7 +141,6 @@ export function rolloutStage(host: string, rollout: HostRollout, emit: EventSink
   if (outAtStart) progress('draining', 'left out of service by an earlier run');
   return {
     steps,
-    progress,
     async leave() {
       await rollout.leave(progress);
       progress('changing');
