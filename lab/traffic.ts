@@ -43,3 +43,39 @@ export function alternates(answers: string[], servers: string[]): boolean {
 export async function interfaceMac(lab: LvsLab, host: string, lanInterface = 'eth0'): Promise<string> {
   return (await lab.output(host, sh`cat /sys/class/net/${lanInterface}/address`.text)).trim();
 }
+
+export interface LoadResult {
+  requests: number;
+  failures: number;
+}
+
+export interface Load {
+  /** Lets the loop finish (after at least its minimum of requests) and returns what it counted. */
+  stop(): Promise<LoadResult>;
+}
+
+/**
+ * A bounded client load loop through the VIP: one request after another (a new connection each, each with a short
+ * timeout) until `stop()`, but at least `minRequests` and at most `maxRequests`. A request fails unless it is
+ * answered 200.
+ */
+export function startLoad(
+  lab: LvsLab,
+  options: { client: string; vip: string; minRequests: number; maxRequests: number; timeoutSeconds?: number },
+): Load {
+  const stopFile = '/run/keel-load.stop';
+  const loop = sh`rm -f ${stopFile}; ok=0; failed=0; i=0
+while [ $i -lt ${options.maxRequests} ] && { [ $i -lt ${options.minRequests} ] || [ ! -e ${stopFile} ]; }; do
+  i=$((i + 1))
+  if [ "$(curl -s -o /dev/null --max-time ${options.timeoutSeconds ?? 1} -w '%{http_code}' http://${options.vip}/)" = 200 ]; then ok=$((ok + 1)); else failed=$((failed + 1)); fi
+done
+echo "$i $failed"`;
+  const running = lab.output(options.client, loop.text);
+  return {
+    async stop() {
+      await lab.output(options.client, sh`touch ${stopFile}`.text);
+      const [requests, failures] = (await running).trim().split(' ').map(Number);
+      return { requests: requests!, failures: failures! };
+    },
+  };
+}

@@ -1,7 +1,7 @@
 /**
  * An LVS-DR director, in the order of the walk-through's director steps, with the real servers taken from
  * the inventory group `realservers`. What the walk-through leaves out is marked: ip_vs loaded at boot,
- * send_redirects off, and the table persisted (ipvsRule keeps it in the distribution's rules file).
+ * send_redirects off, drained real servers really drained (expire_nodest_conn), and the table persisted (ipvsRule keeps it in the distribution's rules file).
  * Tags (`--tags`, `--skip-tags`): vip, forwarding, ipvs, packages; the recipe's own: lvs, and its name.
  */
 import {
@@ -54,6 +54,9 @@ export default recipe({
       ipvsadm,
       // (not in the walk-through) ip_vs loaded now and at boot
       ipVs,
+      // (not in the walk-through) a packet of a new connection whose real server is at weight 0 is scheduled anew: in DR
+      // the director never sees a connection close, so a client port used again would otherwise reach a drained server
+      sysctl({ key: 'net.ipv4.vs.expire_nodest_conn', value: 1, file: SYSCTL_FILE }, { requires: ipVs, ...IPVS }),
       // ipvsadm -A -t 192.168.9.100:80 -s rr
       // ipvsadm -a -t 192.168.9.100:80 -r <each real server> -g
       ipvsRule(

@@ -3,7 +3,7 @@
  * the walk-through leaves out: sysctls in /etc/sysctl.d, the VIP in a boot unit, nginx enabled.
  * Tags (`--tags`, `--skip-tags`): arp, vip, web, packages; the recipe's own: lvs, and its name.
  */
-import { AddressLabel, file, InterfaceName, Ipv4, ifaceAlias, pkg, recipe, service, sysctl, Type, Vars } from 'keel';
+import { AddressLabel, file, InterfaceName, Ipv4, ifaceAlias, lvsRollout, pkg, recipe, service, sysctl, Type, Vars } from 'keel';
 
 const SYSCTL_FILE = '/etc/sysctl.d/60-lvs-dr.conf';
 const ARP = { tags: ['arp'] };
@@ -41,5 +41,10 @@ export default recipe({
       // service httpd start
       service({ name: 'nginx', running: true, enabled: true }, { requires: nginx, tags: ['web'] }),
     ];
+  },
+  // With --serial: out of the directors' rotation while it changes, back once it serves its page for the VIP.
+  rollout: (host) => {
+    const { vip, page = `from ${host.name}` } = host.vars;
+    return lvsRollout(host, { health: { vip, body: page } });
   },
 });

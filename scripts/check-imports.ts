@@ -25,6 +25,8 @@ export const FLOORS: readonly Floor[] = [
   { path: 'src/engine', mayImport: ['src/engine', 'src/transport/types.ts', ...GROUND] },
   // One resource never builds on another: each stands on the engine's contract alone.
   { path: 'src/resources', mayImport: ['src/engine', ...GROUND] },
+  // A rollout module stands on the engine's rollout contract and the resource code whose commands it shares.
+  { path: 'src/rollout', mayImport: ['src/rollout', 'src/engine', 'src/resources', 'src/transport/types.ts', ...GROUND] },
   { path: 'src/planner', mayImport: ['src/planner', 'src/inventory', 'src/transport', 'src/engine', ...GROUND] },
   { path: 'src/report', mayImport: ['src/report', 'src/engine', ...GROUND] },
   { path: 'src/ui', mayImport: ['src/ui', 'src/report', 'src/engine', ...GROUND] },

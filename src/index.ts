@@ -30,5 +30,6 @@ export { service } from './resources/service.js';
 export { symlink } from './resources/symlink.js';
 export { sysctl } from './resources/sysctl.js';
 export { user } from './resources/user.js';
+export { type LvsHealthCheck, type LvsRolloutOptions, lvsRollout } from './rollout/lvs.js';
 export * from './schema/index.js';
 export { atomicWriteScript as writeFileScript, quote, Secret, ShellCommand, script, sh } from './shell/index.js';

@@ -17,6 +17,7 @@ const CONFIG_ERRORS = new Set([
   'TagSelectionError',
   'RecipeLoadError',
   'RecipeVarsError',
+  'RolloutRefused',
   'ResourceParamsError',
   'PromptError',
   'LockBusyError',

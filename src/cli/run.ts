@@ -1,9 +1,11 @@
 /** `keel plan|apply|check`: load the inventory and recipes, plan the hosts, run the engine, write the reports. */
 import { writeFileSync } from 'node:fs';
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Mode } from '../engine/events.js';
 import { EXIT } from '../engine/events.js';
 import { loadRecipe } from '../engine/loadRecipe.js';
+import type { Recipe } from '../engine/recipe.js';
+import { type HostShare, parseHostShare } from '../engine/rollout.js';
 import { DEFAULT_TIMEOUTS, run } from '../engine/run.js';
 import { connector } from '../planner/connect.js';
 import { parseExtraVars } from '../planner/extraVars.js';
@@ -37,12 +39,15 @@ export interface RunFlags extends HostFlags {
   lockWait: number;
   /** -v, -vv */
   v: number;
+  /** apply only */
+  serial?: HostShare;
+  maxFail?: HostShare;
 }
 
 async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Promise<number> {
   const inventory = openInventory(flags.inventory);
   const extraVars = flags.extraVars ? parseExtraVars(flags.extraVars) : undefined;
-  const recipes = [];
+  const recipes: Recipe[] = [];
   for (const file of recipeFiles) recipes.push(await loadRecipe(file));
   const savedPlan = flags.plan ? planForApply(flags.plan, recipeFiles, inventory, flags, flags.maxAge) : undefined;
   const limit = flags.limit ?? savedPlan?.selection.limit;
@@ -62,6 +67,12 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
   } else if (planned.every((host) => host.resources.length === 0)) {
     process.stderr.write(`keel: the tags leave no resource to do on the selected hosts of ${flags.inventory}\n`);
     return EXIT.usage;
+  }
+  // A rolling run takes hosts in the recipes' order (the directors before the real servers they drain), then the inventory's.
+  if (flags.serial || flags.maxFail) {
+    const rank = (host: (typeof planned)[number]): number =>
+      Math.min(...host.recipes.map((name) => recipes.findIndex((r) => r.name === name)));
+    planned.sort((a, b) => rank(a) - rank(b));
   }
   if (
     !localTakesOneHost(
@@ -115,6 +126,7 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
       timeouts: flags.timeout ? { readMs: flags.timeout * 1000, applyMs: flags.timeout * 1000 } : DEFAULT_TIMEOUTS,
       emit,
       signal: controller.signal,
+      ...(flags.serial || flags.maxFail ? { rolling: { serial: flags.serial, maxFail: flags.maxFail } } : {}),
       ...(flags.v > 0 ? { trace: flags.v > 1 ? ('output' as const) : ('commands' as const) } : {}),
     });
     if (flags.out !== undefined)
@@ -180,6 +192,35 @@ function addRunOptions(command: Command): Command {
     );
 }
 
+function hostShare(value: string): HostShare {
+  const share = parseHostShare(value);
+  if (share === undefined) throw new InvalidArgumentError('must be a number of hosts (3) or a share of them (25%, at most 100%)');
+  return share;
+}
+
+function addRollingOptions(command: Command): Command {
+  return command
+    .option(
+      '--serial <n|n%>',
+      'apply hosts in batches of this many (or this share of the selected hosts), one batch after another',
+      (value: string) => {
+        const share = hostShare(value);
+        if ('count' in share && share.count < 1) throw new InvalidArgumentError('must be at least 1 host');
+        return share;
+      },
+    )
+    .option(
+      '--max-fail <n|n%>',
+      'failed hosts the whole run may have (default 0 with --serial); one more and no new batch starts',
+      hostShare,
+    );
+}
+
+const ROLLING_EXAMPLES = `
+Rolling apply:
+  keel apply recipes/realserver.ts -i inventory/lab.yaml --serial 1
+  keel apply recipes/web.ts -i inventory/prod.yaml --serial 25% --max-fail 10%`;
+
 const MODES: [Mode, string][] = [
   ['plan', 'show what apply would change; changes nothing'],
   ['apply', 'change hosts to match the recipes, then verify'],
@@ -191,11 +232,13 @@ export function registerRunCommands(program: Command): void {
     const command = addRunOptions(program.command(mode).description(description));
     if (mode === 'plan') command.option('--out <file>', 'save the plan, to apply exactly it later with apply --plan (schema/plan.v1.json)');
     if (mode === 'apply')
-      command
+      addRollingOptions(command)
         .option('--plan <file>', 'apply exactly this saved plan; a host changed since it was made is refused untouched (exit 4)')
         .option('--max-age <duration>', 'with --plan: refuse a plan older than this (90s, 30m, 4h, 1d)');
-    command.addHelpText('after', `${EXAMPLES}\n${EXIT_CODES}`).action(async (recipes: string[], flags: RunFlags) => {
-      process.exitCode = await runMode(mode, recipes, flags);
-    });
+    command
+      .addHelpText('after', `${EXAMPLES}${mode === 'apply' ? `\n${ROLLING_EXAMPLES}` : ''}\n${EXIT_CODES}`)
+      .action(async (recipes: string[], flags: RunFlags) => {
+        process.exitCode = await runMode(mode, recipes, flags);
+      });
   }
 }

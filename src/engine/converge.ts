@@ -41,6 +41,8 @@ export interface ConvergeOptions {
   stopRequested(): boolean;
   /** Told of every invocation (`-v`). */
   log?: InvocationLog;
+  /** Awaited once, before the host's first change or handler; a throw fails the host with nothing changed. */
+  beforeChange?(): Promise<void>;
 }
 
 export interface ConvergeResult {
@@ -65,6 +67,8 @@ interface Converging {
   leaseTaken: boolean;
   /** Why every later resource is skipped, once one has failed. */
   halted?: string;
+  /** `beforeChange` has run, or is running: a second change does not run it again. */
+  prepared?: Promise<void>;
   connectionError?: string;
 }
 
@@ -83,9 +87,13 @@ export async function convergeHost(
   for (const [index, instance] of target.resources.entries()) await convergeResource(host, instance, target.resources.slice(index + 1));
   if (host.connectionError !== undefined) return { resources: host.results, handlers: [], connectionError: host.connectionError };
   const owed = [...host.owed.values()].filter((ref) => !handlerLeftOut(target, ref));
+  const unprepared = owed.length > 0 && host.halted === undefined ? await prepare(host) : undefined;
   if (owed.length > 0) host.leaseTaken = true;
   try {
-    const handlers = await runHandlers(target, transport, emit, owed, options, host.lease.acquire);
+    const handlers =
+      unprepared === undefined
+        ? await runHandlers(target, transport, emit, owed, options, host.lease.acquire)
+        : reportUnprepared(target, emit, owed, unprepared);
     for (const ref of host.owed.values()) {
       if (!handlerLeftOut(target, ref)) continue;
       const result: HandlerResult = { host: target.name, id: ref.resource.id, action: ref.action, outcome: 'left-out', durationMs: 0 };
@@ -152,6 +160,36 @@ function fail(host: Converging, result: ResourceResult, reason: string): void {
   host.halted = reason;
 }
 
+/** Runs `beforeChange` once; the error's message when it failed. */
+async function prepare(host: Converging): Promise<string | undefined> {
+  if (!host.options.beforeChange) return undefined;
+  host.prepared ??= host.options.beforeChange();
+  try {
+    await host.prepared;
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+function reportUnprepared(target: HostTarget, emit: EventSink, owed: readonly HandlerRef[], why: string): HandlerResult[] {
+  return owed.map((ref) => {
+    const result = scrub<HandlerResult>(
+      {
+        host: target.name,
+        id: ref.resource.id,
+        action: ref.action,
+        outcome: 'failed',
+        error: { phase: 'handler', message: `not run: ${why}; it stays owed` },
+        durationMs: 0,
+      },
+      target.secrets,
+    );
+    emit({ type: 'handler-result', result });
+    return result;
+  });
+}
+
 function failedEarlier(instance: ResourceInstance): string {
   return `not attempted: ${instance.id} failed earlier on this host`;
 }
@@ -168,6 +206,19 @@ async function convergeResource(host: Converging, instance: ResourceInstance, la
   if (assessment.outcome === 'failed')
     return fail(host, { ...base, ...assessment, durationMs: Date.now() - started }, failedEarlier(instance));
   if (assessment.outcome !== 'drifted') return record(host, { ...base, ...assessment, durationMs: Date.now() - started });
+  const unprepared = await prepare(host);
+  if (unprepared !== undefined) {
+    const error = { phase: 'apply' as const, message: `not changed: ${unprepared}` };
+    const result = {
+      ...base,
+      outcome: 'failed' as const,
+      changes: assessment.changes,
+      actual: assessment.actual,
+      error,
+      durationMs: Date.now() - started,
+    };
+    return fail(host, result, `not attempted: ${unprepared}`);
+  }
   const change = await applyOne(host, instance, later, assessment);
   if (change.outcome === 'failed') {
     const { actual, error, halt } = change;

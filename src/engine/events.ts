@@ -70,6 +70,17 @@ export interface HostCounts {
   skipped: number;
 }
 
+/** Where a host is on its way out of service and back, in a rolling run whose recipes say how (`HostRollout`). */
+export type RolloutPhase = 'draining' | 'changing' | 'checking' | 'restored' | 'left out';
+
+export interface RolloutStep {
+  phase: RolloutPhase;
+  /** ISO time the phase began. */
+  at: string;
+  /** What it waits on (`ActiveConn 3 on director`), or why the host was left out. */
+  detail?: string;
+}
+
 export interface HostSummary {
   host: string;
   outcome: HostOutcome;
@@ -79,6 +90,8 @@ export interface HostSummary {
   /** Resources of the host's recipes the caller left out of the run (`--tags`): neither read nor changed. */
   leftOut?: string[];
   error?: string;
+  /** In a rolling run, the host's way out of service and back, phase by phase. */
+  rollout?: RolloutStep[];
   /** Exec round trips to the host, in total and in the read phase. */
   execs: { total: number; read: number };
   durationMs: number;
@@ -91,7 +104,24 @@ export interface RunSummary {
   durationMs: number;
   hosts: HostSummary[];
   interrupted: boolean;
+  /** Only for a rolling run (`--serial`, `--max-fail`). */
+  rollout?: RolloutSummary;
   exitCode: number;
+}
+
+/** How a rolling run went: its batches in order, the failure budget, and where and why it stopped. */
+export interface RolloutSummary {
+  /** Hosts per batch. */
+  serial: number;
+  /** Failed hosts allowed over the whole run; one more and no new batch starts. */
+  maxFail: number;
+  batches: string[][];
+  /** Hosts that failed or were unreachable, counted against the budget. */
+  failed: string[];
+  /** Hosts of the batches that never started. */
+  notAttempted: string[];
+  /** Why the batches after some point never started. */
+  stopped?: string;
 }
 
 /** One section of a remote invocation as sent: file content shown by size, the host's secrets redacted. */
@@ -111,7 +141,11 @@ export interface InvocationOutput {
 
 export type EngineEvent =
   | { type: 'run-start'; mode: Mode; recipes: string[]; hosts: string[]; at: number }
+  /** A rolling run starts batch `batch` (from 1) of `of`. */
+  | { type: 'batch-start'; batch: number; of: number; hosts: string[]; at: number }
+  | { type: 'batch-end'; batch: number; of: number; at: number }
   | { type: 'host-start'; host: string; at: number }
+  | { type: 'rollout-phase'; host: string; phase: RolloutPhase; detail?: string; at: number }
   | { type: 'host-phase'; host: string; phase: 'connect' | 'read' | 'handlers' }
   | { type: 'resource-start'; host: string; id: string; phase: 'apply' }
   | { type: 'resource-result'; result: ResourceResult }
@@ -143,10 +177,13 @@ export function emptyCounts(): HostCounts {
   return { unchanged: 0, drifted: 0, changed: 0, pending: 0, failed: 0, skipped: 0 };
 }
 
-/** Exit codes OR-ed together: 2 drift or pending change, 4 a resource failed, 8 a host unreachable. */
-export function exitCodeOf(hosts: readonly HostSummary[], interrupted: boolean): number {
+/**
+ * Exit codes OR-ed together: 2 drift or pending change, 4 a resource failed or a rolling run left hosts not
+ * attempted, 8 a host unreachable.
+ */
+export function exitCodeOf(hosts: readonly HostSummary[], interrupted: boolean, rollout?: RolloutSummary): number {
   if (interrupted) return EXIT.interrupted;
-  let code = 0;
+  let code = rollout?.notAttempted.length ? EXIT.failed : 0;
   for (const host of hosts) {
     if (host.outcome === 'unreachable') code |= EXIT.unreachable;
     if (host.counts.failed > 0 || host.handlers.some((h) => h.outcome === 'failed')) code |= EXIT.failed;

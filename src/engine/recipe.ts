@@ -3,7 +3,9 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import { formatPath, Tag, type ValidationIssue, validate } from '../schema/index.js';
 import { Secret } from '../shell/index.js';
+import type { Transport } from '../transport/types.js';
 import type { ResourceInstance } from './resource.js';
+import type { HostRollout } from './target.js';
 
 /** What a recipe may know about any host in the inventory. */
 export interface HostInfo {
@@ -16,6 +18,23 @@ export interface HostContext<Vars> extends HostInfo {
   vars: Vars;
   /** Hosts of the inventory matching a name, group or glob, in inventory order (e.g. the real servers). */
   hostsOf(pattern: string): HostInfo[];
+}
+
+/** A host a rollout runs commands on, reached when it first needs to be. */
+export interface RolloutPeer extends HostInfo {
+  connect(): Promise<Transport>;
+}
+
+/**
+ * How a recipe's hosts leave service before their changes and rejoin it after, in a rolling apply (`--serial`).
+ * A rollout module builds it (`lvsRollout`); the planner finds the hosts it names in the inventory.
+ */
+export interface RolloutDeclaration {
+  /** The hosts whose commands take this one out and back (a load balancer's): a name, group or glob. */
+  peers: string;
+  /** The hosts that serve together with this one: a name, group or glob. A batch may not hold all of them. */
+  pool: string;
+  hooks(peers: readonly RolloutPeer[]): Omit<HostRollout, 'pool'>;
 }
 
 export type ResourceList = readonly (ResourceInstance | readonly ResourceInstance[] | false | null | undefined)[];
@@ -32,6 +51,8 @@ export interface RecipeDefinition<VarsSchema extends TSchema> {
   /** The vars it takes, checked on every host before any is contacted. Default: none of its own (`Vars({})`). */
   vars?: VarsSchema;
   resources(host: HostContext<Static<VarsSchema>>): ResourceList;
+  /** How its hosts leave service and rejoin it around their changes, in a rolling apply. */
+  rollout?(host: HostContext<Static<VarsSchema>>): RolloutDeclaration | undefined;
 }
 
 export interface Recipe<VarsSchema extends TSchema = TSchema> extends RecipeDefinition<VarsSchema> {

@@ -17,6 +17,7 @@ import { observeHost, readerFor } from './observe.js';
 import { readSection } from './reads.js';
 import { BatchError, invocationLog, REMOTE_SCRIPT, type Trace } from './remote.js';
 import { desiredOf } from './resource.js';
+import { type RollingOptions, refuseEmptiedPools, rollingOrder, rolloutStage, runRolling } from './rollout.js';
 import type { HostTarget, Timeouts } from './target.js';
 
 export interface RunOptions {
@@ -30,6 +31,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Emit invocation-start and invocation-end events: with the commands sent, or with their outputs too. */
   trace?: Trace;
+  /** Hosts in batches with one failure budget (`--serial`, `--max-fail`); apply only. */
+  rolling?: RollingOptions;
 }
 
 export const DEFAULT_TIMEOUTS: Timeouts = { readMs: 120_000, applyMs: 900_000 };
@@ -58,7 +61,8 @@ function summarize(
   };
 }
 
-async function runHost(target: HostTarget, options: RunOptions): Promise<HostSummary> {
+/** `outAtStart`: in a rolling run, an earlier run left this host out of service. */
+async function runHost(target: HostTarget, options: RunOptions, outAtStart = false): Promise<HostSummary> {
   const { emit } = options;
   const started = Date.now();
   const clean = (text: string): string => redact(text, target.secrets ?? []);
@@ -76,15 +80,30 @@ async function runHost(target: HostTarget, options: RunOptions): Promise<HostSum
   try {
     emit({ type: 'host-phase', host: target.name, phase: 'read' });
     if (options.mode === 'apply') {
+      const stage = options.rolling && target.rollout ? rolloutStage(target.name, target.rollout, emit, outAtStart) : undefined;
       const outcome = await convergeHost(target, transport, emit, {
         timeouts: options.timeouts,
         stopRequested: () => options.signal?.aborted ?? false,
         log,
+        ...(stage ? { beforeChange: stage.leave } : {}),
       });
       readExecs = 1;
       const lost =
         outcome.connectionError === undefined ? undefined : { outcome: 'unreachable' as const, message: clean(outcome.connectionError) };
-      return summarize(target, outcome.resources, outcome.handlers, started, { total: transport.execCount, read: readExecs }, lost);
+      const succeeded =
+        lost === undefined &&
+        outcome.resources.every((result) => result.outcome !== 'failed') &&
+        outcome.handlers.every((result) => result.outcome !== 'failed');
+      const unhealthy = stage ? await stage.finish(transport, succeeded) : undefined;
+      const summary = summarize(
+        target,
+        outcome.resources,
+        outcome.handlers,
+        started,
+        { total: transport.execCount, read: readExecs },
+        lost ?? (unhealthy === undefined ? undefined : { outcome: 'failed', message: clean(unhealthy) }),
+      );
+      return stage?.steps.length ? { ...summary, rollout: stage.steps } : summary;
     }
     const outcome = await observeHost(target, readerFor(transport, options.timeouts.readMs, log), emit);
     readExecs = transport.execCount;
@@ -137,31 +156,38 @@ async function runHost(target: HostTarget, options: RunOptions): Promise<HostSum
   }
 }
 
+/** Throws RolloutRefused, before any host is changed, for a rolling run whose batch would empty a pool. */
 export async function run(options: RunOptions): Promise<RunSummary> {
+  const rolling = options.rolling && options.mode === 'apply' ? options.rolling : undefined;
+  const { order, outAtStart } = rolling ? await rollingOrder(options.hosts) : { order: options.hosts, outAtStart: new Set<string>() };
+  if (rolling) refuseEmptiedPools(order, rolling);
   const started = Date.now();
-  options.emit({ type: 'run-start', mode: options.mode, recipes: options.recipes, hosts: options.hosts.map((h) => h.name), at: started });
+  options.emit({ type: 'run-start', mode: options.mode, recipes: options.recipes, hosts: order.map((h) => h.name), at: started });
   const limit = pLimit(Math.max(1, options.forks));
-  const hosts = await Promise.all(
-    options.hosts.map((target) =>
-      limit(async () => {
-        if (options.signal?.aborted) {
-          const skipped = summarize(
-            target,
-            [],
-            [],
-            Date.now(),
-            { total: 0, read: 0 },
-            { outcome: 'failed', message: 'interrupted before this host started' },
-          );
-          options.emit({ type: 'host-end', summary: skipped });
-          return skipped;
-        }
-        const summary = await runHost(target, options);
-        options.emit({ type: 'host-end', summary });
-        return summary;
-      }),
-    ),
-  );
+  const runHosts = (targets: readonly HostTarget[]): Promise<HostSummary[]> =>
+    Promise.all(
+      targets.map((target) =>
+        limit(async () => {
+          if (options.signal?.aborted) {
+            const skipped = summarize(
+              target,
+              [],
+              [],
+              Date.now(),
+              { total: 0, read: 0 },
+              { outcome: 'failed', message: 'interrupted before this host started' },
+            );
+            options.emit({ type: 'host-end', summary: skipped });
+            return skipped;
+          }
+          const summary = await runHost(target, options, outAtStart.has(target.name));
+          options.emit({ type: 'host-end', summary });
+          return summary;
+        }),
+      ),
+    );
+  const rolled = rolling ? await runRolling(order, rolling, options.emit, () => options.signal?.aborted ?? false, runHosts) : undefined;
+  const hosts = rolled?.hosts ?? (await runHosts(order));
   const interrupted = options.signal?.aborted ?? false;
   const summary: RunSummary = {
     mode: options.mode,
@@ -170,7 +196,8 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     durationMs: Date.now() - started,
     hosts,
     interrupted,
-    exitCode: exitCodeOf(hosts, interrupted),
+    ...(rolled ? { rollout: rolled.rollout } : {}),
+    exitCode: exitCodeOf(hosts, interrupted, rolled?.rollout),
   };
   options.emit({ type: 'run-end', summary });
   return summary;

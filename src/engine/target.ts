@@ -2,7 +2,7 @@
 
 import { redactDeep, type Secret } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
-import type { HandlerResult, ResourceResult } from './events.js';
+import type { HandlerResult, ResourceResult, RolloutPhase } from './events.js';
 import type { ReadState } from './reads.js';
 import type { ResourceInstance } from './resource.js';
 
@@ -21,6 +21,8 @@ export interface HostTarget {
    */
   leftOut?: readonly string[];
   connect(): Promise<Transport>;
+  /** How the host leaves service before its changes and rejoins after them, in a rolling run. */
+  rollout?: HostRollout;
   /**
    * What apply's first read must find (a saved plan's fingerprints): a resource whose read differs is named with
    * why, and the host is then refused without any change.
@@ -38,4 +40,22 @@ export interface Timeouts {
 /** Every string of a result (error, diff, desired and actual state) with the host's secrets replaced. */
 export function scrub<Result extends ResourceResult | HandlerResult>(result: Result, secrets: readonly Secret[] | undefined): Result {
   return secrets?.length ? redactDeep(result, secrets) : result;
+}
+
+/** Told as the host moves on; `detail` is what the phase waits on (`ActiveConn 3`) or why it ended. */
+export type RolloutProgress = (phase: RolloutPhase, detail?: string) => void;
+
+/**
+ * How one host leaves service before its changes and rejoins after them, by commands run on other hosts (a load
+ * balancer's) and on the host itself. The engine knows no more of it than this.
+ */
+export interface HostRollout {
+  /** The hosts that serve together with this one, itself included: a batch may not hold all of them. */
+  pool: { name: string; members: readonly string[] };
+  /** Takes the host out of service; throws, with what an operator can act on, to fail it before any change. */
+  leave(progress: RolloutProgress): Promise<void>;
+  /** Whether the host is out of service although this run did not take it out: an earlier run died mid-change. */
+  isOut(): Promise<boolean>;
+  /** Checks the host's health (on `host`, its own transport) and puts it back; throws, leaving it out, when the check fails. */
+  rejoin(host: Transport, progress: RolloutProgress): Promise<void>;
 }

@@ -3,7 +3,7 @@
  * against each recipe's schema before any host is contacted.
  */
 import type { AdhocTarget } from '../engine/adhoc.js';
-import { checkVars, flattenResources, type HostInfo, type Recipe, RecipeVarsError } from '../engine/recipe.js';
+import { checkVars, flattenResources, type HostInfo, type Recipe, RecipeVarsError, type RolloutDeclaration } from '../engine/recipe.js';
 import type { ResourceInstance } from '../engine/resource.js';
 import type { HostTarget } from '../engine/target.js';
 import { type Inventory, InventoryError, type InventoryHost } from '../inventory/load.js';
@@ -33,6 +33,14 @@ export interface PlannedHost {
   leftOut?: string[];
   /** The secrets among the host's vars, scrubbed from every message about it. */
   secrets: Secret[];
+  /** How it leaves service and rejoins in a rolling apply, with the inventory hosts its declaration names. */
+  rollout?: PlannedRollout;
+}
+
+export interface PlannedRollout {
+  declaration: RolloutDeclaration;
+  peers: InventoryHost[];
+  pool: { name: string; members: string[] };
 }
 
 function info(host: InventoryHost): HostInfo {
@@ -126,6 +134,7 @@ export function planHosts(inventory: Inventory, recipes: readonly Recipe[], opti
     const resources: ResourceInstance[] = [];
     const tags = new Map<ResourceInstance, Set<string>>();
     const names: string[] = [];
+    let rollout: PlannedRollout | undefined;
     const { vars: inventoryVars, secrets } = resolveSecretVars(host);
     const hostVars = extraVars ? { ...inventoryVars, ...extraVars.vars } : inventoryVars;
     for (const recipe of recipes) {
@@ -134,9 +143,12 @@ export function planHosts(inventory: Inventory, recipes: readonly Recipe[], opti
       if (extraVars && !applied.has(recipe)) refuseSecretExtraVars(recipe, extraVars);
       applied.add(recipe);
       const vars = checkHostVars(recipe, host, hostVars, extraVars);
-      const list = flattenResources(
-        recipe.resources({ ...info(host), vars, hostsOf: (pattern) => selectHosts(inventory, pattern).map(info) }),
-      );
+      const context = { ...info(host), vars, hostsOf: (pattern: string) => selectHosts(inventory, pattern).map(info) };
+      const list = flattenResources(recipe.resources(context));
+      const declaration = recipe.rollout?.(context);
+      if (declaration && rollout)
+        throw new InventoryError(`host ${host.name}: two recipes (${names.join(', ')} and ${recipe.name}) say how it rolls; one may`);
+      if (declaration) rollout = plannedRollout(inventory, declaration);
       resources.push(...list);
       for (const instance of list) tags.set(instance, tagsOf(recipe, instance));
       names.push(recipe.name);
@@ -151,7 +163,7 @@ export function planHosts(inventory: Inventory, recipes: readonly Recipe[], opti
     }
     if (resources.length === 0) continue;
     if (!isSelecting(selection)) {
-      planned.push({ host, recipes: names, resources, secrets });
+      planned.push({ host, recipes: names, resources, secrets, ...(rollout ? { rollout } : {}) });
       continue;
     }
     for (const instanceTags of tags.values()) for (const tag of instanceTags) carried.add(tag);
@@ -166,7 +178,14 @@ export function planHosts(inventory: Inventory, recipes: readonly Recipe[], opti
         crossings.set(key, crossing);
       }
     }
-    planned.push({ host, recipes: names, resources: taken, leftOut: leftOut.map((instance) => instance.id), secrets });
+    planned.push({
+      host,
+      recipes: names,
+      resources: taken,
+      leftOut: leftOut.map((instance) => instance.id),
+      secrets,
+      ...(rollout ? { rollout } : {}),
+    });
   }
   if (isSelecting(selection)) {
     const unknown = unknownTags(selection, carried);
@@ -182,6 +201,11 @@ export function planHosts(inventory: Inventory, recipes: readonly Recipe[], opti
   }
   if (extraVars) warnUndeclared(extraVars, [...applied], options.warn);
   return planned;
+}
+
+function plannedRollout(inventory: Inventory, declaration: RolloutDeclaration): PlannedRollout {
+  const members = selectHosts(inventory, declaration.pool).map((member) => member.name);
+  return { declaration, peers: selectHosts(inventory, declaration.peers), pool: { name: declaration.pool, members } };
 }
 
 /** An extra var no recipe of the run declares is most likely misspelt: Vars() schemas let unknown keys through. */
@@ -203,10 +227,18 @@ export function hostTargets(
   connect: (host: InventoryHost) => Promise<Transport>,
   sharedSecrets: readonly Secret[] = [],
 ): HostTarget[] {
-  return planned.map(({ host, resources, leftOut, secrets }) => ({
+  return planned.map(({ host, resources, leftOut, secrets, rollout }) => ({
     name: host.name,
     resources,
     ...(leftOut ? { leftOut } : {}),
+    ...(rollout
+      ? {
+          rollout: {
+            pool: rollout.pool,
+            ...rollout.declaration.hooks(rollout.peers.map((peer) => ({ ...info(peer), connect: () => connect(peer) }))),
+          },
+        }
+      : {}),
     connect: () => connect(host),
     secrets: [...connectionSecrets(host), ...secrets, ...sharedSecrets],
   }));

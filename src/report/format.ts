@@ -120,9 +120,11 @@ export function fleetLine(summary: RunSummary): string {
     addCounts(total, host.counts);
     if (host.leftOut) leftOut = (leftOut ?? 0) + host.leftOut.length;
   }
+  const notAttempted = summary.rollout?.notAttempted.length ?? 0;
   const hostParts = [`${hostOutcomes.ok} ok`];
-  if (hostOutcomes.failed) hostParts.push(`${hostOutcomes.failed} failed`);
+  if (hostOutcomes.failed > notAttempted) hostParts.push(`${hostOutcomes.failed - notAttempted} failed`);
   if (hostOutcomes.unreachable) hostParts.push(`${hostOutcomes.unreachable} unreachable`);
+  if (notAttempted) hostParts.push(`${notAttempted} not attempted`);
   const seconds = (summary.durationMs / 1000).toFixed(1);
   const hosts = `${plural(summary.hosts.length, 'host')} (${hostParts.join(', ')})`;
   const interrupted = summary.interrupted ? '; interrupted' : '';

@@ -63,6 +63,15 @@ const HandlerReport = Type.Object(
 
 const Count = Type.Integer({ minimum: 0 });
 
+const RolloutStepReport = Type.Object(
+  {
+    phase: StringEnum(['draining', 'changing', 'checking', 'restored', 'left out']),
+    at: Type.String({ format: 'date-time', title: 'when the phase began' }),
+    detail: Type.Optional(Type.String({ title: 'what it waits on, or why the host was left out of service' })),
+  },
+  { additionalProperties: false },
+);
+
 const HostReport = Type.Object(
   {
     host: Type.String(),
@@ -77,6 +86,7 @@ const HostReport = Type.Object(
       Type.Array(Type.String(), { title: 'ids of the resources --tags/--skip-tags left out: neither read nor changed' }),
     ),
     error: Type.Optional(Type.String()),
+    rollout: Type.Optional(Type.Array(RolloutStepReport, { title: "a rolling run: the host's way out of service and back" })),
     execs: Type.Object(
       { total: Count, read: Count },
       { additionalProperties: false, title: 'remote invocations, in total and for reading' },
@@ -84,6 +94,20 @@ const HostReport = Type.Object(
     durationMs: Milliseconds,
   },
   { additionalProperties: false },
+);
+
+const HostNames = Type.Array(Type.String());
+
+const RolloutReport = Type.Object(
+  {
+    serial: Type.Integer({ minimum: 1, title: 'hosts per batch' }),
+    maxFail: Type.Integer({ minimum: 0, title: 'failed hosts allowed over the whole run; one more and no new batch starts' }),
+    batches: Type.Array(HostNames, { title: 'the batches, in the order they run' }),
+    failed: Type.Array(Type.String(), { title: 'hosts counted against the budget: failed or unreachable' }),
+    notAttempted: Type.Array(Type.String(), { title: 'hosts of the batches that never started' }),
+    stopped: Type.Optional(Type.String({ title: 'why no further batch started' })),
+  },
+  { additionalProperties: false, title: 'a rolling run (--serial, --max-fail)' },
 );
 
 export const ReportSchema = Type.Object(
@@ -95,6 +119,7 @@ export const ReportSchema = Type.Object(
     durationMs: Milliseconds,
     hosts: Type.Array(HostReport),
     interrupted: Type.Boolean(),
+    rollout: Type.Optional(RolloutReport),
     plan: Type.Optional(
       Type.Object(
         { file: Type.String(), createdAt: Type.String({ format: 'date-time' }) },

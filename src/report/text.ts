@@ -43,10 +43,20 @@ export function textReporter(options: TextReporterOptions): EventSink {
   const write = (style: Style | undefined, line: string): void => options.write(paint(style, printable(line)));
   const verbosity = options.verbosity ?? 0;
   let mode = 'plan';
+  // A draining host tells of its connections every second; the plain lines tell of each phase once.
+  const phases = new Map<string, string>();
   return (event: EngineEvent) => {
     switch (event.type) {
       case 'run-start':
         mode = event.mode;
+        break;
+      case 'rollout-phase':
+        if (phases.get(event.host) === event.phase) break;
+        phases.set(event.host, event.phase);
+        write(event.phase === 'left out' ? 'red' : undefined, `${event.host}: ${event.phase}${event.detail ? `: ${event.detail}` : ''}`);
+        break;
+      case 'batch-start':
+        write('bold', `batch ${event.batch} of ${event.of}: ${event.hosts.join(', ')}`);
         break;
       case 'invocation-start': {
         if (verbosity < 1) break;

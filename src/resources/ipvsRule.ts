@@ -360,18 +360,43 @@ function realServerArgument(server: string, key: string): string {
   return key.startsWith('-f ') ? server.replace(/:0$/, '') : server;
 }
 
+/** `ipvsadm -e` giving one real server a weight, with every other field as it is: `-e` replaces, it does not patch. */
+export function realServerWeightCommand(key: string, server: IpvsRealServer, weight: number): ShellCommand {
+  return ipvsadm('-e', key, '-r', realServerArgument(server.server, key), serverSettings({ ...server, weight }));
+}
+
+/** Prints the active connections of these real servers of one service, summed (`ipvsadm -Ln`, column 5). */
+export function activeConnectionsCommand(key: string, servers: readonly string[]): ShellCommand {
+  const activeOfNames = `BEGIN { split(names, n, " "); for (k in n) want[n[k]] = 1 } ($2 in want) { sum += $5 } END { print sum + 0 }`;
+  return sh`ipvsadm -Ln ${key.split(' ')} | awk -v names=${servers.join(' ')} ${activeOfNames}`;
+}
+
+/** The live table, in the rules file's format: parse it with parseIpvsadmRules. */
+export const READ_TABLE: ShellCommand = sh`ipvsadm -Sn`;
+
+/** The distribution's rules file, which holds the table as the recipes want it; empty when there is none. */
+export const READ_PERSISTED_RULES: ShellCommand = sh`cat ${RULES_FILE.debian} 2>/dev/null || cat ${RULES_FILE.rhel} 2>/dev/null || true`;
+
+/** The address of a real server as ipvsadm prints it (`192.168.9.11:80`, `[fd00::11]:80`), canonical. */
+export function realServerAddress(server: string): string {
+  const bracketed = /^\[(.+)\]:\d+$/.exec(server);
+  return canonicalIp(bracketed ? bracketed[1]! : server.replace(/:\d+$/, ''));
+}
+
 /**
  * Steps that delete real servers of one service: with `drainSeconds`, weight 0 for all of them first, then
- * one bounded wait for their active connections (ipvsadm -Ln, column 5) to reach zero, then the deletions.
+ * one bounded wait for their active connections to reach zero, then the deletions.
  */
 function removeServers(key: string, servers: readonly IpvsRealServer[], drainSeconds: number | undefined): ShellCommand[] {
   if (servers.length === 0) return [];
   const remove = servers.map((rs) => ipvsadm('-d', key, '-r', realServerArgument(rs.server, key)));
   if (drainSeconds === undefined) return remove;
-  const quiesce = servers.map((rs) => ipvsadm('-e', key, '-r', realServerArgument(rs.server, key), serverSettings({ ...rs, weight: 0 })));
-  const names = servers.map((rs) => rs.server).join(' ');
-  const activeOfNames = `BEGIN { split(names, n, " "); for (k in n) want[n[k]] = 1 } ($2 in want) { sum += $5 } END { print sum + 0 }`;
-  const wait = sh`i=0; while [ $i -lt ${drainSeconds} ]; do active=$(ipvsadm -Ln ${key.split(' ')} | awk -v names=${names} ${activeOfNames}); [ "$active" = 0 ] && break; sleep 1; i=$((i + 1)); done`;
+  const quiesce = servers.map((rs) => realServerWeightCommand(key, rs, 0));
+  const active = activeConnectionsCommand(
+    key,
+    servers.map((rs) => rs.server),
+  );
+  const wait = sh`i=0; while [ $i -lt ${drainSeconds} ]; do active=$(${active}); [ "$active" = 0 ] && break; sleep 1; i=$((i + 1)); done`;
   return [...quiesce, wait, ...remove];
 }
 

@@ -52,8 +52,19 @@ function ColumnHeads({ model }: { model: LiveModel }): ReactNode {
   return <Text dimColor wrap="truncate-end">{`  ${'host'.padEnd(nameWidth(model))}  ${labels}  ${'time'.padStart(TIME_WIDTH)}  activity`}</Text>;
 }
 
+/** What a host in a rolling run waits on while it is out of service: its connections ending, or its health check. */
+function rolloutWait(row: HostRow): string | undefined {
+  const { rollout } = row;
+  if (rollout?.phase !== 'draining' && rollout?.phase !== 'checking') return undefined;
+  const what = rollout.phase === 'draining' ? 'draining' : 'checking health';
+  return rollout.detail ? `${what}: ${rollout.detail}` : what;
+}
+
 function activityOf(row: HostRow): { text: string; style?: Style } {
   const skipped = row.counts.skipped ? `, ${row.counts.skipped} skipped` : '';
+  const wait = row.activity === 'done' ? undefined : rolloutWait(row);
+  if (wait !== undefined) return { text: wait, style: 'yellow' };
+  const rejoined = row.rollout?.phase === 'restored' ? ', restored' : row.rollout?.phase === 'left out' ? ', left out of service' : '';
   switch (row.activity) {
     case 'waiting':
       return { text: 'waiting', style: 'dim' };
@@ -67,7 +78,7 @@ function activityOf(row: HostRow): { text: string; style?: Style } {
       return { text: 'running handlers' };
     case 'done':
       if (row.summary?.outcome === 'unreachable') return { text: 'unreachable', style: 'red' };
-      return isFailing(row) ? { text: `failed${skipped}`, style: 'red' } : { text: `done${skipped}` };
+      return isFailing(row) ? { text: `failed${skipped}${rejoined}`, style: 'red' } : { text: `done${skipped}${rejoined}` };
   }
 }
 
@@ -149,7 +160,7 @@ function LiveArea({ model, now, height, colors }: Omit<ViewProps, 'diffs'>): Rea
   return (
     <Box flexDirection="column">
       <Title model={model} />
-      <Text wrap="truncate-end">{`${done}/${rows.length} hosts done · ${countsLine(model.mode, totals)} · ${seconds(now - model.startedAt)}`}</Text>
+      <Text wrap="truncate-end">{`${model.batch ? `batch ${model.batch.index} of ${model.batch.of} · ` : ''}${done}/${rows.length} hosts done · ${countsLine(model.mode, totals)} · ${seconds(now - model.startedAt)}`}</Text>
       {model.interrupted && <Styled style="yellow" colors={colors}>{`interrupted: ${INTERRUPT_NOTICE}`}</Styled>}
       <Table layout={layout} model={model} now={now} colors={colors} wrap="truncate-end" />
     </Box>

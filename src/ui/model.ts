@@ -9,6 +9,7 @@ import {
   type HostSummary,
   type Mode,
   type ResourceError,
+  type RolloutStep,
   type RunSummary,
 } from '../engine/events.js';
 import { hostProblem } from '../report/format.js';
@@ -31,6 +32,8 @@ export interface HostRow {
   failures: Failure[];
   /** Set once the host has finished. */
   summary?: HostSummary;
+  /** In a rolling run: where the host is on its way out of service and back, with what it waits on. */
+  rollout?: Omit<RolloutStep, 'at'>;
 }
 
 export interface LiveModel {
@@ -41,6 +44,8 @@ export interface LiveModel {
   rows: Map<string, HostRow>;
   /** Ctrl-C was pressed: no new change starts. */
   interrupted: boolean;
+  /** A rolling run: the batch in flight (from 1) and how many there are. */
+  batch?: { index: number; of: number };
   summary?: RunSummary;
 }
 
@@ -65,6 +70,12 @@ export function foldEvent(model: LiveModel, event: EngineEvent): void {
       model.recipes = event.recipes;
       model.startedAt = event.at;
       for (const host of event.hosts) rowOf(model, host);
+      break;
+    case 'batch-start':
+      model.batch = { index: event.batch, of: event.of };
+      break;
+    case 'rollout-phase':
+      rowOf(model, event.host).rollout = { phase: event.phase, ...(event.detail === undefined ? {} : { detail: event.detail }) };
       break;
     case 'host-start': {
       const row = rowOf(model, event.host);

@@ -65,13 +65,19 @@ describe('--tags and --skip-tags on the LVS recipes', () => {
     expect(plan.code).toBe(2);
     expect(reads(plan)).toEqual([`director ifaceAlias[${VIP}@eth0]`, `rs1 ifaceAlias[${VIP}@lo]`, `rs2 ifaceAlias[${VIP}@lo]`]);
     expect(plan.report.hosts.map((host) => [host.host, host.resources.map((r) => r.id), host.leftOut?.length, host.execs.read])).toEqual([
-      ['director', [`ifaceAlias[${VIP}@eth0]`], 6, 1],
+      ['director', [`ifaceAlias[${VIP}@eth0]`], 7, 1],
       ['rs1', [`ifaceAlias[${VIP}@lo]`], 7, 1],
       ['rs2', [`ifaceAlias[${VIP}@lo]`], 7, 1],
     ]);
-    expect(plan.report.hosts[0]!.leftOut).toEqual([...FORWARDING, 'package[ipvsadm]', 'kernelModule[ip_vs]', 'ipvsRule[web]']);
+    expect(plan.report.hosts[0]!.leftOut).toEqual([
+      ...FORWARDING,
+      'package[ipvsadm]',
+      'kernelModule[ip_vs]',
+      'sysctl[net.ipv4.vs.expire_nodest_conn]',
+      'ipvsRule[web]',
+    ]);
     expect(plan.text.trimEnd().split('\n').at(-1)).toMatch(
-      /^plan: 3 hosts \(3 ok\); resources: 0 unchanged, 3 to change, 0 failed, 20 left out in /,
+      /^plan: 3 hosts \(3 ok\); resources: 0 unchanged, 3 to change, 0 failed, 21 left out in /,
     );
   });
 
@@ -97,7 +103,7 @@ describe('--tags and --skip-tags on the LVS recipes', () => {
     expect(withOutcome(apply, 'changed')).toEqual(expected);
     expect(reads(apply)).toEqual(expected);
     expect(apply.report.hosts.map((host) => host.leftOut)).toEqual([
-      ['package[ipvsadm]', 'kernelModule[ip_vs]', 'ipvsRule[web]'],
+      ['package[ipvsadm]', 'kernelModule[ip_vs]', 'sysctl[net.ipv4.vs.expire_nodest_conn]', 'ipvsRule[web]'],
       ['package[nginx]', 'file[/var/www/html/index.html]', 'service[nginx]'],
       ['package[nginx]', 'file[/var/www/html/index.html]', 'service[nginx]'],
     ]);
@@ -126,7 +132,7 @@ describe('--tags and --skip-tags on the LVS recipes', () => {
     ]);
     const director = apply.report.hosts.find((host) => host.host === 'director')!;
     expect(director).toMatchObject({ outcome: 'ok', resources: [], execs: { total: 0, read: 0 } });
-    expect(director.leftOut).toHaveLength(7);
+    expect(director.leftOut).toHaveLength(8);
     expect(reads(apply).filter((read) => read.startsWith('director '))).toEqual([]);
     expect((await onHost('rs1', 'cat /var/www/html/index.html')).stdout).toBe('from rs1\n');
   });

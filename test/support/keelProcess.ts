@@ -9,6 +9,8 @@ export interface RunningKeel {
   done: Promise<CliResult>;
   /** Ctrl-C at a terminal: SIGINT to the whole foreground process group. */
   interrupt(): void;
+  /** SIGKILL to keel alone: it dies where it stands, with nothing cleaned up. */
+  kill(): void;
 }
 
 export function startKeel(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): RunningKeel {
@@ -23,5 +25,5 @@ export function startKeel(args: string[], options: { cwd: string; env?: NodeJS.P
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const done = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })));
-  return { done, interrupt: () => process.kill(-child.pid!, 'SIGINT') };
+  return { done, interrupt: () => process.kill(-child.pid!, 'SIGINT'), kill: () => child.kill('SIGKILL') };
 }

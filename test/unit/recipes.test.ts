@@ -25,6 +25,7 @@ describe('the LVS-DR recipes on the lab inventory', () => {
       'sysctl[net.ipv4.conf.eth0.send_redirects]',
       'package[ipvsadm]',
       'kernelModule[ip_vs]',
+      'sysctl[net.ipv4.vs.expire_nodest_conn]',
       'ipvsRule[web]',
     ]);
     for (const name of ['rs1', 'rs2']) {

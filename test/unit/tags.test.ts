@@ -21,7 +21,7 @@ describe('--tags and --skip-tags on the LVS recipes', () => {
   it('--tags vip takes the VIP on every host and leaves out the rest', () => {
     const hosts = plan({ tags: ['vip'] });
     expect(hosts.director!.taken).toEqual(['ifaceAlias[192.168.9.100@eth0]']);
-    expect(hosts.director!.leftOut).toHaveLength(6);
+    expect(hosts.director!.leftOut).toHaveLength(7);
     expect(hosts.rs1!.taken).toEqual(['ifaceAlias[192.168.9.100@lo]']);
     expect(hosts.rs2!.leftOut).toEqual([
       'sysctl[net.ipv4.conf.eth0.arp_ignore]',
@@ -42,7 +42,12 @@ describe('--tags and --skip-tags on the LVS recipes', () => {
       'sysctl[net.ipv4.conf.all.send_redirects]',
       'sysctl[net.ipv4.conf.eth0.send_redirects]',
     ]);
-    expect(hosts.director!.leftOut).toEqual(['package[ipvsadm]', 'kernelModule[ip_vs]', 'ipvsRule[web]']);
+    expect(hosts.director!.leftOut).toEqual([
+      'package[ipvsadm]',
+      'kernelModule[ip_vs]',
+      'sysctl[net.ipv4.vs.expire_nodest_conn]',
+      'ipvsRule[web]',
+    ]);
     expect(hosts.rs1!.leftOut).toEqual(['package[nginx]', 'file[/var/www/html/index.html]', 'service[nginx]']);
   });
 
@@ -64,7 +69,7 @@ describe('--tags and --skip-tags on the LVS recipes', () => {
       '--tags web --skip-tags packages: service[nginx] requires package[nginx], which the selection leaves out (rs1, rs2); service[nginx] is read and changed without it',
     ]);
     const director = plan({ tags: ['ipvs'], skipTags: ['packages'] }, warnings);
-    expect(director.director!.taken).toEqual(['kernelModule[ip_vs]', 'ipvsRule[web]']);
+    expect(director.director!.taken).toEqual(['kernelModule[ip_vs]', 'sysctl[net.ipv4.vs.expire_nodest_conn]', 'ipvsRule[web]']);
     expect(warnings.at(-1)).toContain('ipvsRule[web] requires package[ipvsadm], which the selection leaves out (director)');
   });
 
