@@ -57,7 +57,10 @@ export class LocalTransport implements Transport {
     this.#execCount += 1;
     const wrapped = this.#wrap(command, options.sudo);
     const finalCommand = wrapped.command;
-    const stdin = Buffer.concat([Buffer.from(wrapped.stdinPrefix), options.stdin === undefined ? Buffer.alloc(0) : Buffer.from(options.stdin)]);
+    const stdin = Buffer.concat([
+      Buffer.from(wrapped.stdinPrefix),
+      options.stdin === undefined ? Buffer.alloc(0) : Buffer.from(options.stdin),
+    ]);
     return new Promise((resolve, reject) => {
       const child = spawn('/bin/sh', ['-c', finalCommand], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       const stdout: Buffer[] = [];
