@@ -54,7 +54,7 @@ function preamble(marker: string): string {
     '  rm -f "$__keel_s/t"; __keel_w=',
     '  __keel_bg sh "$__keel_s/b" </dev/null; __keel_p=$!',
     `  if [ "$2" != 0 ]; then __keel_bg sh -c '${watchdog}' keel "$2" "$__keel_s/t" "$__keel_p" </dev/null >/dev/null 2>&1; __keel_w=$!; fi`,
-    '  wait "$__keel_p"; __keel_rc=$?; __keel_how=',
+    '  wait "$__keel_p" 2>/dev/null; __keel_rc=$?; __keel_how=',
     `  if [ -f "$__keel_s/t" ]; then wait "$__keel_w"; __keel_how=${TIMED_OUT}`,
     '  elif [ -n "$__keel_w" ]; then kill -s KILL -- "-$__keel_w" 2>/dev/null || kill -s KILL "$__keel_w" 2>/dev/null; fi',
     `  printf '\\n${marker} %s %s %s\\n' "$1" "$__keel_rc" "$__keel_how"; printf '\\n${marker} %s\\n' "$1" >&2`,
