@@ -147,7 +147,8 @@ describe('become with a sudo password', () => {
     expect(apply.stderr).toBe('');
     expect(apply).toMatchObject({ code: 0 });
     // The read, the change with its verify, and the lease all went to one shell under one sudo: one password.
-    expect((JSON.parse(readFileSync(join(project, 'report.json'), 'utf8')) as Report).hosts.map((host) => [host.counts.changed, host.execs.total])).toEqual([[1, 1]]);
+    const report = JSON.parse(readFileSync(join(project, 'report.json'), 'utf8')) as Report;
+    expect(report.hosts.map((host) => [host.counts.changed, host.execs.total])).toEqual([[1, 1]]);
     expect(await inHost('sysctl -n net.ipv4.ip_forward; cat /etc/sysctl.d/60-net.ipv4.ip_forward.conf')).toBe(
       '1\nnet.ipv4.ip_forward = 1\n',
     );
