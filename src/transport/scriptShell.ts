@@ -207,7 +207,7 @@ export class ScriptShell {
         timer = setTimeout(() => {
           const running = live.running;
           live.running = undefined;
-          if (this.#shell !== undefined) this.#shell = undefined;
+          this.#shell = undefined;
           live.pipe.destroy();
           running?.resolve({
             stdout: live.stdout.all(),
