@@ -77,6 +77,7 @@ function local(name: string, resources: ResourceInstance[]): HostTarget {
         },
         exec: (command, options = {}) =>
           transport.exec(command, { ...options, stdin: options.stdin?.toString().replaceAll(OWED_DIRECTORY, owed) }),
+        runScript: (script, options) => transport.runScript(script.replaceAll(OWED_DIRECTORY, owed), options),
         close: () => transport.close(),
       };
     },

@@ -43,6 +43,7 @@ function keepOpen(transport: Transport): Transport {
       return transport.execCount;
     },
     exec: (command, options) => transport.exec(command, options),
+    runScript: (script, options) => transport.runScript(script, options),
     close: async () => undefined,
   };
 }

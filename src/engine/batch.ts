@@ -4,7 +4,7 @@
  * so text output, even without its trailing newline or looking like an older marker, comes back exactly, and
  * whatever a login shell or sudo prints before the script starts is told apart. Output is decoded as UTF-8:
  * bytes that are not UTF-8 come back as U+FFFD.
- * The script travels on stdin (`sh -s`), so every section reads /dev/null instead.
+ * The script runs in the host's long-lived shell (src/transport/scriptShell.ts) with stdin on /dev/null.
  */
 import { randomBytes } from 'node:crypto';
 import type { ShellCommand } from '../shell/index.js';

@@ -1,7 +1,8 @@
 /**
  * apply for one host: read everything once, then walk the resources in recipe order. A resource that
- * differs gets one remote invocation holding its apply steps, its own re-read (verify) and fresh reads of
- * every later resource, so later diffs see the host as it now is.
+ * differs gets one batch holding its apply steps, its own re-read (verify) and fresh reads of every later
+ * resource, so later diffs see the host as it now is. Every batch goes to the host's one long-lived shell
+ * (`Transport.runScript`), so the whole apply takes one exec session.
  */
 
 import { containsSecret, script } from '../shell/index.js';
@@ -106,7 +107,7 @@ export async function convergeHost(
   }
 }
 
-/** One invocation reads every resource and the notifications the host still owes. */
+/** One batch reads every resource and the notifications the host still owes. */
 async function readHost(target: HostTarget, transport: Transport, emit: EventSink, options: ConvergeOptions): Promise<Converging> {
   const reading = await readerFor(transport, options.timeouts.readMs, options.log).read(target.resources, {
     owed: handlerRefs(target.resources),
@@ -235,7 +236,7 @@ async function convergeResource(host: Converging, instance: ResourceInstance, la
   });
 }
 
-/** One invocation: take the lease, run the apply steps, re-read this resource (verify) and every later one. */
+/** One batch: take the lease, run the apply steps, re-read this resource (verify) and every later one. */
 async function applyOne(
   host: Converging,
   instance: ResourceInstance,

@@ -12,7 +12,7 @@ export function tail(text: string, length = STDERR_TAIL): string {
   return trimmed.length <= length ? trimmed : `…${trimmed.slice(-length)}`;
 }
 
-/** The command every remote invocation runs: a shell reading the batch script from stdin, in place of the one that started it. */
+/** The command of the host's long-lived shell, which reads batch after batch from stdin: reports name it when no section is to blame. */
 export const REMOTE_SCRIPT = 'exec sh -s';
 
 /** How much of each invocation a run tells of: the commands sent, or their outputs too. */
@@ -44,7 +44,10 @@ function outputsOf(log: InvocationLog, sections: readonly Section[], results: Ma
   });
 }
 
-/** Runs sections as one remote invocation; a transport failure surfaces as ConnectionError. */
+/**
+ * Runs sections as one batch in the host's long-lived shell, which every batch of a run shares (one exec session);
+ * a transport failure surfaces as ConnectionError.
+ */
 export async function runSections(
   transport: Transport,
   sections: readonly Section[],
@@ -63,7 +66,7 @@ export async function runSections(
   });
   let result: Awaited<ReturnType<Transport['exec']>>;
   try {
-    result = await transport.exec(REMOTE_SCRIPT, { stdin: batch.script, sudo: true, timeoutMs });
+    result = await transport.runScript(batch.script, { sudo: true, timeoutMs });
   } catch (error) {
     const message = redact((error as Error).message, log?.secrets ?? []);
     log?.emit({ type: 'invocation-end', host: log.host, invocation, durationMs: Date.now() - started, error: message });

@@ -54,6 +54,13 @@ export interface Transport {
   /** Number of commands executed so far (one per exec channel for SSH). */
   readonly execCount: number;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Runs a shell script in the host's one long-lived shell (one per `sudo`), started by the first script: every
+   * script of a run shares one exec session. The script's stdin is /dev/null. A timeout kills the script's process
+   * group, not the shell; a shell that ends (or never starts: sudo refused) gives its exit code, and the next
+   * script starts another.
+   */
+  runScript(script: string, options?: Omit<ExecOptions, 'stdin'>): Promise<ExecResult>;
   close(): Promise<void>;
 }
 

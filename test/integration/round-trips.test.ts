@@ -1,7 +1,8 @@
 /**
  * keel reads a host in one remote invocation, whatever the recipe holds: on 10 light lab hosts, over real sshd,
  * `check` makes exactly one exec round trip per host, on drifted hosts and on hosts in sync, including the listing
- * of owed handler notifications. Counts, not timings: the figures of bench/ rest on them.
+ * of owed handler notifications; and a first apply, with its changes, verifies, re-reads and handler, takes one
+ * exec session per host, as the hosts' sshd counts them. Counts, not timings: the figures of bench/ rest on them.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,6 +66,13 @@ function check(): { code: number; report: Report } {
   return { code: result.code, report: JSON.parse(result.stdout) as Report };
 }
 
+const SESSIONS = '/root/keel-round-trips.sessions';
+
+async function sessionsOn(host: string): Promise<number> {
+  const { stdout } = await lab.exec(host, `cat ${SESSIONS} 2>/dev/null || true`);
+  return stdout.split('\n').filter((line) => line === 'session').length;
+}
+
 const everyHost = (execs: { total: number; read: number }) => lab.hosts.map((host) => [host.name, 'ok', execs]);
 
 describe(`exec round trips on ${HOSTS} hosts`, () => {
@@ -75,15 +83,26 @@ describe(`exec round trips on ${HOSTS} hosts`, () => {
     expect(report.hosts.every((host) => host.counts.drifted === 6)).toBe(true);
   });
 
-  it('check reads each host in sync in one invocation, after an apply', () => {
+  it('a first apply of 6 changes and a handler takes one exec session per host, as sshd counts them', async () => {
+    // sshd runs ~/.ssh/rc once for every session it opens, before the session's command.
+    await Promise.all(
+      lab.hosts.map((host) => lab.exec(host.name, `printf 'echo session >> ${SESSIONS}\\n' > /root/.ssh/rc; rm -f ${SESSIONS}`)),
+    );
     const apply = keel(['apply', 'recipes/mixed.ts', '-i', 'fleet.yaml', '--forks', String(HOSTS), '--json', '-'], {
       cwd: project,
       env: { HOME: home },
     });
     expect(apply.code).toBe(0);
-    expect((JSON.parse(apply.stdout) as Report).hosts.every((host) => host.execs.read === 1)).toBe(true);
+    const report = JSON.parse(apply.stdout) as Report;
+    expect(report.hosts.every((host) => host.counts.changed === 6 && host.handlers.length === 1)).toBe(true);
+    expect(report.hosts.map((host) => [host.host, host.outcome, host.execs])).toEqual(everyHost({ total: 1, read: 1 }));
+    expect(await Promise.all(lab.hosts.map((host) => sessionsOn(host.name)))).toEqual(lab.hosts.map(() => 1));
+  });
+
+  it('check reads each host in sync in one invocation, after an apply', async () => {
     const { code, report } = check();
     expect(code).toBe(0);
     expect(report.hosts.map((host) => [host.host, host.outcome, host.execs])).toEqual(everyHost({ total: 1, read: 1 }));
+    expect(await Promise.all(lab.hosts.map((host) => sessionsOn(host.name)))).toEqual(lab.hosts.map(() => 2));
   });
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lab, startHosts } from '../../lab/hosts.js';
 import { connectHost } from '../../src/planner/connect.js';
+import type { Report } from '../../src/report/json.js';
 import { quote } from '../../src/shell/index.js';
 import type { Transport } from '../../src/transport/types.js';
 import { KEEL, keel, recipeProject } from '../support/cli.js';
@@ -139,12 +140,15 @@ describe('become with a sudo password', () => {
   it('through the CLI: apply as the sudo user with the password from the environment; a missing variable stops before any host', async () => {
     const project = sudoUserProject('net.ipv4.ip_forward', 1, `{ password: { env: ${PASSWORD_ENV} } }`);
     const home = mkdtempSync(join(tmpdir(), 'keel-home-'));
-    const apply = keel(['apply', 'recipes/one.ts', '-i', 'inventory.yaml'], {
+    const apply = keel(['apply', 'recipes/one.ts', '-i', 'inventory.yaml', '--json', 'report.json'], {
       cwd: project,
       env: { HOME: home, [PASSWORD_ENV]: PASSWORD },
     });
     expect(apply.stderr).toBe('');
     expect(apply).toMatchObject({ code: 0 });
+    // The read, the change with its verify, and the lease all went to one shell under one sudo: one password.
+    const report = JSON.parse(readFileSync(join(project, 'report.json'), 'utf8')) as Report;
+    expect(report.hosts.map((host) => [host.counts.changed, host.execs.total])).toEqual([[1, 1]]);
     expect(await inHost('sysctl -n net.ipv4.ip_forward; cat /etc/sysctl.d/60-net.ipv4.ip_forward.conf')).toBe(
       '1\nnet.ipv4.ip_forward = 1\n',
     );

@@ -33,6 +33,10 @@ function recording(inner: Transport): Transport & { scripts: string[] } {
       scripts.push(String(options?.stdin ?? command));
       return inner.exec(command, options);
     },
+    runScript: (script, options) => {
+      scripts.push(script);
+      return inner.runScript(script, options);
+    },
     close: async () => undefined,
   };
 }

@@ -4,6 +4,7 @@ import pLimit from 'p-limit';
 import type { Client, ClientChannel } from 'ssh2';
 import { sh } from '../../shell/index.js';
 import { becomeCommand } from '../become.js';
+import { ScriptShell } from '../scriptShell.js';
 import { type Become, ConnectionError, type ExecOptions, type ExecResult, TIMEOUT_EXIT_CODE, type Transport } from '../types.js';
 import { KEEPALIVE_COUNT_MAX, KEEPALIVE_INTERVAL_MS, socketFailure } from './handshake.js';
 
@@ -43,6 +44,7 @@ export class SshTransport implements Transport {
   #openChannels = 0;
   readonly #channelClosed: (() => void)[] = [];
   readonly #slots = pLimit(MAX_CHANNELS);
+  readonly #shells = new Map<boolean, ScriptShell>();
 
   constructor(
     readonly host: string,
@@ -75,6 +77,34 @@ export class SshTransport implements Transport {
 
   exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     return this.#slots(() => this.#execute(command, options));
+  }
+
+  /** The long-lived shell holds a channel of its own, outside the slots that exec's commands share. */
+  runScript(script: string, options: Omit<ExecOptions, 'stdin'> = {}): Promise<ExecResult> {
+    const sudo = options.sudo === true;
+    let shell = this.#shells.get(sudo);
+    if (!shell) {
+      const wrapped = sudo && this.become ? becomeCommand('exec sh -s', this.become) : { command: 'exec sh -s', stdinPrefix: '' };
+      shell = new ScriptShell(async (events) => {
+        const { channel, exitCode } = await this.#openChannel(wrapped.command);
+        this.#execCount += 1;
+        const onLost = (error: ConnectionError): void => {
+          this.#inFlight.delete(onLost);
+          events.closed(undefined, error);
+        };
+        this.#inFlight.add(onLost);
+        channel.on('data', events.stdout);
+        channel.stderr.on('data', events.stderr);
+        channel.on('close', () => {
+          this.#inFlight.delete(onLost);
+          events.closed(exitCode());
+        });
+        return { write: (data) => channel.write(data), end: () => channel.end(), destroy: () => channel.close() };
+      }, Buffer.from(wrapped.stdinPrefix));
+      this.#shells.set(sudo, shell);
+    }
+    if (this.#lost) return Promise.reject(this.#lost);
+    return shell.run(script, options.timeoutMs);
   }
 
   /**
