@@ -1,17 +1,20 @@
 // `npm run demo`: boots the LVS-DR lab on this machine, converges it with keel (the live view on a
 // terminal), then shows from the client which real server answered each request and who answers ARP
-// for the VIP. The lab stays up to be looked at; `npm run lab -- down` removes it.
+// for the VIP. The lab stays up to be looked at; `npm run lab -- down` removes it. Missing Debian packages
+// are installed first (as root), or with --no-install only named.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadInventory } from '../src/inventory/load.js';
 import { describeLab, describeTimings } from './cliLab.js';
 import { upLvsLab } from './lvsLab.js';
+import { preflightOrExit } from './preflight.js';
 import { alternates, interfaceMac, observeTraffic } from './traffic.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const REQUESTS = 10;
 
+preflightOrExit('lab');
 if (process.getuid?.() !== 0) {
   console.error('npm run demo needs root: the lab uses network namespaces, containers and a VM');
   process.exit(1);

@@ -92,6 +92,7 @@ export async function upLvsLab(
 ): Promise<{ lab: LvsLab; timings: LvsTimings }> {
   const log = options.log ?? (() => {});
   const plan = planFromInventory(resolve(options.inventory ?? DEFAULT_LAB_INVENTORY));
+  if (existsSync(labDir(LVS_LAB))) log(`the lab ${LVS_LAB} is up (${labDir(LVS_LAB)}): replacing it with a fresh one`);
   await downLvsLab();
   const started = Date.now();
   const [artifacts, containers] = await Promise.all([
