@@ -26,7 +26,7 @@ const { lab, timings } = await upLvsLab({ inventory: join(root, 'inventory/lab.y
 console.log(`Lab up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${describeTimings(timings)}\n${describeLab(lab)}\n`);
 
 const recipes = ['recipes/director.ts', 'recipes/realserver.ts'];
-console.log(`$ keel apply ${recipes.join(' ')} -i ${lab.inventoryPath}`);
+console.log(`$ npx keel apply ${recipes.join(' ')} -i ${lab.inventoryPath}`);
 const apply = spawnSync(process.execPath, [join(root, 'bin/keel.js'), 'apply', ...recipes, '-i', lab.inventoryPath], {
   cwd: root,
   stdio: 'inherit',
@@ -60,4 +60,4 @@ if (alternates(traffic.answers, realServers) && directorOnly) {
   console.log('\nDirect routing does NOT work as it should: see the answers and ARP responders above.');
   process.exitCode = 1;
 }
-console.log(`\nThe lab stays up. Try: keel check ${recipes.join(' ')} -i ${lab.inventoryPath}\nTear it down with: npm run lab -- down`);
+console.log(`\nThe lab stays up. Try: npx keel check ${recipes.join(' ')} -i ${lab.inventoryPath}\nTear it down with: npm run lab -- down`);
