@@ -17,6 +17,8 @@ import { parseArgs } from 'node:util';
 import { $ } from 'zx';
 import { type Lab, startHosts } from '../lab/hosts.js';
 import type { Report } from '../src/report/json.js';
+import { readHistory, recordRun, writeHistory } from './history.js';
+import { renderHistory } from './readme.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const KEEL = join(REPO, 'bin/keel.js');
@@ -694,6 +696,13 @@ function targets(sizes: SizeResult[], inkLoaded: boolean): Target[] {
   return result;
 }
 
+/** The commit measured, marked -dirty when the tree differs from it: the key of this run in the history. */
+async function measuredCommit(): Promise<string> {
+  const head = (await $({ cwd: REPO, quiet: true })`git rev-parse --short HEAD`).stdout.trim();
+  const dirty = (await $({ cwd: REPO, quiet: true })`git status --porcelain --untracked-files=no`).stdout.trim() !== '';
+  return dirty ? `${head}-dirty` : head;
+}
+
 async function main(): Promise<void> {
   const options = parseOptions();
   const ansibleVersion = await ensureTools();
@@ -710,6 +719,7 @@ async function main(): Promise<void> {
     log(`${ansibleVersion}; node ${process.version} (starts in ${seconds(nodeStartupMs)}); ${cpus().length} CPUs`);
     const { ansibleExecs, inkLoaded } = await probe(Math.min(options.sizes[0]!, PROBE_HOSTS), work, options.tools);
     const startedAt = new Date().toISOString();
+    const commit = await measuredCommit();
     const sizes: SizeResult[] = [];
     for (const hosts of options.sizes) {
       stopIfInterrupted();
@@ -717,6 +727,8 @@ async function main(): Promise<void> {
       // Written after every size, so that an interrupted run keeps what it measured.
       const results = {
         startedAt,
+        date: startedAt.slice(0, 10),
+        commit,
         command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
         machine: {
           cpus: cpus().length,
@@ -732,14 +744,14 @@ async function main(): Promise<void> {
         sizes,
         targets: targets(sizes, inkLoaded),
       };
-      writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+      writeHistory(RESULTS, recordRun(readHistory(RESULTS), results));
       if (hosts !== options.sizes.at(-1)) log(`\n${table(sizes.slice(-1), ansibleExecs)}\n`);
     }
     console.log(table(sizes, ansibleExecs));
     console.log('\nTargets:');
     for (const { target, value, met } of targets(sizes, inkLoaded))
       console.log(`  ${met === null ? '  -   ' : met ? 'met   ' : 'MISSED'}  ${target}: ${value}`);
-    console.log(`\nwrote ${RESULTS}`);
+    console.log(`\nadded this run to ${RESULTS}; ${renderHistory()}`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

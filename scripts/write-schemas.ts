@@ -1,6 +1,7 @@
 /** Regenerates the published JSON Schemas from their TypeBox sources: `npx tsx scripts/write-schemas.ts`. */
 import { writeFileSync } from 'node:fs';
 import { InventorySchema } from '../src/inventory/schema.js';
+import { SavedPlanSchema } from '../src/planner/savedPlan.js';
 import { AdhocReportSchema } from '../src/report/adhoc.js';
 import { ReportSchema } from '../src/report/json.js';
 
@@ -10,3 +11,4 @@ const publish = (path: string, schema: object): void =>
 publish('inventory/schema.json', InventorySchema);
 publish('schema/report.v1.json', ReportSchema);
 publish('schema/adhoc.v1.json', AdhocReportSchema);
+publish('schema/plan.v1.json', SavedPlanSchema);

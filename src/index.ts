@@ -17,12 +17,18 @@ export {
   Unknowable,
 } from './engine/resource.js';
 export { command } from './resources/command.js';
+export { CronSchedule, cronJob } from './resources/cronJob.js';
+export { directory } from './resources/directory.js';
 export { file, template } from './resources/file.js';
+export { group } from './resources/group.js';
 export { ifaceAlias } from './resources/ifaceAlias.js';
 export { IpvsScheduler, ipvsRule } from './resources/ipvsRule.js';
 export { kernelModule } from './resources/kernelModule.js';
+export { lineInFile } from './resources/lineInFile.js';
 export { pkg } from './resources/package.js';
 export { service } from './resources/service.js';
+export { symlink } from './resources/symlink.js';
 export { sysctl } from './resources/sysctl.js';
+export { user } from './resources/user.js';
 export * from './schema/index.js';
 export { atomicWriteScript as writeFileScript, quote, Secret, ShellCommand, script, sh } from './shell/index.js';

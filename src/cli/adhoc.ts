@@ -40,7 +40,7 @@ async function runOnHosts(words: string[], flags: AdhocFlags): Promise<number> {
   const becomePassword = flags.askBecomePass ? await promptSecret('BECOME password: ') : undefined;
   const hosts = adhocTargets(
     inventory,
-    flags.limit,
+    { limit: flags.limit, shard: flags.shard },
     connector({
       kind: flags.connection,
       acceptNew: flags.acceptNew,

@@ -16,4 +16,5 @@ Examples:
   keel check recipes/realserver.ts -i inventory/site.yaml --connection local --limit "$(hostname)"
   keel plan  recipes/director.ts -i inventory/lab.yaml -e vip=192.168.9.101 -e @overrides.yaml
   keel apply recipes/*.ts -i inventory/lab.yaml --tags vip,arp --skip-tags packages -v
-  keel run   -i inventory/lab.yaml -l realservers -- systemctl is-active nginx`;
+  keel run   -i inventory/lab.yaml -l realservers -- systemctl is-active nginx
+  keel check recipes/*.ts -i inventory/prod.yaml --shard 2/4 --json shard-2.json`;

@@ -1,12 +1,14 @@
 /** The `keel` command line: each command is registered from a file of its own and hands over to the engine. */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../engine/events.js';
 import { registerAdhocCommand } from './adhoc.js';
 import { registerAuthorCommands } from './author.js';
 import { EXAMPLES, EXIT_CODES } from './help.js';
 import { registerInventoryCommands } from './inventory.js';
+import { registerReportCommands } from './report.js';
 import { registerRunCommands } from './run.js';
+import { registerShowCommand } from './savedPlans.js';
+import { packageVersion } from './version.js';
 
 /** Errors that mean "nothing was contacted": configuration, not hosts. */
 const CONFIG_ERRORS = new Set([
@@ -19,12 +21,8 @@ const CONFIG_ERRORS = new Set([
   'PromptError',
   'LockBusyError',
   'ScaffoldError',
+  'PlanRefusedError',
 ]);
-
-/** src/cli/main.ts and its bundle dist/cli/main.js both sit two levels under the package root. */
-function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
 
 export function buildProgram(): Command {
   const program = new Command('keel')
@@ -38,6 +36,8 @@ export function buildProgram(): Command {
   registerAdhocCommand(program);
   registerInventoryCommands(program);
   registerAuthorCommands(program);
+  registerReportCommands(program);
+  registerShowCommand(program);
   return program;
 }
 

@@ -1,6 +1,7 @@
 /** Options the commands that reach hosts share, and parsers for option values, with messages in keel's words. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import isInCi from 'is-in-ci';
+import { parseShard, type Shard, ShardError } from '../inventory/shard.js';
 import type { ConnectionKind } from '../planner/connect.js';
 
 export function positiveInteger(value: string): number {
@@ -15,10 +16,20 @@ export function positiveNumber(value: string): number {
   return parsed;
 }
 
+function shardOption(value: string): Shard {
+  try {
+    return parseShard(value);
+  } catch (error) {
+    if (error instanceof ShardError) throw new InvalidArgumentError(error.message.replace(/^--shard \S+: /, ''));
+    throw error;
+  }
+}
+
 /** What addHostOptions and addConnectionOptions parse, with --json and --ui, which every host command has too. */
 export interface HostFlags {
   inventory: string;
   limit?: string;
+  shard?: Shard;
   forks: number;
   connection: ConnectionKind;
   json?: string | true;
@@ -33,7 +44,8 @@ export interface HostFlags {
 export function addHostOptions(command: Command): Command {
   return command
     .requiredOption('-i, --inventory <file>', 'inventory file: keel YAML or JSON, or Ansible INI or YAML')
-    .option('-l, --limit <patterns>', 'only these hosts: names, groups or globs, comma-separated; !pattern excludes');
+    .option('-l, --limit <patterns>', 'only these hosts: names, groups or globs, comma-separated; !pattern excludes')
+    .option('--shard <K/N>', 'only the K-th of N deterministic shares of the selected hosts (hashed by host name)', shardOption);
 }
 
 /** How hosts are reached, and how many at once. */

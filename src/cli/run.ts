@@ -19,6 +19,8 @@ import { openInventory } from './inventory.js';
 import { acquireLocalLock } from './localLock.js';
 import { addConnectionOptions, addHostOptions, type HostFlags, localTakesOneHost, wantsLiveView } from './options.js';
 import { promptSecret } from './prompt.js';
+import { writeHtmlReport } from './report.js';
+import { expectPlannedReads, planForApply, planSources, reportSettled, writePlanFile } from './savedPlans.js';
 
 export interface RunFlags extends HostFlags {
   extraVars?: string[];
@@ -26,6 +28,12 @@ export interface RunFlags extends HostFlags {
   skipTags?: string[];
   diff: boolean;
   prometheus?: string;
+  html?: string;
+  /** plan: write the plan to this file. */
+  out?: string;
+  /** apply: apply exactly this saved plan. */
+  plan?: string;
+  maxAge?: string;
   lockWait: number;
   /** -v, -vv */
   v: number;
@@ -36,17 +44,22 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
   const extraVars = flags.extraVars ? parseExtraVars(flags.extraVars) : undefined;
   const recipes = [];
   for (const file of recipeFiles) recipes.push(await loadRecipe(file));
+  const savedPlan = flags.plan ? planForApply(flags.plan, recipeFiles, inventory, flags, flags.maxAge) : undefined;
+  const limit = flags.limit ?? savedPlan?.selection.limit;
   const planned = planHosts(inventory, recipes, {
-    limit: flags.limit,
+    limit,
+    shard: flags.shard,
     extraVars,
     tags: { tags: flags.tags, skipTags: flags.skipTags },
     warn: (message) => void process.stderr.write(`keel: warning: ${message}\n`),
   });
-  if (planned.length === 0) {
+  // A shard may hold none of a small fleet's hosts: that is not a mistake, and its (empty) report still merges.
+  if (planned.length === 0 && flags.shard)
+    process.stderr.write(`keel: shard ${flags.shard.index}/${flags.shard.count} holds no selected host of ${flags.inventory}\n`);
+  else if (planned.length === 0) {
     process.stderr.write(`keel: no selected host of ${flags.inventory} has anything to do for ${recipeFiles.join(', ')}\n`);
     return EXIT.usage;
-  }
-  if (planned.every((host) => host.resources.length === 0)) {
+  } else if (planned.every((host) => host.resources.length === 0)) {
     process.stderr.write(`keel: the tags leave no resource to do on the selected hosts of ${flags.inventory}\n`);
     return EXIT.usage;
   }
@@ -89,26 +102,32 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
         color: colorEnabled(process.env, output.isTTY === true),
         verbosity: flags.v,
       });
+    const targets = hostTargets(
+      planned,
+      connector({ kind: flags.connection, acceptNew: flags.acceptNew, knownHostsFile: flags.knownHosts, becomePassword }),
+      becomePassword ? [becomePassword] : [],
+    );
     const summary = await run({
       mode,
       recipes: recipeFiles,
-      hosts: hostTargets(
-        planned,
-        connector({ kind: flags.connection, acceptNew: flags.acceptNew, knownHostsFile: flags.knownHosts, becomePassword }),
-        becomePassword ? [becomePassword] : [],
-      ),
+      hosts: savedPlan ? expectPlannedReads(savedPlan, flags.plan!, targets) : targets,
       forks: flags.forks,
       timeouts: flags.timeout ? { readMs: flags.timeout * 1000, applyMs: flags.timeout * 1000 } : DEFAULT_TIMEOUTS,
       emit,
       signal: controller.signal,
       ...(flags.v > 0 ? { trace: flags.v > 1 ? ('output' as const) : ('commands' as const) } : {}),
     });
+    if (flags.out !== undefined)
+      writePlanFile(flags.out, summary, planned, targets, planSources(recipeFiles, inventory, { ...flags, limit }));
+    if (savedPlan) reportSettled(savedPlan, summary, (line) => void output.write(`${line}\n`));
+    const report = toReport(summary, savedPlan ? { file: flags.plan!, createdAt: savedPlan.createdAt } : undefined);
     if (flags.json !== undefined) {
-      const document = `${JSON.stringify(toReport(summary), null, 2)}\n`;
+      const document = `${JSON.stringify(report, null, 2)}\n`;
       if (jsonToStdout) process.stdout.write(document);
       else writeFileSync(flags.json as string, document);
     }
     if (flags.prometheus !== undefined) writePrometheusFile(flags.prometheus, summary);
+    if (flags.html !== undefined) await writeHtmlReport(flags.html, report, inventory);
     return summary.exitCode;
   } finally {
     await view?.done();
@@ -148,6 +167,7 @@ function addRunOptions(command: Command): Command {
         .argParser((_value: string, previous: number) => previous + 1)
         .default(0),
     )
+    .option('--html <file>', 'write the run as one self-contained HTML page: summary, hosts, diffs, the LVS cluster drawn')
     .option('--prometheus <file>', 'write node_exporter textfile metrics (drifted resources, reachability, timing)')
     .option('--lock-wait <seconds>', 'wait this long for another keel run on the same inventory to finish', Number, 0)
     .addOption(
@@ -168,10 +188,14 @@ const MODES: [Mode, string][] = [
 
 export function registerRunCommands(program: Command): void {
   for (const [mode, description] of MODES) {
-    addRunOptions(program.command(mode).description(description))
-      .addHelpText('after', `${EXAMPLES}\n${EXIT_CODES}`)
-      .action(async (recipes: string[], flags: RunFlags) => {
-        process.exitCode = await runMode(mode, recipes, flags);
-      });
+    const command = addRunOptions(program.command(mode).description(description));
+    if (mode === 'plan') command.option('--out <file>', 'save the plan, to apply exactly it later with apply --plan (schema/plan.v1.json)');
+    if (mode === 'apply')
+      command
+        .option('--plan <file>', 'apply exactly this saved plan; a host changed since it was made is refused untouched (exit 4)')
+        .option('--max-age <duration>', 'with --plan: refuse a plan older than this (90s, 30m, 4h, 1d)');
+    command.addHelpText('after', `${EXAMPLES}\n${EXIT_CODES}`).action(async (recipes: string[], flags: RunFlags) => {
+      process.exitCode = await runMode(mode, recipes, flags);
+    });
   }
 }

@@ -14,7 +14,7 @@ import { clearOwed, handlerRefs, owedMarker, recordOwed } from './owed.js';
 import { interpretRead, type ReadState, readSection } from './reads.js';
 import { BatchError, type InvocationLog, runSections, tail } from './remote.js';
 import { desiredOf, type diffResource, type HandlerRef, type ResourceInstance } from './resource.js';
-import { type HostTarget, scrub, type Timeouts } from './target.js';
+import { type HostTarget, type StaleRead, scrub, type Timeouts } from './target.js';
 
 function applySections(instance: ResourceInstance, current: unknown, changes: ReturnType<typeof diffResource>): Section[] {
   const steps = instance.definition.apply(instance.params, current, changes);
@@ -78,6 +78,8 @@ export async function convergeHost(
   options: ConvergeOptions,
 ): Promise<ConvergeResult> {
   const host = await readHost(target, transport, emit, options);
+  const stale = target.expectedReads?.(host.states) ?? [];
+  if (stale.length > 0) return { resources: refuseStale(host, stale), handlers: [] };
   for (const [index, instance] of target.resources.entries()) await convergeResource(host, instance, target.resources.slice(index + 1));
   if (host.connectionError !== undefined) return { resources: host.results, handlers: [], connectionError: host.connectionError };
   const owed = [...host.owed.values()].filter((ref) => !handlerLeftOut(target, ref));
@@ -114,6 +116,28 @@ async function readHost(target: HostTarget, transport: Transport, emit: EventSin
     lease: applyLease(Math.ceil(options.timeouts.applyMs / 1000) + 120),
     leaseTaken: false,
   };
+}
+
+/** The host changed since what the caller expected was read: nothing is changed, and each stale resource is named. */
+function refuseStale(host: Converging, stale: readonly StaleRead[]): ResourceResult[] {
+  const reasons = new Map(stale.map((entry) => [entry.id, entry.reason]));
+  const summary = `stale: the host changed since the plan (${stale.map((entry) => entry.id).join(', ')}); nothing was changed`;
+  for (const instance of host.target.resources) {
+    const reason = reasons.get(instance.id);
+    const read = host.states.get(instance.id);
+    record(host, {
+      host: host.target.name,
+      id: instance.id,
+      type: instance.definition.type,
+      outcome: reason === undefined ? 'skipped' : 'failed',
+      changes: [],
+      desired: desiredOf(instance),
+      actual: read?.kind === 'known' ? read.state : null,
+      error: { phase: 'read', message: reason === undefined ? `not attempted: ${summary}` : `stale: ${reason}` },
+      durationMs: 0,
+    });
+  }
+  return host.results;
 }
 
 function record(host: Converging, result: ResourceResult): void {

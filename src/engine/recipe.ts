@@ -29,20 +29,25 @@ export interface RecipeDefinition<VarsSchema extends TSchema> {
    * one already.
    */
   tags?: string[];
-  vars: VarsSchema;
+  /** The vars it takes, checked on every host before any is contacted. Default: none of its own (`Vars({})`). */
+  vars?: VarsSchema;
   resources(host: HostContext<Static<VarsSchema>>): ResourceList;
 }
 
 export interface Recipe<VarsSchema extends TSchema = TSchema> extends RecipeDefinition<VarsSchema> {
   readonly kind: 'keel.recipe';
+  vars: VarsSchema;
 }
 
-export function recipe<VarsSchema extends TSchema>(definition: RecipeDefinition<VarsSchema>): Recipe<VarsSchema> {
+/** What a recipe without `vars` takes: no vars of its own, and the inventory's others pass through. */
+const NO_VARS = Type.Object({}, { additionalProperties: true });
+
+export function recipe<VarsSchema extends TSchema = typeof NO_VARS>(definition: RecipeDefinition<VarsSchema>): Recipe<VarsSchema> {
   const issues = validate(Type.Array(Tag), definition.tags ?? []);
   if (issues.length > 0) {
     throw new Error(`recipe ${definition.name}: ${issues.map((issue) => `tags${formatPath(issue.path)} ${issue.message}`).join('; ')}`);
   }
-  return { ...definition, kind: 'keel.recipe' };
+  return { ...definition, vars: definition.vars ?? (NO_VARS as TSchema as VarsSchema), kind: 'keel.recipe' };
 }
 
 export function isRecipe(value: unknown): value is Recipe {

@@ -3,7 +3,14 @@
 import { redactDeep, type Secret } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
 import type { HandlerResult, ResourceResult } from './events.js';
+import type { ReadState } from './reads.js';
 import type { ResourceInstance } from './resource.js';
+
+export interface StaleRead {
+  id: string;
+  /** What differs, e.g. `value changed since the plan`. */
+  reason: string;
+}
 
 export interface HostTarget {
   name: string;
@@ -14,6 +21,11 @@ export interface HostTarget {
    */
   leftOut?: readonly string[];
   connect(): Promise<Transport>;
+  /**
+   * What apply's first read must find (a saved plan's fingerprints): a resource whose read differs is named with
+   * why, and the host is then refused without any change.
+   */
+  expectedReads?(states: ReadonlyMap<string, ReadState>): StaleRead[];
   /** Values to scrub from every message about this host. */
   secrets?: Secret[];
 }

@@ -9,6 +9,7 @@ import type { HostTarget } from '../engine/target.js';
 import { type Inventory, InventoryError, type InventoryHost } from '../inventory/load.js';
 import { connectionSecrets, resolveSecretVars } from '../inventory/secrets.js';
 import { selectHosts, unmatchedPatterns } from '../inventory/select.js';
+import { inShard, type Shard } from '../inventory/shard.js';
 import { formatPath, secretPaths } from '../schema/index.js';
 import type { Secret } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
@@ -41,6 +42,8 @@ function info(host: InventoryHost): HostInfo {
 export interface PlanOptions {
   /** `--limit`: host names, groups or globs, comma-separated; `!pattern` excludes. */
   limit?: string;
+  /** `--shard K/N`: only this deterministic share of the hosts `--limit` selects. */
+  shard?: Shard;
   /** `-e`: vars over every inventory var. */
   extraVars?: ExtraVars;
   /** `--tags`, `--skip-tags`: which resources the run takes. */
@@ -52,8 +55,19 @@ export interface PlanOptions {
   warn?(message: string): void;
 }
 
-/** The hosts `--limit` selects, in inventory order; a pattern that matches nothing is an error. */
-export function selectedHosts(inventory: Inventory, limit: string | undefined): InventoryHost[] {
+export interface HostSelection {
+  limit?: string;
+  shard?: Shard;
+}
+
+/** The hosts `--limit` and `--shard` select, in inventory order. */
+export function selectedHosts(inventory: Inventory, { limit, shard }: HostSelection): InventoryHost[] {
+  const limited = limitedHosts(inventory, limit);
+  return shard ? limited.filter((host) => inShard(host.name, shard)) : limited;
+}
+
+/** A `--limit` pattern that matches nothing is an error: almost always a typo. */
+function limitedHosts(inventory: Inventory, limit: string | undefined): InventoryHost[] {
   if (!limit) return inventory.hosts;
   const unmatched = unmatchedPatterns(inventory, limit);
   if (unmatched.length > 0)
@@ -104,7 +118,7 @@ export function planHosts(inventory: Inventory, recipes: readonly Recipe[], opti
   if (selection) checkSelection(selection);
   const carried = new Set<string>();
   const crossings = new Map<string, { resource: string; required: string; hosts: string[] }>();
-  const selected = new Set(selectedHosts(inventory, options.limit).map((h) => h.name));
+  const selected = new Set(selectedHosts(inventory, options).map((h) => h.name));
   const applied = new Set<Recipe>();
   const planned: PlannedHost[] = [];
   for (const host of inventory.hosts) {
@@ -204,11 +218,11 @@ export function hostTargets(
  */
 export function adhocTargets(
   inventory: Inventory,
-  limit: string | undefined,
+  selection: HostSelection,
   connect: (host: InventoryHost) => Promise<Transport>,
   sharedSecrets: readonly Secret[] = [],
 ): AdhocTarget[] {
-  return selectedHosts(inventory, limit).map((host) => ({
+  return selectedHosts(inventory, selection).map((host) => ({
     name: host.name,
     connect: () => connect(host),
     secrets: [...connectionSecrets(host), ...sharedSecrets],

@@ -95,6 +95,12 @@ export const ReportSchema = Type.Object(
     durationMs: Milliseconds,
     hosts: Type.Array(HostReport),
     interrupted: Type.Boolean(),
+    plan: Type.Optional(
+      Type.Object(
+        { file: Type.String(), createdAt: Type.String({ format: 'date-time' }) },
+        { additionalProperties: false, title: 'the saved plan this apply applied (apply --plan)' },
+      ),
+    ),
     exitCode: Type.Integer({ minimum: 0, title: '0 ok; OR of 2 drift, 4 failed, 8 unreachable; 130 interrupted' }),
   },
   { additionalProperties: false, title: 'keel run report, version 1' },
@@ -102,6 +108,6 @@ export const ReportSchema = Type.Object(
 
 export type Report = Static<typeof ReportSchema>;
 
-export function toReport(summary: RunSummary): Report {
-  return { version: REPORT_VERSION, ...summary };
+export function toReport(summary: RunSummary, plan?: Report['plan']): Report {
+  return { version: REPORT_VERSION, ...summary, ...(plan ? { plan } : {}) };
 }

@@ -305,7 +305,7 @@ export type IpvsRuleField =
   | `service ${string}`
   | 'recorded'
   | 'persisted'
-  | 'AUTO'
+  | 'persisted at boot'
   | 'boot service';
 
 export function diffIpvsRule(params: IpvsRuleParams, current: IpvsRuleState): FieldChange<IpvsRuleField>[] {
@@ -345,7 +345,8 @@ function diffPersistence(params: IpvsRuleParams, current: IpvsRuleState): FieldC
   const lines = persistedLines(params, current);
   const wanted = ruleLines(desiredService(params));
   if (lines.join('\n') !== wanted.join('\n')) changes.push(fieldChange('persisted', lines.length === 0 ? 'no' : 'outdated', 'yes'));
-  if (flavour === 'debian' && autoValue(defaults) !== 'true') changes.push(fieldChange('AUTO', autoValue(defaults), 'true'));
+  // Debian's init script loads the rules file at boot only with AUTO="true" in /etc/default/ipvsadm.
+  if (flavour === 'debian' && autoValue(defaults) !== 'true') changes.push(fieldChange('persisted at boot', 'no', 'yes'));
   if (!bootEnabled) changes.push(fieldChange('boot service', 'disabled', 'enabled'));
   return changes;
 }
@@ -410,7 +411,7 @@ export function ipvsRuleSteps(
         atomicWriteScript(RULES_FILE[flavour], withServiceRules(current.persistence.rules, managedKeys(params, current), ruleLines(want))),
       );
     }
-    if (changed.has('AUTO')) steps.push(atomicWriteScript(DEBIAN_DEFAULTS, withAutoTrue(current.persistence.defaults)));
+    if (changed.has('persisted at boot')) steps.push(atomicWriteScript(DEBIAN_DEFAULTS, withAutoTrue(current.persistence.defaults)));
     if (changed.has('boot service')) {
       steps.push(
         flavour === 'debian'

@@ -29,6 +29,8 @@ export const PackageVersion = Type.String({ pattern: '^[A-Za-z0-9.+~:_-]+$', max
 /** Not starting with "-" (an option to update-rc.d) or "." (/etc/init.d/..). */
 export const UnitName = Type.String({ pattern: '^[A-Za-z0-9:_@\\\\][A-Za-z0-9:_.@\\\\-]*$', maxLength: 256, title: 'a service name' });
 export const UserOrGroup = Type.String({ pattern: '^[a-z_][a-z0-9_-]*\\$?$|^[0-9]+$', maxLength: 32, title: 'a user or group name' });
+/** A user or group name as useradd and groupadd accept it by default: never numeric, never an option. */
+export const AccountName = Type.String({ pattern: '^[a-z_][a-z0-9_-]*\\$?$', maxLength: 32, title: 'a user or group name' });
 export const FileMode = Type.String({ pattern: '^0?[0-7]{3,4}$', title: 'an octal file mode such as 0644' });
 
 /** A string enum that validates as `enum` (clear error messages) and types as a union of literals. */

@@ -101,7 +101,7 @@ describe('configuration errors', () => {
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toEqual([
       'pool.yaml:10:21: vars.pool[1].address: must be an IPv4 address (recipe pool, host lb1)',
-      'pool.yaml:10:51: vars.pool[1].weight: must be >= 0 (recipe pool, host lb1)',
+      'pool.yaml:10:51: vars.pool[1].weight: must be at least 0 (recipe pool, host lb1)',
       'pool.yaml:11:54: vars.pool[2].wieght: is not a known key (recipe pool, host lb1)',
     ]);
     expect(connections).toBe(0);

@@ -17,14 +17,20 @@ import { diffResource, type ResourceInstance, ResourceParamsError } from '../../
 import { loadInventory } from '../../src/inventory/load.js';
 import { connectHost } from '../../src/planner/connect.js';
 import { command } from '../../src/resources/command.js';
+import { cronJob } from '../../src/resources/cronJob.js';
+import { directory } from '../../src/resources/directory.js';
 import { type FileState, file } from '../../src/resources/file.js';
+import { group } from '../../src/resources/group.js';
 import { type IfaceAliasState, ifaceAlias } from '../../src/resources/ifaceAlias.js';
 import { type IpvsRuleState, ipvsRule } from '../../src/resources/ipvsRule.js';
 import { kernelModule } from '../../src/resources/kernelModule.js';
+import { lineInFile } from '../../src/resources/lineInFile.js';
 import { type PackageState, pkg } from '../../src/resources/package.js';
 import { type ServiceState, service } from '../../src/resources/service.js';
+import { symlink } from '../../src/resources/symlink.js';
 import { sysctl } from '../../src/resources/sysctl.js';
-import { quote, ShellCommand } from '../../src/shell/index.js';
+import { type UserState, user } from '../../src/resources/user.js';
+import { quote, Secret, ShellCommand } from '../../src/shell/index.js';
 import { runOnce } from '../../src/testing.js';
 import type { Transport } from '../../src/transport/types.js';
 import { CANARY, hostileStrings, RELATIVE_CANARY } from '../support/hostileStrings.js';
@@ -53,6 +59,18 @@ const RECORDED_FUNCTIONS = [
   'sh',
   'rpm',
   'dnf',
+  'getent',
+  'groupadd',
+  'groupmod',
+  'groupdel',
+  'ln',
+  'find',
+  'rmdir',
+  'id',
+  'useradd',
+  'usermod',
+  'userdel',
+  'chpasswd',
 ];
 const RECORDED_SCRIPTS = ['apt-get', 'apt-cache', 'dpkg-query', 'update-rc.d'];
 
@@ -337,6 +355,158 @@ const RESOURCES: ResourceFuzz[] = [
       },
     ],
   },
+  {
+    resource: 'group',
+    attempts: (value) => [
+      { parameter: 'name', value, arrives: value },
+      { parameter: 'state', value },
+    ],
+    scenarios: (accepted) => {
+      const name = (accepted.get('name') as string) ?? 'keelops';
+      return [
+        { instance: () => group({ name, gid: 4100, system: true }), current: { exists: false, gid: null } },
+        { instance: () => group({ name, gid: 4100 }), current: { exists: true, gid: 4200 } },
+        { instance: () => group({ name, state: 'absent' }), current: { exists: true, gid: 4200 } },
+      ];
+    },
+  },
+  {
+    resource: 'symlink',
+    attempts: (value, index) => [
+      { parameter: 'path', value: framedPath(index, value), arrives: framedPath(index, value) },
+      { parameter: 'target', value, arrives: value },
+      { parameter: 'state', value },
+    ],
+    scenarios: (accepted, index) => {
+      const path = (accepted.get('path') as string) ?? `${FUZZ_ROOT}/${index}/link`;
+      const target = (accepted.get('target') as string) ?? 'elsewhere';
+      return [
+        { instance: () => symlink({ path, target, force: true }), current: { type: 'directory', target: null, parentExists: true } },
+        { instance: () => symlink({ path, target, state: 'absent' }), current: { type: 'symlink', target: 'x', parentExists: true } },
+      ];
+    },
+  },
+  {
+    resource: 'directory',
+    attempts: (value, index) => [
+      { parameter: 'path', value: framedPath(index, value), arrives: framedPath(index, value) },
+      { parameter: 'owner', value, arrives: value },
+      { parameter: 'group', value, arrives: value },
+      { parameter: 'mode', value, arrives: value },
+      { parameter: 'state', value },
+    ],
+    scenarios: (accepted, index) => {
+      const params = {
+        path: (accepted.get('path') as string) ?? `${FUZZ_ROOT}/${index}/dir`,
+        owner: (accepted.get('owner') as string) ?? 'root',
+        group: (accepted.get('group') as string) ?? 'root',
+        mode: (accepted.get('mode') as string) ?? '0750',
+      };
+      const absent = { type: 'absent', owner: null, uid: null, group: null, gid: null, mode: null, empty: null, differingBeneath: null };
+      return [
+        { instance: () => directory({ ...params, recursive: true }), current: absent },
+        { instance: () => directory({ path: params.path, state: 'absent' }), current: { ...absent, type: 'directory', empty: true } },
+      ];
+    },
+  },
+  {
+    resource: 'cronJob',
+    // The command and env values travel in the file's content, base64-encoded; the canary shows none of them ran.
+    attempts: (value) => [
+      { parameter: 'name', value, arrives: `/etc/cron.d/${value}` },
+      { parameter: 'schedule', value },
+      { parameter: 'user', value },
+      { parameter: 'command', value },
+      { parameter: 'state', value },
+    ],
+    scenarios: (accepted) => {
+      const params = {
+        name: (accepted.get('name') as string) ?? 'keel-fuzz',
+        schedule: (accepted.get('schedule') as string) ?? '@daily',
+        user: (accepted.get('user') as string) ?? 'root',
+        command: (accepted.get('command') as string) ?? 'true',
+      };
+      const present = { exists: true, content: 'other\n', mode: '0600', owner: 'daemon' };
+      return [
+        { instance: () => cronJob({ ...params, env: { MAILTO: params.command } }), current: present },
+        { instance: () => cronJob({ ...params, state: 'absent' }), current: present },
+      ];
+    },
+  },
+  {
+    resource: 'lineInFile',
+    // Line and expressions shape only the content, which travels base64-encoded; the canary shows none of them ran.
+    attempts: (value, index) => [
+      { parameter: 'path', value: framedPath(index, value), arrives: framedPath(index, value) },
+      { parameter: 'line', value, arrives: firstBase64Line(`${value}\n`) },
+      { parameter: 'regexp', value },
+      { parameter: 'after', value },
+      { parameter: 'state', value },
+    ],
+    scenarios: (accepted, index) => {
+      const path = (accepted.get('path') as string) ?? `${FUZZ_ROOT}/${index}/lines`;
+      const line = (accepted.get('line') as string) ?? 'plain';
+      const regexp = accepted.get('regexp') as string | undefined;
+      const after = accepted.get('after') as string | undefined;
+      return [
+        { instance: () => lineInFile({ path, line, create: true, ...(after === undefined ? {} : { after }) }), current: { content: '' } },
+        ...(regexp === undefined
+          ? []
+          : [{ instance: () => lineInFile({ path, regexp, state: 'absent' }), current: { content: `${line}\nother\n` } }]),
+      ];
+    },
+  },
+  {
+    resource: 'user',
+    attempts: (value, index) => [
+      { parameter: 'name', value, arrives: value },
+      { parameter: 'group', value, arrives: value },
+      { parameter: 'groups[]', value: ['adm', value], arrives: `adm,${value}` },
+      { parameter: 'home', value: framedPath(index, value), arrives: framedPath(index, value) },
+      { parameter: 'shell', value: framedPath(index, value), arrives: framedPath(index, value) },
+      { parameter: 'comment', value, arrives: value },
+      { parameter: 'state', value },
+    ],
+    scenarios: (accepted, index) => {
+      const params = {
+        name: (accepted.get('name') as string) ?? 'deploy',
+        group: (accepted.get('group') as string) ?? 'users',
+        groups: (accepted.get('groups[]') as string[]) ?? ['adm'],
+        home: (accepted.get('home') as string) ?? `${FUZZ_ROOT}/${index}/home`,
+        shell: (accepted.get('shell') as string) ?? '/bin/sh',
+        comment: (accepted.get('comment') as string) ?? 'plain',
+        password: new Secret('$6$salt$abc'),
+      };
+      const absent: UserState = {
+        exists: false,
+        uid: null,
+        gid: null,
+        group: null,
+        groups: [],
+        home: null,
+        shell: null,
+        comment: null,
+        password: null,
+      };
+      const other: UserState = {
+        exists: true,
+        uid: 1,
+        gid: 1,
+        group: 'x',
+        groups: ['y'],
+        home: '/x',
+        shell: '/x',
+        comment: 'x',
+        password: 'other',
+      };
+      return [
+        { instance: () => user({ ...params, uid: 4200, system: true }), current: absent },
+        { instance: () => user({ ...params, uid: 4200 }), current: other },
+        { instance: () => user({ ...params, append: true }), current: other },
+        { instance: () => user({ name: params.name, state: 'absent', removeHome: true }), current: other },
+      ];
+    },
+  },
 ];
 
 const FACTORIES: Record<string, (params: Record<string, unknown>) => ResourceInstance> = {
@@ -348,6 +518,12 @@ const FACTORIES: Record<string, (params: Record<string, unknown>) => ResourceIns
   kernelModule: (params) => kernelModule(params as never),
   ifaceAlias: (params) => ifaceAlias(params as never),
   ipvsRule: (params) => ipvsRule(params as never),
+  group: (params) => group(params as never),
+  directory: (params) => directory(params as never),
+  lineInFile: (params) => lineInFile(params as never),
+  user: (params) => user(params as never),
+  cronJob: (params) => cronJob(params as never),
+  symlink: (params) => symlink(params as never),
 };
 
 /** Plain parameters of each resource, which an attempt changes in one place. */

@@ -308,6 +308,18 @@ describe('~/.ssh/config and proxies', () => {
     await transport.close();
   });
 
+  it('follows Include in ~/.ssh/config, a glob relative to ~/.ssh, to a host defined in the included file', async () => {
+    mkdirSync(join(home, '.ssh/config.d'), { recursive: true });
+    writeFileSync(join(home, '.ssh/config'), 'Include config.d/*.conf\n');
+    writeFileSync(
+      join(home, '.ssh/config.d/lab.conf'),
+      `Host lab-included\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ${sshd.clientKey}\n`,
+    );
+    const transport = await connectHost(inventoryHost({ address: 'lab-included', knownHostsFile: knownHosts }), { kind: 'ssh' });
+    expect((await transport.exec('echo via include')).stdout.toString()).toBe('via include\n');
+    await transport.close();
+  });
+
   it('connects through a ProxyCommand, with %h and %p substituted', async () => {
     const transport = await connectHost(target({ proxyCommand: 'exec nc %h %p' }), { kind: 'ssh' });
     expect((await transport.exec('echo proxied')).stdout.toString()).toBe('proxied\n');

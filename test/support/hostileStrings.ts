@@ -9,7 +9,24 @@ export const CANARY = '/tmp/keel-canary';
 /** The same, relative: created in the working directory of the shell that ran it. */
 export const RELATIVE_CANARY = 'keel-canary-relative';
 
+/** Set by any markup payload whose script runs in a page that shows it (the HTML report). */
+export const PAGE_CANARY = '__keelPwned';
+
+/** Markup that would run script or fetch something if a page ever took it as HTML rather than text. */
+export const MARKUP_PAYLOADS = [
+  `<script>window.${PAGE_CANARY}=1</script>`,
+  `<img src=x onerror="window.${PAGE_CANARY}=1">`,
+  `"><img src=x onerror=window.${PAGE_CANARY}=1>`,
+  `'><svg onload=window.${PAGE_CANARY}=1>`,
+  `</pre></code></td></tr></table><script>window.${PAGE_CANARY}=1</script>`,
+  `</style><script>window.${PAGE_CANARY}=1</script>`,
+  `<iframe src="javascript:parent.${PAGE_CANARY}=1"></iframe>`,
+  `<a href="javascript:window.${PAGE_CANARY}=1">x</a><link rel=stylesheet href=http://127.0.0.1:9/x.css>`,
+  `&lt;script&gt;window.${PAGE_CANARY}=1&lt;/script&gt;`,
+];
+
 const PAYLOADS = [
+  ...MARKUP_PAYLOADS,
   `$(touch ${CANARY})`,
   `\`touch ${CANARY}\``,
   `; touch ${CANARY}`,

@@ -242,7 +242,7 @@ describe('ipvsRule: persistence', () => {
 
   it('on Debian writes its lines to /etc/ipvsadm.rules keeping other services, sets AUTO="true" and enables the boot service', () => {
     const plan = planFor({ ...lab, persist: true }, readOutput(table('lab-converged'), { rules: othersRules, defaults: debianDefaults }));
-    expect(plan.changes).toEqual(['persisted: "no" → "yes"', 'AUTO: "false" → "true"', 'boot service: "disabled" → "enabled"']);
+    expect(plan.changes).toEqual(['persisted: "no" → "yes"', 'persisted at boot: "no" → "yes"', 'boot service: "disabled" → "enabled"']);
     expect(plan.steps[0]).toContain('/etc/ipvsadm.rules');
     expect(plan.steps[1]).toContain('/etc/default/ipvsadm');
     expect(plan.steps[2]).toBe('update-rc.d ipvsadm defaults >/dev/null && update-rc.d ipvsadm enable');

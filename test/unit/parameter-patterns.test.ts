@@ -7,13 +7,20 @@ import type { TSchema } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import { type ResourceFactory, ResourceParamsError } from '../../src/engine/resource.js';
 import { command } from '../../src/resources/command.js';
+import { cronJob } from '../../src/resources/cronJob.js';
+import { directory } from '../../src/resources/directory.js';
 import { file } from '../../src/resources/file.js';
+import { group } from '../../src/resources/group.js';
 import { ifaceAlias } from '../../src/resources/ifaceAlias.js';
 import { ipvsRule } from '../../src/resources/ipvsRule.js';
 import { kernelModule } from '../../src/resources/kernelModule.js';
+import { lineInFile } from '../../src/resources/lineInFile.js';
 import { pkg } from '../../src/resources/package.js';
 import { service } from '../../src/resources/service.js';
+import { symlink } from '../../src/resources/symlink.js';
 import { sysctl } from '../../src/resources/sysctl.js';
+import { user } from '../../src/resources/user.js';
+import { Secret } from '../../src/shell/index.js';
 
 interface Row {
   factory: ResourceFactory<TSchema, unknown>;
@@ -203,6 +210,153 @@ const table: Record<string, Row> = {
     set: (port) => ({ port }),
     good: [80, 1, 65535],
     bad: [0, 65536, -80, '80', 8.5],
+  },
+  'group.name': {
+    factory: group as never,
+    base: {},
+    set: (name) => ({ name }),
+    good: ['keelops', '_apt', 'www-data', 'nogroup', 'a'.repeat(32)],
+    bad: [...HOSTILE, '1000', 'Ops', 'ops group', 'a'.repeat(33), 'ops:x'],
+  },
+  'symlink.path': {
+    factory: symlink as never,
+    base: { target: '/srv/app/releases/2' },
+    set: (path) => ({ path }),
+    good: ['/srv/app/current', '/etc/nginx/sites-enabled/a b', '/-rf'],
+    bad: [...HOSTILE, 'srv/app', '/srv/../etc/shadow', '/srv/a\x1b[2J'],
+  },
+  'symlink.target': {
+    factory: symlink as never,
+    base: { path: '/srv/app/current' },
+    set: (target) => ({ target }),
+    good: ['releases/2', '../shared', '/opt/app', '-rf', '$(touch /tmp/x)', "a'b", 'a b '],
+    bad: ['', 'a\nb', 'a\0b', '\x1b[2J', 'x'.repeat(4097)],
+  },
+  'directory.path': {
+    factory: directory as never,
+    base: {},
+    set: (path) => ({ path }),
+    good: ['/srv/www', '/srv/a b', '/-rf'],
+    bad: [...HOSTILE, 'srv/www', '/srv/../etc', '/srv/a\x1b[2J'],
+  },
+  'directory.owner': {
+    factory: directory as never,
+    base: { path: '/srv/www' },
+    set: (owner) => ({ owner, group: owner }),
+    good: ['www-data', 'root', '33', 'machine$'],
+    bad: [...HOSTILE, 'Root', 'a:b', '-1', 'a'.repeat(33)],
+  },
+  'directory.mode': {
+    factory: directory as never,
+    base: { path: '/srv/www' },
+    set: (mode) => ({ mode }),
+    good: ['755', '0755', '2770', '1777', '00755'],
+    bad: [...HOSTILE, '0855', '75', '000755', 'u+rwx', 755],
+  },
+  'cronJob.name': {
+    factory: cronJob as never,
+    base: { schedule: '@daily', command: 'true' },
+    set: (name) => ({ name }),
+    good: ['keel-backup', 'logrotate_extra', 'A1'],
+    bad: [...HOSTILE.filter((value) => value !== '-rf' && value !== '--help'), 'a.b', 'a/b', '../x', 'a b', 'x'.repeat(65)],
+  },
+  'cronJob.schedule': {
+    factory: cronJob as never,
+    base: { name: 'job', command: 'true' },
+    set: (schedule) => ({ schedule }),
+    good: ['* * * * *', '*/15 0-6 1,15 jan-mar mon', '@hourly', '@annually'],
+    bad: [...HOSTILE, '* * * *', '* * * * * *', '@never', '* * * * * root', '*/5 * * * *\n* * * * *', '* *  * * *'],
+  },
+  'cronJob.user': {
+    factory: cronJob as never,
+    base: { name: 'job', schedule: '@daily', command: 'true' },
+    set: (user) => ({ user }),
+    good: ['root', 'www-data', 'backup'],
+    bad: [...HOSTILE, '0', 'Root', 'a b'],
+  },
+  'cronJob.command': {
+    factory: cronJob as never,
+    base: { name: 'job', schedule: '@daily' },
+    set: (command) => ({ command }),
+    good: ['date +%F > /tmp/x', '$(touch /tmp/x)', "a'b", '-rf'],
+    bad: ['', 'a\nb', 'a\0b', 'a\rb', '\x1b[2J', 'x'.repeat(4097)],
+  },
+  'cronJob.env': {
+    factory: cronJob as never,
+    base: { name: 'job', schedule: '@daily', command: 'true' },
+    set: (env) => ({ env }),
+    good: [{ MAILTO: 'ops@example.org' }, { PATH: '/usr/bin:/bin', _X1: '' }],
+    bad: [{ 'A B': 'x' }, { '1X': 'x' }, { 'X=Y': 'x' }, { X: 'a\nb' }, { X: 'a\0b' }, { '': 'x' }],
+  },
+  'lineInFile.path': {
+    factory: lineInFile as never,
+    base: { line: 'x' },
+    set: (path) => ({ path }),
+    good: ['/etc/ssh/sshd_config', '/etc/a b', '/-rf'],
+    bad: [...HOSTILE, 'etc/motd', '/etc/../shadow', '/etc/a\x1b[2J'],
+  },
+  'lineInFile.line': {
+    factory: lineInFile as never,
+    base: { path: '/etc/motd' },
+    set: (line) => ({ line }),
+    good: ['PermitRootLogin no', '', '$(touch /tmp/x)', "a'b", '-rf', 'tab\there'],
+    bad: ['a\nb', 'a\rb', 'a\0b', 'x'.repeat(4097), 3],
+  },
+  'lineInFile.regexp': {
+    factory: lineInFile as never,
+    base: { path: '/etc/motd', line: 'x' },
+    set: (regexp) => ({ regexp, after: regexp }),
+    good: ['^#?PermitRootLogin ', '$(touch /tmp/x)', '\\d+'],
+    bad: ['', '(', '[a-', '*x', 'x'.repeat(1025)],
+  },
+  'user.name': {
+    factory: user as never,
+    base: {},
+    set: (name) => ({ name }),
+    good: ['deploy', '_apt', 'www-data', 'machine$'],
+    bad: [...HOSTILE, '1000', 'Deploy', 'a b', 'a:b', 'a'.repeat(33)],
+  },
+  'user.group': {
+    factory: user as never,
+    base: { name: 'deploy' },
+    set: (group) => ({ group }),
+    good: ['deploy', '4100', 'www-data'],
+    bad: [...HOSTILE, 'Ops', 'a,b', 'a:b'],
+  },
+  'user.groups[]': {
+    factory: user as never,
+    base: { name: 'deploy' },
+    set: (entry) => ({ groups: ['adm', entry] }),
+    good: ['keelops', 'www-data'],
+    bad: [...HOSTILE, '4100', 'a,b', 'Ops'],
+  },
+  'user.home': {
+    factory: user as never,
+    base: { name: 'deploy' },
+    set: (home) => ({ home, shell: '/bin/sh' }),
+    good: ['/home/deploy', '/srv/a b', '/-rf'],
+    bad: [...HOSTILE, 'home/deploy', '/home/../root', '/home/a\x1b[2J'],
+  },
+  'user.shell': {
+    factory: user as never,
+    base: { name: 'deploy' },
+    set: (shell) => ({ shell }),
+    good: ['/bin/bash', '/usr/sbin/nologin'],
+    bad: [...HOSTILE, 'bash', '/bin/../bin/sh'],
+  },
+  'user.comment': {
+    factory: user as never,
+    base: { name: 'deploy' },
+    set: (comment) => ({ comment }),
+    good: ['Deploy Bot', 'Ada Lovelace,Room 1,,', '', '$(touch /tmp/x)', "a'b", '-rf'],
+    bad: ['a:b', 'a\nb', 'a\0b', '\x1b[2J', 'x'.repeat(257)],
+  },
+  'user.password': {
+    factory: user as never,
+    base: { name: 'deploy' },
+    set: (hash) => ({ password: typeof hash === 'string' ? new Secret(hash) : hash }),
+    good: ['$6$salt$abc./XYZ', '$y$j9T$Hk1rP7M/0abc$Q5o.xyz', '!', '!$6$salt$abc'],
+    bad: [...HOSTILE, 'hunter2', '$6$salt$abc\nroot::0:0:::', '$6$salt$a:b', 'x'.repeat(600), 3],
   },
 };
 

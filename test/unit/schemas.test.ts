@@ -10,6 +10,7 @@ import director from '../../recipes/director.js';
 import realserver from '../../recipes/realserver.js';
 import * as keel from '../../src/index.js';
 import { InventorySchema } from '../../src/inventory/schema.js';
+import { SavedPlanSchema } from '../../src/planner/savedPlan.js';
 import { AdhocReportSchema } from '../../src/report/adhoc.js';
 import { ReportSchema } from '../../src/report/json.js';
 
@@ -38,6 +39,7 @@ describe('built-in schemas', () => {
     ['inventory', InventorySchema],
     ['report', ReportSchema],
     ['ad-hoc report', AdhocReportSchema],
+    ['saved plan', SavedPlanSchema],
     ['director vars', director.vars],
     ['realserver vars', realserver.vars],
     ...resources.map((resource) => [`${resource.type} parameters`, resource.definition.schema] as [string, TSchema]),

@@ -2,9 +2,8 @@
  * A recipe built on another: the LVS-DR real server, plus loose reverse-path filtering (a multi-homed real
  * server must not drop replies whose route leaves by another interface) and a login banner.
  */
-import { include, recipe, sysctl } from 'keel';
+import { include, lineInFile, recipe, sysctl } from 'keel';
 import realserver from '../../../recipes/realserver.js';
-import { lineInFile } from '../resources/lineInFile.js';
 
 export default recipe({
   name: 'hardened-realserver',

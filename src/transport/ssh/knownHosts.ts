@@ -108,7 +108,8 @@ export function loadKnownHosts(files: readonly string[]): KnownHostEntry[] {
   });
 }
 
-function wildcardMatch(text: string, pattern: string): boolean {
+/** ssh's match_pattern: `*` any run of characters, `?` exactly one, the rest literally. */
+export function wildcardMatch(text: string, pattern: string): boolean {
   if (!pattern.includes('*') && !pattern.includes('?')) return text === pattern;
   const expression = pattern
     .replace(/[.+^${}()|[\]\\]/g, '\\$&')

@@ -1,0 +1,57 @@
+/**
+ * bench/results.json keeps every run of the bench, keyed by date and commit, so that figures can be compared over
+ * time; the README's performance table is generated from it (`npm run bench:readme`), never typed by hand.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+export const HISTORY_VERSION = 'keel.bench-history/v1';
+
+export interface BenchSummary {
+  tool: string;
+  phase: string;
+  runs: number;
+  wallMs: number;
+  peakRssKb: number;
+  problems: string[];
+}
+
+export interface BenchSize {
+  hosts: number;
+  loadAverageAtStart: number;
+  summaries: BenchSummary[];
+}
+
+/** One `npm run bench`, as bench/run.ts writes it (its other fields are kept as they are). */
+export interface BenchRun {
+  startedAt: string;
+  /** The day it ran (UTC) and the commit it measured, with `-dirty` when the tree had uncommitted changes. */
+  date: string;
+  commit: string;
+  command: string;
+  machine: { cpus: number; [key: string]: unknown };
+  sizes: BenchSize[];
+  [key: string]: unknown;
+}
+
+export interface BenchHistory {
+  version: typeof HISTORY_VERSION;
+  runs: BenchRun[];
+}
+
+export function readHistory(path: string): BenchHistory {
+  if (!existsSync(path)) return { version: HISTORY_VERSION, runs: [] };
+  const document = JSON.parse(readFileSync(path, 'utf8')) as Partial<BenchHistory>;
+  if (document.version === HISTORY_VERSION) return document as BenchHistory;
+  // The file of earlier versions held one run, without its commit.
+  const single = document as unknown as BenchRun;
+  return { version: HISTORY_VERSION, runs: [{ ...single, date: single.startedAt.slice(0, 10), commit: 'unknown' }] };
+}
+
+/** Adds the run, or replaces the one with the same start: the bench writes its run again after every size. */
+export function recordRun(history: BenchHistory, run: BenchRun): BenchHistory {
+  return { version: HISTORY_VERSION, runs: [...history.runs.filter((earlier) => earlier.startedAt !== run.startedAt), run] };
+}
+
+export function writeHistory(path: string, history: BenchHistory): void {
+  writeFileSync(path, `${JSON.stringify(history, null, 2)}\n`);
+}
