@@ -2,6 +2,7 @@
 import { Argument, Command } from 'commander';
 import { type LabAction, runLab } from './cliLab.js';
 import { DEFAULT_LAB_INVENTORY } from './lvsLab.js';
+import { preflightOrExit } from './preflight.js';
 
 const program = new Command('lab')
   .description('the LVS-DR lab on this machine: a director VM, real servers and a client on one bridge (needs root)')
@@ -13,7 +14,9 @@ const program = new Command('lab')
     ]),
   )
   .option('-i, --inventory <file>', 'the hosts, groups and vars to build the lab from', DEFAULT_LAB_INVENTORY)
-  .action(async (action: LabAction, flags: { inventory: string }) => {
+  .option('--no-install', 'up: only name the missing Debian packages, do not apt-get install them')
+  .action(async (action: LabAction, flags: { inventory: string; install: boolean }) => {
+    if (action === 'up') preflightOrExit('lab', flags.install ? [] : ['--no-install']);
     process.exitCode = await runLab(action, flags);
   });
 

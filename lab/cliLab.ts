@@ -16,7 +16,7 @@ export function describeLab(lab: LvsLab): string {
   return [
     ...rows,
     `inventory: ${lab.inventoryPath}`,
-    `  keel apply recipes/director.ts recipes/realserver.ts -i ${lab.inventoryPath}`,
+    `  npx keel apply recipes/director.ts recipes/realserver.ts -i ${lab.inventoryPath}`,
     `  ssh -i ${lab.keyPath} -o UserKnownHostsFile=${lab.knownHostsPath} -o ProxyCommand='${lab.proxyCommand}' root@${lab.hosts[0]?.address ?? ''}`,
     'tear down: npm run lab -- down',
   ].join('\n');

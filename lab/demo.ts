@@ -1,17 +1,20 @@
 // `npm run demo`: boots the LVS-DR lab on this machine, converges it with keel (the live view on a
 // terminal), then shows from the client which real server answered each request and who answers ARP
-// for the VIP. The lab stays up to be looked at; `npm run lab -- down` removes it.
+// for the VIP. The lab stays up to be looked at; `npm run lab -- down` removes it. Missing Debian packages
+// are installed first (as root), or with --no-install only named.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadInventory } from '../src/inventory/load.js';
 import { describeLab, describeTimings } from './cliLab.js';
 import { upLvsLab } from './lvsLab.js';
+import { preflightOrExit } from './preflight.js';
 import { alternates, interfaceMac, observeTraffic } from './traffic.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const REQUESTS = 10;
 
+preflightOrExit('lab');
 if (process.getuid?.() !== 0) {
   console.error('npm run demo needs root: the lab uses network namespaces, containers and a VM');
   process.exit(1);
@@ -23,7 +26,7 @@ const { lab, timings } = await upLvsLab({ inventory: join(root, 'inventory/lab.y
 console.log(`Lab up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${describeTimings(timings)}\n${describeLab(lab)}\n`);
 
 const recipes = ['recipes/director.ts', 'recipes/realserver.ts'];
-console.log(`$ keel apply ${recipes.join(' ')} -i ${lab.inventoryPath}`);
+console.log(`$ npx keel apply ${recipes.join(' ')} -i ${lab.inventoryPath}`);
 const apply = spawnSync(process.execPath, [join(root, 'bin/keel.js'), 'apply', ...recipes, '-i', lab.inventoryPath], {
   cwd: root,
   stdio: 'inherit',
@@ -57,4 +60,4 @@ if (alternates(traffic.answers, realServers) && directorOnly) {
   console.log('\nDirect routing does NOT work as it should: see the answers and ARP responders above.');
   process.exitCode = 1;
 }
-console.log(`\nThe lab stays up. Try: keel check ${recipes.join(' ')} -i ${lab.inventoryPath}\nTear it down with: npm run lab -- down`);
+console.log(`\nThe lab stays up. Try: npx keel check ${recipes.join(' ')} -i ${lab.inventoryPath}\nTear it down with: npm run lab -- down`);

@@ -83,9 +83,21 @@ export function imageDir(spec: ImageSpec = DEFAULT_IMAGE): string {
   return join(cacheRoot(), 'images', imageKey(spec));
 }
 
+/** Callers in one process (the lab's containers and its guests) share one build, and one line about it. */
+const imagesInProgress = new Map<string, Promise<string>>();
+
 /** Returns the rootfs of the image, building and caching it first if needed. */
-export async function ensureImage(spec: ImageSpec = DEFAULT_IMAGE, log: (line: string) => void = () => {}): Promise<string> {
+export function ensureImage(spec: ImageSpec = DEFAULT_IMAGE, log: (line: string) => void = () => {}): Promise<string> {
   const dir = imageDir(spec);
+  let image = imagesInProgress.get(dir);
+  if (image === undefined) {
+    image = buildImage(spec, dir, log).finally(() => imagesInProgress.delete(dir));
+    imagesInProgress.set(dir, image);
+  }
+  return image;
+}
+
+async function buildImage(spec: ImageSpec, dir: string, log: (line: string) => void): Promise<string> {
   if (!existsSync(dir)) log(`building ${spec.suite} image ${imageKey(spec)} with debootstrap (a few minutes)`);
   await buildOnce(dir, async (scratch) => {
     const rootfs = join(scratch, 'rootfs');

@@ -5,8 +5,8 @@
  * plus how to reach them (key, known_hosts, ProxyCommand into the lab namespace).
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDocument } from 'yaml';
 import { $ } from 'zx';
@@ -92,6 +92,7 @@ export async function upLvsLab(
 ): Promise<{ lab: LvsLab; timings: LvsTimings }> {
   const log = options.log ?? (() => {});
   const plan = planFromInventory(resolve(options.inventory ?? DEFAULT_LAB_INVENTORY));
+  if (existsSync(labDir(LVS_LAB))) log(`the lab ${LVS_LAB} is up (${labDir(LVS_LAB)}): replacing it with a fresh one`);
   await downLvsLab();
   const started = Date.now();
   const [artifacts, containers] = await Promise.all([
@@ -149,6 +150,21 @@ export async function downLvsLab(): Promise<void> {
   for (const guest of readState()?.guests ?? []) await stopVm(guest.qemu);
   // Also kills whatever still runs in the lab's namespaces, qemu of a lost state file included.
   await stopLab(LVS_LAB);
+}
+
+const SCHEMA_MODELINE = /^# yaml-language-server: \$schema=(\S+)\n/m;
+
+/**
+ * An inventory written to `target` from `source`: the schema the source names is copied beside it, so that
+ * the modeline names a file that exists; one naming no file of the source is dropped (a URL stays as it is).
+ */
+export async function withSchemaBeside(text: string, source: string, target: string): Promise<string> {
+  const named = SCHEMA_MODELINE.exec(text)?.[1];
+  if (named === undefined || /^[a-z]+:\/\//.test(named)) return text;
+  const schema = resolve(dirname(source), named);
+  if (!existsSync(schema)) return text.replace(SCHEMA_MODELINE, '');
+  await copyFile(schema, join(dirname(target), basename(schema)));
+  return text.replace(SCHEMA_MODELINE, `# yaml-language-server: $schema=${basename(schema)}\n`);
 }
 
 export class LvsLab {
@@ -259,7 +275,7 @@ export class LvsLab {
       connectTimeout: GUEST_CONNECT_TIMEOUT_SECONDS,
     });
     document.commentBefore = ` Written by npm run lab -- up from ${this.state.source}, with how to reach the lab's hosts.`;
-    await writeFile(this.inventoryPath, document.toString());
+    await writeFile(this.inventoryPath, await withSchemaBeside(document.toString(), this.state.source, this.inventoryPath));
   }
 
   private guest(name: string): GuestState | undefined {

@@ -1,14 +1,18 @@
 /**
  * The published package: `npm pack` carries keel and none of the lab, and the tarball, installed in a fresh
  * directory with its dependencies from the registry, runs `keel --help`, `keel plan` over the local connection
- * and `keel typecheck` (whose types come from the shipped sources).
+ * and `keel typecheck` (whose types come from the shipped sources). The site set-up of docs/drift.md, taken from
+ * the doc's text, runs as written (as root, in a mount namespace of its own) and its `keel` checks a lab host.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Lab, startHosts } from '../../lab/hosts.js';
 import { REPO } from '../support/cli.js';
+import { writeLabInventory } from '../support/labInventory.js';
+import { runInSandbox } from '../support/sandbox.js';
 
 /** Names only the lab's code spells; each is checked to be in lab/ first, so the list cannot go stale unnoticed. */
 const LAB_ONLY = ['upLvsLab', 'openLvsLab', 'startHosts', 'ensureImage', 'ensureAptRepo'];
@@ -114,5 +118,55 @@ describe('the npm package', () => {
     const typecheck = keelInProject(['typecheck', 'recipes']);
     expect(typecheck.stdout).toBe('1 files checked, 0 errors\n');
     expect(typecheck.code).toBe(0);
+  });
+});
+
+const driftDoc = readFileSync(join(REPO, 'docs/drift.md'), 'utf8');
+const siteSetup = /<!-- site-setup: run by test\/integration\/npm-pack\.test\.ts -->\n```sh\n([\s\S]+?)```/.exec(driftDoc)?.[1];
+
+describe('the site set-up of docs/drift.md, run as written', () => {
+  let lab: Lab;
+  let files: string;
+
+  beforeAll(async () => {
+    lab = await startHosts({ lab: 'sitepack', count: 1, kind: 'light' });
+    // Not under /tmp, which the sandbox replaces.
+    files = mkdtempSync('/var/tmp/keel-site-files-');
+    mkdirSync(join(files, 'recipes'));
+    writeFileSync(
+      join(files, 'recipes/motd.ts'),
+      `import { file, recipe, Vars } from 'keel';
+
+export default recipe({
+  name: 'motd',
+  vars: Vars({}),
+  resources: () => [file({ path: '/root/site-motd', content: 'managed from the site\\n' })],
+});
+`,
+    );
+    writeLabInventory(join(files, 'inventory.yaml'), lab);
+  });
+
+  afterAll(async () => {
+    await lab?.down();
+    if (files) rmSync(files, { recursive: true, force: true });
+  });
+
+  it('installs keel from the packed tarball into /etc/keel, and that keel checks a lab host from there', () => {
+    expect(siteSetup).toBeDefined();
+    const run = runInSandbox(
+      `${siteSetup}
+echo "keel is $(command -v keel) -> $(readlink -f "$(command -v keel)")"
+test ! -L /etc/keel/node_modules/keel && echo "keel installed from $(npm pkg get dependencies.keel)"
+cp -R ${files}/. /etc/keel/
+cd /etc/keel
+keel check recipes/*.ts -i inventory.yaml
+`,
+      REPO,
+    );
+    expect(run.output).toMatch(/^keel is \/usr\/local\/bin\/keel -> \/etc\/keel\/node_modules\/keel\/bin\/keel\.js$/m);
+    expect(run.output).toMatch(/^keel installed from "file:\.\.\/\.\.\/tmp\/keel-[\d.]+\.tgz"$/m);
+    expect(run.output).toMatch(/^h1: file\[\/root\/site-motd\] drifted: type: "absent" → "file"/m);
+    expect(run.code).toBe(2);
   });
 });
