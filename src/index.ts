@@ -25,4 +25,4 @@ export { pkg } from './resources/package.js';
 export { service } from './resources/service.js';
 export { sysctl } from './resources/sysctl.js';
 export * from './schema/index.js';
-export { atomicWriteScript as writeFileScript, quote, Secret, ShellCommand, script, sh } from './shell/index.js';
+export { atomicWriteScript as writeFileScript, quote, Secret, SecretInterpolationError, ShellCommand, script, sh } from './shell/index.js';

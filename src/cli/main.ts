@@ -14,6 +14,7 @@ const CONFIG_ERRORS = new Set([
   'ExtraVarsError',
   'TagSelectionError',
   'RecipeLoadError',
+  'RecipeError',
   'RecipeVarsError',
   'ResourceParamsError',
   'PromptError',

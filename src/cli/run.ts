@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import type { Mode } from '../engine/events.js';
 import { EXIT } from '../engine/events.js';
-import { loadRecipe } from '../engine/loadRecipe.js';
+import { loadRecipe, RecipeError } from '../engine/loadRecipe.js';
 import { DEFAULT_TIMEOUTS, run } from '../engine/run.js';
 import { connector } from '../planner/connect.js';
 import { parseExtraVars } from '../planner/extraVars.js';
@@ -31,17 +31,31 @@ export interface RunFlags extends HostFlags {
   v: number;
 }
 
+/** With -v, a recipe's own error also shows the stack of what it threw, under its one line. */
+function withRecipeStack(error: unknown, verbosity: number): never {
+  if (verbosity > 0 && error instanceof RecipeError && error.recipeStack) {
+    const frames = error.recipeStack.split('\n').filter((line) => line.trimStart().startsWith('at '));
+    error.message = [error.message, ...frames].join('\n');
+  }
+  throw error;
+}
+
 async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Promise<number> {
   const inventory = openInventory(flags.inventory);
   const extraVars = flags.extraVars ? parseExtraVars(flags.extraVars) : undefined;
   const recipes = [];
-  for (const file of recipeFiles) recipes.push(await loadRecipe(file));
-  const planned = planHosts(inventory, recipes, {
-    limit: flags.limit,
-    extraVars,
-    tags: { tags: flags.tags, skipTags: flags.skipTags },
-    warn: (message) => void process.stderr.write(`keel: warning: ${message}\n`),
-  });
+  let planned: ReturnType<typeof planHosts>;
+  try {
+    for (const file of recipeFiles) recipes.push(await loadRecipe(file));
+    planned = planHosts(inventory, recipes, {
+      limit: flags.limit,
+      extraVars,
+      tags: { tags: flags.tags, skipTags: flags.skipTags },
+      warn: (message) => void process.stderr.write(`keel: warning: ${message}\n`),
+    });
+  } catch (error) {
+    withRecipeStack(error, flags.v);
+  }
   if (planned.length === 0) {
     process.stderr.write(`keel: no selected host of ${flags.inventory} has anything to do for ${recipeFiles.join(', ')}\n`);
     return EXIT.usage;

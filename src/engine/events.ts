@@ -59,7 +59,8 @@ export interface HandlerResult {
   durationMs: number;
 }
 
-export type HostOutcome = 'ok' | 'failed' | 'unreachable';
+/** `interrupted`: the run was interrupted (Ctrl-C) before every resource of the host was attempted. */
+export type HostOutcome = 'ok' | 'failed' | 'unreachable' | 'interrupted';
 
 export interface HostCounts {
   unchanged: number;
@@ -79,6 +80,8 @@ export interface HostSummary {
   /** Resources of the host's recipes the caller left out of the run (`--tags`): neither read nor changed. */
   leftOut?: string[];
   error?: string;
+  /** Of an interrupted host: how many of its resources were never attempted (skipped). */
+  notAttempted?: number;
   /** Exec round trips to the host, in total and in the read phase. */
   execs: { total: number; read: number };
   durationMs: number;
@@ -143,14 +146,17 @@ export function emptyCounts(): HostCounts {
   return { unchanged: 0, drifted: 0, changed: 0, pending: 0, failed: 0, skipped: 0 };
 }
 
-/** Exit codes OR-ed together: 2 drift or pending change, 4 a resource failed, 8 a host unreachable. */
+/**
+ * Exit codes OR-ed together: 2 drift or pending change (a handler that would run is one), 4 a resource failed,
+ * 8 a host unreachable.
+ */
 export function exitCodeOf(hosts: readonly HostSummary[], interrupted: boolean): number {
   if (interrupted) return EXIT.interrupted;
   let code = 0;
   for (const host of hosts) {
     if (host.outcome === 'unreachable') code |= EXIT.unreachable;
     if (host.counts.failed > 0 || host.handlers.some((h) => h.outcome === 'failed')) code |= EXIT.failed;
-    if (host.counts.drifted > 0 || host.counts.pending > 0) code |= EXIT.drift;
+    if (host.counts.drifted > 0 || host.counts.pending > 0 || host.handlers.some((h) => h.outcome === 'would-run')) code |= EXIT.drift;
   }
   return code;
 }

@@ -58,6 +58,33 @@ function summarize(
   };
 }
 
+/** A host the interrupt reached before it started: each of its resources not attempted. */
+function notStarted(target: HostTarget, emit: EventSink): HostSummary {
+  const started = Date.now();
+  emit({ type: 'host-start', host: target.name, at: started });
+  const resources = target.resources.map(
+    (instance): ResourceResult => ({
+      host: target.name,
+      id: instance.id,
+      type: instance.definition.type,
+      outcome: 'skipped',
+      changes: [],
+      desired: desiredOf(instance),
+      actual: null,
+      error: { phase: 'read', message: 'interrupted before this host started' },
+      durationMs: 0,
+    }),
+  );
+  for (const result of resources) emit({ type: 'resource-result', result });
+  return summarize(target, resources, [], started, { total: 0, read: 0 });
+}
+
+/** Skipped resources on a host that did not fail are the interrupt's: the host reads as interrupted, not ok. */
+function withInterruption(summary: HostSummary): HostSummary {
+  if (summary.outcome !== 'ok' || summary.counts.skipped === 0) return summary;
+  return { ...summary, outcome: 'interrupted', notAttempted: summary.counts.skipped };
+}
+
 async function runHost(target: HostTarget, options: RunOptions): Promise<HostSummary> {
   const { emit } = options;
   const started = Date.now();
@@ -144,19 +171,7 @@ export async function run(options: RunOptions): Promise<RunSummary> {
   const hosts = await Promise.all(
     options.hosts.map((target) =>
       limit(async () => {
-        if (options.signal?.aborted) {
-          const skipped = summarize(
-            target,
-            [],
-            [],
-            Date.now(),
-            { total: 0, read: 0 },
-            { outcome: 'failed', message: 'interrupted before this host started' },
-          );
-          options.emit({ type: 'host-end', summary: skipped });
-          return skipped;
-        }
-        const summary = await runHost(target, options);
+        const summary = withInterruption(options.signal?.aborted ? notStarted(target, options.emit) : await runHost(target, options));
         options.emit({ type: 'host-end', summary });
         return summary;
       }),

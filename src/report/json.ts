@@ -66,7 +66,7 @@ const Count = Type.Integer({ minimum: 0 });
 const HostReport = Type.Object(
   {
     host: Type.String(),
-    outcome: StringEnum(['ok', 'failed', 'unreachable']),
+    outcome: StringEnum(['ok', 'failed', 'unreachable', 'interrupted']),
     counts: Type.Object(
       { unchanged: Count, drifted: Count, changed: Count, pending: Count, failed: Count, skipped: Count },
       { additionalProperties: false },
@@ -77,6 +77,7 @@ const HostReport = Type.Object(
       Type.Array(Type.String(), { title: 'ids of the resources --tags/--skip-tags left out: neither read nor changed' }),
     ),
     error: Type.Optional(Type.String()),
+    notAttempted: Type.Optional(Type.Integer({ minimum: 0, title: 'of an interrupted host: its resources never attempted' })),
     execs: Type.Object(
       { total: Count, read: Count },
       { additionalProperties: false, title: 'remote invocations, in total and for reading' },
