@@ -98,21 +98,10 @@ afterAll(async () => {
 
 describe('secrets', () => {
   it('never appear in stdout, stderr, the JSON report, the Prometheus file or the host process list', async () => {
-    const samples: string[] = [];
-    const running = startKeel(['apply', 'recipes/app.ts', '-i', inventoryFile, '--json', 'apply.json', '--prometheus', 'apply.prom'], {
-      cwd: project,
-      env: ENV,
-    });
-    let finished = false;
-    const done = running.done.then((result) => {
-      finished = true;
-      return result;
-    });
-    while (!finished) {
-      samples.push((await lab.exec('h1', 'ps -eo args')).stdout);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const applied = await done;
+    const { applied, samples } = await applySampling(
+      ['recipes/app.ts', '--json', 'apply.json', '--prometheus', 'apply.prom'],
+      'ps -eo args',
+    );
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
     expect(applied.stdout).toContain(
       'h1: file[/etc/keel-app/token] changed: type: "absent" → "file", content: absent → "[redacted]", mode: absent → "0600"',
@@ -163,21 +152,10 @@ describe("a secret in a command's env", () => {
     await lab.exec('h1', `rm -rf /etc/keel-app; printf %s ${token} > /var/tmp/control`);
     expect(await filesHoldingToken()).toBe('/var/tmp/control\ngrep exit 0');
     await lab.exec('h1', 'rm /var/tmp/control');
-    const samples: string[] = [];
-    const running = startKeel(['apply', 'recipes/deploy.ts', '-i', inventoryFile, '-vv', '--json', 'deploy.json'], {
-      cwd: project,
-      env: ENV,
-    });
-    let finished = false;
-    const done = running.done.then((result) => {
-      finished = true;
-      return result;
-    });
-    while (!finished) {
-      samples.push((await lab.exec('h1', `for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < "$f"; echo; done`)).stdout);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const applied = await done;
+    const { applied, samples } = await applySampling(
+      ['recipes/deploy.ts', '-vv', '--json', 'deploy.json'],
+      `for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < "$f"; echo; done`,
+    );
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
     const digest = createHash('sha256').update(API_TOKEN).digest('hex');
     expect((await lab.exec('h1', 'cat /var/tmp/keel-token.sha256')).stdout.trim()).toBe(digest);
@@ -204,6 +182,22 @@ describe("a secret in a command's env", () => {
     expect(Object.entries(streams).flatMap(([name, text]) => leaks(text).map((form) => `${name}: ${form}`))).toEqual([]);
   });
 });
+
+/** `keel apply ARGS` on h1, running `sample` on the host every 50 ms while keel works: the process list, as it was. */
+async function applySampling(args: string[], sample: string): Promise<{ applied: CliResult; samples: string[] }> {
+  const samples: string[] = [];
+  const running = startKeel(['apply', ...args, '-i', inventoryFile], { cwd: project, env: ENV });
+  let finished = false;
+  const done = running.done.then((result) => {
+    finished = true;
+    return result;
+  });
+  while (!finished) {
+    samples.push((await lab.exec('h1', sample)).stdout);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { applied: await done, samples };
+}
 
 function output(name: string, result: CliResult): Record<string, string> {
   return { [`${name} stdout`]: result.stdout, [`${name} stderr`]: result.stderr };

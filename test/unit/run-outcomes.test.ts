@@ -1,4 +1,4 @@
-/** What a run's summary, fleet line, JSON report and exit code say when work is left: interrupted, or a handler owed. */
+/** What a run's summary, fleet line, JSON report and exit code say when Ctrl-C left work undone. */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,6 @@ import type { EngineEvent } from '../../src/engine/events.js';
 import { DEFAULT_TIMEOUTS, run } from '../../src/engine/run.js';
 import { fleetLine } from '../../src/report/format.js';
 import { toReport } from '../../src/report/json.js';
-import { sh } from '../../src/shell/index.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { valueFile } from '../support/valueFile.js';
 
@@ -26,27 +25,33 @@ beforeEach(() => {
   directory = mkdtempSync(join(tmpdir(), 'keel-outcomes-'));
 });
 
+/** Applies `count` files to each host, one host at a time, Ctrl-C coming at the first event `interruptAt` picks. */
+function applyInterrupted(hosts: string[], count: number, interruptAt: (event: EngineEvent) => boolean) {
+  const controller = new AbortController();
+  return run({
+    mode: 'apply',
+    recipes: ['t'],
+    forks: 1,
+    timeouts: DEFAULT_TIMEOUTS,
+    signal: controller.signal,
+    emit: (event) => {
+      if (interruptAt(event)) controller.abort();
+    },
+    hosts: hosts.map((name) => ({
+      name,
+      resources: Array.from({ length: count }, (_, n) => valueFile({ path: path(`${name}-${n}`), value: String(n) })),
+      connect: async () => new LocalTransport(name),
+    })),
+  });
+}
+
 describe('an interrupted apply', () => {
   it('says "interrupted" per host and for the fleet, and counts the resources never attempted', async () => {
-    const controller = new AbortController();
     const events: EngineEvent[] = [];
-    const host = (name: string) => ({
-      name,
-      resources: [1, 2, 3, 4].map((n) => valueFile({ path: path(`${name}-${n}`), value: String(n) })),
-      connect: async () => new LocalTransport(name),
-    });
-    const summary = await run({
-      mode: 'apply',
-      recipes: ['t'],
-      forks: 1,
-      timeouts: DEFAULT_TIMEOUTS,
-      signal: controller.signal,
-      emit: (event) => {
-        events.push(event);
-        // Ctrl-C while the first change is in flight: it finishes, nothing new starts.
-        if (event.type === 'resource-start') controller.abort();
-      },
-      hosts: [host('web1'), host('web2'), host('web3')],
+    // Ctrl-C while the first change is in flight: it finishes, nothing new starts.
+    const summary = await applyInterrupted(['web1', 'web2', 'web3'], 4, (event) => {
+      events.push(event);
+      return event.type === 'resource-start';
     });
     expect(summary.exitCode).toBe(130);
     expect(summary.hosts.map((h) => [h.host, h.outcome, h.notAttempted, h.counts.changed])).toEqual([
@@ -65,52 +70,11 @@ describe('an interrupted apply', () => {
   });
 
   it('leaves a host that finished before the interrupt ok', async () => {
-    const controller = new AbortController();
-    const summary = await run({
-      mode: 'apply',
-      recipes: ['t'],
-      forks: 1,
-      timeouts: DEFAULT_TIMEOUTS,
-      signal: controller.signal,
-      emit: (event) => {
-        if (event.type === 'host-end') controller.abort();
-      },
-      hosts: ['a', 'b'].map((name) => ({
-        name,
-        resources: [valueFile({ path: path(name), value: 'x' })],
-        connect: async () => new LocalTransport(name),
-      })),
-    });
+    const summary = await applyInterrupted(['a', 'b'], 1, (event) => event.type === 'host-end');
     expect(summary.hosts.map((h) => [h.outcome, h.notAttempted])).toEqual([
       ['ok', undefined],
       ['interrupted', 1],
     ]);
     expect(fleetLine(summary)).toContain('2 hosts (1 ok, 1 interrupted); resources: 0 unchanged, 1 changed, 0 failed, 1 not attempted;');
-  });
-});
-
-describe('a handler owed from a failed run', () => {
-  it('is a pending change: plan and check exit 2 though every resource is in sync', async () => {
-    const transport = new LocalTransport('box');
-    const flaky = path('flaky');
-    const service = valueFile({ path: path('svc'), value: 'on' });
-    const restartable = { ...service, definition: { ...service.definition, actions: { restart: () => [sh`test -e ${flaky}`] } } };
-    const conf = valueFile({ path: path('conf'), value: 'v2' }, { notify: { resource: restartable, action: 'restart' } });
-    const once = (mode: 'plan' | 'check' | 'apply') =>
-      run({
-        mode,
-        recipes: ['t'],
-        forks: 1,
-        timeouts: DEFAULT_TIMEOUTS,
-        emit: () => undefined,
-        hosts: [{ name: 'box', resources: [conf, restartable], connect: async () => transport }],
-      });
-    expect((await once('apply')).exitCode).toBe(4);
-    for (const mode of ['plan', 'check'] as const) {
-      const summary = await once(mode);
-      expect(summary.hosts[0]!.resources.every((r) => r.outcome === 'unchanged')).toBe(true);
-      expect(summary.hosts[0]!.handlers).toMatchObject([{ outcome: 'would-run' }]);
-      expect(summary.exitCode, mode).toBe(2);
-    }
   });
 });

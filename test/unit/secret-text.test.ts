@@ -24,7 +24,7 @@ describe('a Secret', () => {
 describe("a command's env", () => {
   it('is exported in a subshell around the command alone, a Secret shown redacted', () => {
     const instance = command({ run: 'curl -H "Authorization: $TOKEN" localhost', env: { TOKEN: new Secret("it's"), MODE: 'a b' } });
-    const [run] = instance.definition.apply!(instance.params, { needsToRun: true, because: '' });
+    const [run] = instance.definition.apply!(instance.params, { needsToRun: true, because: '' }, []);
     expect(run!.text).toBe(`(export TOKEN='it'\\''s'; export MODE='a b'; sh -c 'curl -H "Authorization: $TOKEN" localhost')`);
     expect(run!.display).toBe(`(export TOKEN=[redacted]; export MODE='a b'; sh -c 'curl -H "Authorization: $TOKEN" localhost')`);
   });
