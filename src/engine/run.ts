@@ -1,6 +1,6 @@
 /** Runs a mode over a fleet: hosts in parallel up to `forks`, resources in recipe order within each host. */
 import pLimit from 'p-limit';
-import { redact } from '../shell/index.js';
+import { redact, SecretInterpolationError } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
 import { convergeHost } from './converge.js';
 import {
@@ -16,7 +16,7 @@ import {
 import { observeHost, readerFor } from './observe.js';
 import { readSection } from './reads.js';
 import { BatchError, invocationLog, REMOTE_SCRIPT, type Trace } from './remote.js';
-import { desiredOf } from './resource.js';
+import { desiredOf, recipeLocation } from './resource.js';
 import type { HostTarget, Timeouts } from './target.js';
 
 export interface RunOptions {
@@ -150,6 +150,12 @@ async function runHost(target: HostTarget, options: RunOptions): Promise<HostSum
         { total: transport.execCount, read: transport.execCount },
         { outcome: 'failed', message },
       );
+    }
+    if (error instanceof SecretInterpolationError) {
+      // A resource's own code made text of a Secret as it built a command: refused, nothing of it was sent.
+      const where = recipeLocation(error.stack);
+      const message = `${where ? `${where}: ` : ''}${error.message}`;
+      return summarize(target, [], [], started, { total: transport.execCount, read: readExecs }, { outcome: 'failed', message });
     }
     return summarize(
       target,
