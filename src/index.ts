@@ -32,4 +32,4 @@ export { sysctl } from './resources/sysctl.js';
 export { user } from './resources/user.js';
 export { type LvsHealthCheck, type LvsRolloutOptions, lvsRollout } from './rollout/lvs.js';
 export * from './schema/index.js';
-export { atomicWriteScript as writeFileScript, quote, Secret, ShellCommand, script, sh } from './shell/index.js';
+export { atomicWriteScript as writeFileScript, quote, Secret, SecretInterpolationError, ShellCommand, script, sh } from './shell/index.js';

@@ -3,10 +3,10 @@ export const EXIT_CODES = `
 Exit codes (OR-ed together when several apply):
   0    ok: applied, or in sync
   1    usage, inventory or recipe error, or another run holds the lock (no host was contacted)
-  2    drift found / changes pending (plan, check)
+  2    drift found / changes pending, an owed handler too (plan, check)
   4    a resource failed (could not be read, changed or verified), or --max-fail left hosts not attempted
   8    a host was unreachable
-  130  interrupted (Ctrl-C): no new change started after it`;
+  130  interrupted (Ctrl-C): no new change started after it; the summary counts what was not attempted`;
 
 export const EXAMPLES = `
 Examples:

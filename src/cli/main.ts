@@ -16,6 +16,7 @@ const CONFIG_ERRORS = new Set([
   'ExtraVarsError',
   'TagSelectionError',
   'RecipeLoadError',
+  'RecipeError',
   'RecipeVarsError',
   'RolloutRefused',
   'ResourceParamsError',

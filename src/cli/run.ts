@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Mode } from '../engine/events.js';
 import { EXIT } from '../engine/events.js';
-import { loadRecipe } from '../engine/loadRecipe.js';
+import { loadRecipe, RecipeError } from '../engine/loadRecipe.js';
 import type { Recipe } from '../engine/recipe.js';
 import { type HostShare, parseHostShare } from '../engine/rollout.js';
 import { DEFAULT_TIMEOUTS, run } from '../engine/run.js';
@@ -44,20 +44,34 @@ export interface RunFlags extends HostFlags {
   maxFail?: HostShare;
 }
 
+/** With -v, a recipe's own error also shows the stack of what it threw, under its one line. */
+function withRecipeStack(error: unknown, verbosity: number): never {
+  if (verbosity > 0 && error instanceof RecipeError && error.recipeStack) {
+    const frames = error.recipeStack.split('\n').filter((line) => line.trimStart().startsWith('at '));
+    error.message = [error.message, ...frames].join('\n');
+  }
+  throw error;
+}
+
 async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Promise<number> {
   const inventory = openInventory(flags.inventory);
   const extraVars = flags.extraVars ? parseExtraVars(flags.extraVars) : undefined;
   const recipes: Recipe[] = [];
-  for (const file of recipeFiles) recipes.push(await loadRecipe(file));
   const savedPlan = flags.plan ? planForApply(flags.plan, recipeFiles, inventory, flags, flags.maxAge) : undefined;
   const limit = flags.limit ?? savedPlan?.selection.limit;
-  const planned = planHosts(inventory, recipes, {
-    limit,
-    shard: flags.shard,
-    extraVars,
-    tags: { tags: flags.tags, skipTags: flags.skipTags },
-    warn: (message) => void process.stderr.write(`keel: warning: ${message}\n`),
-  });
+  let planned: ReturnType<typeof planHosts>;
+  try {
+    for (const file of recipeFiles) recipes.push(await loadRecipe(file));
+    planned = planHosts(inventory, recipes, {
+      limit,
+      shard: flags.shard,
+      extraVars,
+      tags: { tags: flags.tags, skipTags: flags.skipTags },
+      warn: (message) => void process.stderr.write(`keel: warning: ${message}\n`),
+    });
+  } catch (error) {
+    withRecipeStack(error, flags.v);
+  }
   // A shard may hold none of a small fleet's hosts: that is not a mistake, and its (empty) report still merges.
   if (planned.length === 0 && flags.shard)
     process.stderr.write(`keel: shard ${flags.shard.index}/${flags.shard.count} holds no selected host of ${flags.inventory}\n`);

@@ -17,6 +17,50 @@ function tsFilesUnder(path: string): string[] {
   );
 }
 
+type TypeScript = typeof import('typescript');
+
+const SECRET_HINT = 'give it to the command as `env: { NAME: secret }`';
+
+/**
+ * TypeScript accepts any value in a template literal, `+` and String(); keel's Secret throws there at run time.
+ * These find it before: each place text is made of a value whose type is, or may be, a Secret.
+ */
+function secretsMadeText(ts: TypeScript, program: import('typescript').Program, files: readonly string[]): string[] {
+  const checker = program.getTypeChecker();
+  const isSecret = (type: import('typescript').Type): boolean =>
+    type.isUnion()
+      ? type.types.some(isSecret)
+      : type.getSymbol()?.getName() === 'Secret' && checker.getPropertyOfType(type, 'reveal') !== undefined;
+  const found: string[] = [];
+  for (const file of files) {
+    const source = program.getSourceFile(file);
+    if (!source) continue;
+    const check = (expression: import('typescript').Expression, where: string): void => {
+      if (!isSecret(checker.getTypeAtLocation(expression))) return;
+      const { line, character } = source.getLineAndCharacterOfPosition(expression.getStart(source));
+      found.push(
+        `${relative(process.cwd(), file)}:${line + 1}:${character + 1}: error: a Secret (${expression.getText(source)}) in ${where}; ${SECRET_HINT}`,
+      );
+    };
+    const visit = (node: import('typescript').Node): void => {
+      if (ts.isTemplateExpression(node)) for (const span of node.templateSpans) check(span.expression, 'a template literal');
+      if (
+        ts.isBinaryExpression(node) &&
+        (node.operatorToken.kind === ts.SyntaxKind.PlusToken || node.operatorToken.kind === ts.SyntaxKind.PlusEqualsToken)
+      ) {
+        check(node.left, 'a + concatenation');
+        check(node.right, 'a + concatenation');
+      }
+      if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'String') {
+        for (const argument of node.arguments) check(argument, 'String()');
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  return found;
+}
+
 export interface TypecheckResult {
   files: string[];
   errors: number;
@@ -43,5 +87,10 @@ export async function typecheck(paths: readonly string[]): Promise<TypecheckResu
     getCurrentDirectory: () => process.cwd(),
     getNewLine: () => '\n',
   });
-  return { files: files.map((file) => relative(process.cwd(), file)), errors: diagnostics.length, report };
+  const secrets = secretsMadeText(ts, program, files);
+  return {
+    files: files.map((file) => relative(process.cwd(), file)),
+    errors: diagnostics.length + secrets.length,
+    report: report + secrets.map((line) => `${line}\n`).join(''),
+  };
 }

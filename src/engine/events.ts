@@ -59,7 +59,8 @@ export interface HandlerResult {
   durationMs: number;
 }
 
-export type HostOutcome = 'ok' | 'failed' | 'unreachable';
+/** `interrupted`: the run was interrupted (Ctrl-C) before every resource of the host was attempted. */
+export type HostOutcome = 'ok' | 'failed' | 'unreachable' | 'interrupted';
 
 export interface HostCounts {
   unchanged: number;
@@ -92,6 +93,8 @@ export interface HostSummary {
   error?: string;
   /** In a rolling run, the host's way out of service and back, phase by phase. */
   rollout?: RolloutStep[];
+  /** Of an interrupted host: how many of its resources were never attempted (skipped). */
+  notAttempted?: number;
   /** Exec round trips to the host, in total and in the read phase. */
   execs: { total: number; read: number };
   durationMs: number;
@@ -178,8 +181,8 @@ export function emptyCounts(): HostCounts {
 }
 
 /**
- * Exit codes OR-ed together: 2 drift or pending change, 4 a resource failed or a rolling run left hosts not
- * attempted, 8 a host unreachable.
+ * Exit codes OR-ed together: 2 drift or pending change (a handler that would run is one), 4 a resource failed or a
+ * rolling run left hosts not attempted, 8 a host unreachable.
  */
 export function exitCodeOf(hosts: readonly HostSummary[], interrupted: boolean, rollout?: RolloutSummary): number {
   if (interrupted) return EXIT.interrupted;
@@ -187,7 +190,7 @@ export function exitCodeOf(hosts: readonly HostSummary[], interrupted: boolean, 
   for (const host of hosts) {
     if (host.outcome === 'unreachable') code |= EXIT.unreachable;
     if (host.counts.failed > 0 || host.handlers.some((h) => h.outcome === 'failed')) code |= EXIT.failed;
-    if (host.counts.drifted > 0 || host.counts.pending > 0) code |= EXIT.drift;
+    if (host.counts.drifted > 0 || host.counts.pending > 0 || host.handlers.some((h) => h.outcome === 'would-run')) code |= EXIT.drift;
   }
   return code;
 }

@@ -1,11 +1,64 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isRecipe, type Recipe } from './recipe.js';
+import { recipeLocation } from './resource.js';
 
 export class RecipeLoadError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'RecipeLoadError';
   }
+}
+
+/** A recipe's own code threw, as it loaded or as it built a host's resources: located at the recipe's line. */
+export class RecipeError extends Error {
+  constructor(
+    message: string,
+    /** The stack of what the recipe threw, for `-v`. */
+    readonly recipeStack: string | undefined,
+  ) {
+    super(message);
+    this.name = 'RecipeError';
+  }
+}
+
+/** Errors keel raises about a recipe that say where they are already (an inventory line, a declaration). */
+const LOCATED = new Set(['RecipeError', 'RecipeVarsError', 'ResourceParamsError', 'InventoryError']);
+
+function sourceLine(location: string): string | undefined {
+  const match = /^(.*):(\d+)$/.exec(location);
+  if (!match) return undefined;
+  try {
+    return readFileSync(resolve(match[1]!), 'utf8').split('\n')[Number(match[2]) - 1]?.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function recipeError(error: unknown, file: string, context?: string): Error {
+  if (error instanceof Error && LOCATED.has(error.name)) return error;
+  const stack = error instanceof Error ? error.stack : undefined;
+  const where = recipeLocation(stack) ?? file;
+  let message = error instanceof Error ? error.message : String(error);
+  if (error instanceof Error && error.name === 'SecretInterpolationError') {
+    const line = sourceLine(where);
+    message += `${line ? `: in \`${line}\`` : ''}; give it to the command as \`env: { NAME: secret }\``;
+  }
+  return new RecipeError(`${where}: ${message}${context ? ` (${context})` : ''}`, stack);
+}
+
+/** The recipe, its resources() reporting a throw of its own as a RecipeError. */
+function locatingThrows(loaded: Recipe, file: string): Recipe {
+  return {
+    ...loaded,
+    resources(host) {
+      try {
+        return loaded.resources(host);
+      } catch (error) {
+        throw recipeError(error, file, `recipe ${loaded.name}, host ${host.name}`);
+      }
+    },
+  };
 }
 
 /**
@@ -26,10 +79,11 @@ export async function loadRecipe(file: string): Promise<Recipe> {
     ) {
       throw new RecipeLoadError(`${file}: no such recipe file`);
     }
+    if (recipeLocation((error as Error).stack) !== undefined) throw recipeError(error, file);
     throw new RecipeLoadError(`${file}: cannot load the recipe: ${message}`);
   }
   if (!isRecipe(module.default)) {
     throw new RecipeLoadError(`${file}: the default export is not a recipe (write \`export default recipe({ ... })\`)`);
   }
-  return module.default;
+  return locatingThrows(module.default, file);
 }

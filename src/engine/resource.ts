@@ -106,12 +106,13 @@ export class ResourceParamsError extends Error {
   }
 }
 
-const ENGINE_FRAME = /[\\/]src[\\/](engine|resources)[\\/]/;
+const ENGINE_FRAME = /[\\/]src[\\/](engine|resources|shell)[\\/]/;
 /** Where this module runs from: src/engine, or dist/ when keel runs bundled (the CLI), where the resources live too. */
 const OWN_DIRECTORY = dirname(fileURLToPath(import.meta.url)) + sep;
 
-function callerLocation(): string | undefined {
-  const frames = (new Error().stack ?? '').split('\n').slice(1);
+/** The first frame of a stack in the user's code (a recipe, a helper of theirs) as `file:line`, relative to the cwd. */
+export function recipeLocation(stack: string | undefined): string | undefined {
+  const frames = (stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at '));
   for (const frame of frames) {
     const match = /\(?((?:file:\/\/)?\/[^():]+):(\d+):\d+\)?$/.exec(frame.trim());
     if (
@@ -155,7 +156,7 @@ export function defineResource<Schema extends TSchema, State, Field extends stri
     throw new Error(`resource type ${definition.type} needs either desired() or diff()`);
   }
   const factory = (params: Static<Schema>, options: ResourceOptions = {}): ResourceInstance<Static<Schema>> => {
-    const declaredAt = callerLocation();
+    const declaredAt = recipeLocation(new Error().stack);
     const issues = validate(definition.schema, params);
     issues.push(...unencodable(params, []));
     if (issues.length === 0 && definition.check) issues.push(...definition.check(params));

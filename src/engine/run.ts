@@ -1,6 +1,6 @@
 /** Runs a mode over a fleet: hosts in parallel up to `forks`, resources in recipe order within each host. */
 import pLimit from 'p-limit';
-import { redact } from '../shell/index.js';
+import { redact, SecretInterpolationError } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
 import { convergeHost } from './converge.js';
 import {
@@ -16,7 +16,7 @@ import {
 import { observeHost, readerFor } from './observe.js';
 import { readSection } from './reads.js';
 import { BatchError, invocationLog, REMOTE_SCRIPT, type Trace } from './remote.js';
-import { desiredOf } from './resource.js';
+import { desiredOf, recipeLocation } from './resource.js';
 import { type RollingOptions, refuseEmptiedPools, rollingOrder, rolloutStage, runRolling } from './rollout.js';
 import type { HostTarget, Timeouts } from './target.js';
 
@@ -59,6 +59,33 @@ function summarize(
     execs,
     durationMs: Date.now() - started,
   };
+}
+
+/** A host the interrupt reached before it started: each of its resources not attempted. */
+function notStarted(target: HostTarget, emit: EventSink): HostSummary {
+  const started = Date.now();
+  emit({ type: 'host-start', host: target.name, at: started });
+  const resources = target.resources.map(
+    (instance): ResourceResult => ({
+      host: target.name,
+      id: instance.id,
+      type: instance.definition.type,
+      outcome: 'skipped',
+      changes: [],
+      desired: desiredOf(instance),
+      actual: null,
+      error: { phase: 'read', message: 'interrupted before this host started' },
+      durationMs: 0,
+    }),
+  );
+  for (const result of resources) emit({ type: 'resource-result', result });
+  return summarize(target, resources, [], started, { total: 0, read: 0 });
+}
+
+/** Skipped resources on a host that did not fail are the interrupt's: the host reads as interrupted, not ok. */
+function withInterruption(summary: HostSummary): HostSummary {
+  if (summary.outcome !== 'ok' || summary.counts.skipped === 0) return summary;
+  return { ...summary, outcome: 'interrupted', notAttempted: summary.counts.skipped };
 }
 
 /** `outAtStart`: in a rolling run, an earlier run left this host out of service. */
@@ -143,6 +170,12 @@ async function runHost(target: HostTarget, options: RunOptions, outAtStart = fal
         { outcome: 'failed', message },
       );
     }
+    if (error instanceof SecretInterpolationError) {
+      // A resource's own code made text of a Secret as it built a command: refused, nothing of it was sent.
+      const where = recipeLocation(error.stack);
+      const message = `${where ? `${where}: ` : ''}${error.message}`;
+      return summarize(target, [], [], started, { total: transport.execCount, read: readExecs }, { outcome: 'failed', message });
+    }
     return summarize(
       target,
       [],
@@ -168,19 +201,9 @@ export async function run(options: RunOptions): Promise<RunSummary> {
     Promise.all(
       targets.map((target) =>
         limit(async () => {
-          if (options.signal?.aborted) {
-            const skipped = summarize(
-              target,
-              [],
-              [],
-              Date.now(),
-              { total: 0, read: 0 },
-              { outcome: 'failed', message: 'interrupted before this host started' },
-            );
-            options.emit({ type: 'host-end', summary: skipped });
-            return skipped;
-          }
-          const summary = await runHost(target, options, outAtStart.has(target.name));
+          const summary = withInterruption(
+            options.signal?.aborted ? notStarted(target, options.emit) : await runHost(target, options, outAtStart.has(target.name)),
+          );
           options.emit({ type: 'host-end', summary });
           return summary;
         }),

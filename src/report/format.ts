@@ -100,20 +100,23 @@ export function differsWord(mode: Mode): string {
   return mode === 'apply' ? 'changed' : mode === 'plan' ? 'to change' : 'drifted';
 }
 
-/** Resource totals in the mode's words: `3 unchanged, 1 changed, 0 failed`; pending and skipped only when present. */
-export function countsLine(mode: Mode, total: HostCounts): string {
+/**
+ * Resource totals in the mode's words: `3 unchanged, 1 changed, 0 failed`; pending and skipped only when present.
+ * In an interrupted run, skipped resources are the ones the interrupt left: `12 not attempted`.
+ */
+export function countsLine(mode: Mode, total: HostCounts, interrupted = false): string {
   const parts = [`${total.unchanged} unchanged`];
   parts.push(`${mode === 'apply' ? total.changed : total.drifted} ${differsWord(mode)}`);
   if (total.pending) parts.push(`${total.pending} pending`);
   parts.push(`${total.failed} failed`);
-  if (total.skipped) parts.push(`${total.skipped} skipped`);
+  if (total.skipped) parts.push(`${total.skipped} ${interrupted ? 'not attempted' : 'skipped'}`);
   return parts.join(', ');
 }
 
 /** The one line for the whole fleet. */
 export function fleetLine(summary: RunSummary): string {
   const total = emptyCounts();
-  const hostOutcomes = { ok: 0, failed: 0, unreachable: 0 };
+  const hostOutcomes = { ok: 0, failed: 0, unreachable: 0, interrupted: 0 };
   let leftOut: number | undefined;
   for (const host of summary.hosts) {
     hostOutcomes[host.outcome] += 1;
@@ -124,12 +127,13 @@ export function fleetLine(summary: RunSummary): string {
   const hostParts = [`${hostOutcomes.ok} ok`];
   if (hostOutcomes.failed > notAttempted) hostParts.push(`${hostOutcomes.failed - notAttempted} failed`);
   if (hostOutcomes.unreachable) hostParts.push(`${hostOutcomes.unreachable} unreachable`);
+  if (hostOutcomes.interrupted) hostParts.push(`${hostOutcomes.interrupted} interrupted`);
   if (notAttempted) hostParts.push(`${notAttempted} not attempted`);
   const seconds = (summary.durationMs / 1000).toFixed(1);
   const hosts = `${plural(summary.hosts.length, 'host')} (${hostParts.join(', ')})`;
   const interrupted = summary.interrupted ? '; interrupted' : '';
   const tagged = leftOut === undefined ? '' : `, ${leftOut} left out`;
-  return `${summary.mode}: ${hosts}; resources: ${countsLine(summary.mode, total)}${tagged}${interrupted} in ${seconds} s; exit ${summary.exitCode}`;
+  return `${summary.mode}: ${hosts}; resources: ${countsLine(summary.mode, total, summary.interrupted)}${tagged}${interrupted} in ${seconds} s; exit ${summary.exitCode}`;
 }
 
 export function hostProblem(host: HostSummary): string | undefined {

@@ -75,7 +75,7 @@ const RolloutStepReport = Type.Object(
 const HostReport = Type.Object(
   {
     host: Type.String(),
-    outcome: StringEnum(['ok', 'failed', 'unreachable']),
+    outcome: StringEnum(['ok', 'failed', 'unreachable', 'interrupted']),
     counts: Type.Object(
       { unchanged: Count, drifted: Count, changed: Count, pending: Count, failed: Count, skipped: Count },
       { additionalProperties: false },
@@ -87,6 +87,7 @@ const HostReport = Type.Object(
     ),
     error: Type.Optional(Type.String()),
     rollout: Type.Optional(Type.Array(RolloutStepReport, { title: "a rolling run: the host's way out of service and back" })),
+    notAttempted: Type.Optional(Type.Integer({ minimum: 0, title: 'of an interrupted host: its resources never attempted' })),
     execs: Type.Object(
       { total: Count, read: Count },
       { additionalProperties: false, title: 'remote invocations, in total and for reading' },

@@ -5,13 +5,16 @@
  * - `onlyIf`: a command; a non-zero exit means the command need not run (a precondition, not a result).
  * The read evaluates the guards and never runs `run`. A command without `creates` or `unless` runs on every
  * apply, and its verification is that it ran (exit 0) in that same invocation.
+ * - `env`: variables for `run` alone, e.g. a `SecretString` var: `env: { TOKEN: vars.token }`, used as "$TOKEN".
+ *   They are exported in a subshell around the command inside the batch script, which reaches the host on stdin,
+ *   so a secret is never in a process's argv nor on disk; reports and traces show it as "[redacted]".
  */
 
 import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { defineResource } from '../engine/resource.js';
-import { AbsolutePath } from '../schema/index.js';
-import { ShellCommand, sh } from '../shell/index.js';
+import { AbsolutePath, SecretString } from '../schema/index.js';
+import { joinCommands, quote, REDACTED, Secret, ShellCommand, sh } from '../shell/index.js';
 
 const ShellText = Type.String({ minLength: 1, maxLength: 65536, title: 'a shell command' });
 
@@ -26,6 +29,13 @@ const CommandParams = Type.Object(
     creates: Type.Optional(AbsolutePath),
     unless: Type.Optional(ShellText),
     onlyIf: Type.Optional(ShellText),
+    /** Environment variables of `run` (not of the guards); a Secret value never shows. */
+    env: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.Union([Type.String({ maxLength: 65536 }), SecretString]), {
+        additionalProperties: false,
+        title: 'variable names (letters, digits, _) to strings or secrets',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -85,6 +95,19 @@ function ranMarker(params: object): ShellCommand {
   return new ShellCommand(`"$__keel_d/command-ran-${createHash('sha256').update(JSON.stringify(params)).digest('hex').slice(0, 16)}"`);
 }
 
+/** `sh -c RUN`, in a subshell that exports `env` first when there is one; a Secret's value shows as "[redacted]". */
+function runCommand(params: { run: string; env?: Record<string, string | Secret> }): ShellCommand {
+  const run = sh`sh -c ${params.run}`;
+  const env = Object.entries(params.env ?? {});
+  if (env.length === 0) return run;
+  const exports = env.map(([name, value]) =>
+    value instanceof Secret
+      ? new ShellCommand(`export ${name}=${quote(value.reveal())}; `, `export ${name}=${REDACTED}; `)
+      : new ShellCommand(`export ${name}=${quote(value)}; `),
+  );
+  return joinCommands([new ShellCommand('('), ...exports, run, new ShellCommand(')')], '');
+}
+
 export const command = defineResource({
   type: 'command',
   schema: CommandParams,
@@ -104,8 +127,8 @@ export const command = defineResource({
   diff(params, current) {
     return current.needsToRun ? [{ field: 'run', from: current.because, to: params.run }] : [];
   },
-  apply: (params) => [sh`sh -c ${params.run}`, sh`: > ${ranMarker(params)}`],
+  apply: (params) => [runCommand(params), sh`: > ${ranMarker(params)}`],
   actions: {
-    run: (params) => [sh`sh -c ${params.run}`],
+    run: (params) => [runCommand(params)],
   },
 });

@@ -5,4 +5,4 @@
 
 export { atomicWriteScript, type FileAttributes } from './atomicWrite.js';
 export { joinCommands, printTextFile, quote, ShellCommand, type ShellValue, script, sh } from './command.js';
-export { containsSecret, REDACTED, redact, redactDeep, Secret } from './secret.js';
+export { containsSecret, REDACTED, redact, redactDeep, Secret, SecretInterpolationError } from './secret.js';

@@ -2,9 +2,18 @@ import { inspect } from 'node:util';
 
 export const REDACTED = '[redacted]';
 
+/** A Secret was made into text: a template literal, `+` or String(). Its text would be lost, or leak. */
+export class SecretInterpolationError extends Error {
+  constructor() {
+    super('a Secret cannot be made into text (a template literal, + or String())');
+    this.name = 'SecretInterpolationError';
+  }
+}
+
 /**
- * A value that must never be printed: sudo passwords and secret vars. Its text is reachable only
- * through `reveal()`, and every way of turning it into a string yields "[redacted]".
+ * A value that must never be printed: sudo passwords and secret vars. Its text is reachable only through
+ * `reveal()`. Making text of it (`${secret}`, `'x' + secret`, String(secret)) throws a SecretInterpolationError,
+ * rather than silently giving "[redacted]" to a command; reports, JSON and inspection show "[redacted]".
  */
 export class Secret {
   readonly #value: string;
@@ -14,8 +23,11 @@ export class Secret {
   reveal(): string {
     return this.#value;
   }
-  toString(): string {
-    return REDACTED;
+  [Symbol.toPrimitive](): never {
+    throw new SecretInterpolationError();
+  }
+  toString(): never {
+    throw new SecretInterpolationError();
   }
   toJSON(): string {
     return REDACTED;

@@ -78,6 +78,7 @@ function activityOf(row: HostRow): { text: string; style?: Style } {
       return { text: 'running handlers' };
     case 'done':
       if (row.summary?.outcome === 'unreachable') return { text: 'unreachable', style: 'red' };
+      if (row.summary?.outcome === 'interrupted') return { text: `interrupted, ${row.summary.notAttempted} not attempted`, style: 'yellow' };
       return isFailing(row) ? { text: `failed${skipped}${rejoined}`, style: 'red' } : { text: `done${skipped}${rejoined}` };
   }
 }
@@ -94,6 +95,8 @@ function HostLine({ row, model, now, colors, wrap }: { row: HostRow; model: Live
     </Text>
   ) : row.activity === 'waiting' ? (
     <Text dimColor>·</Text>
+  ) : row.summary?.outcome === 'interrupted' ? (
+    <Styled style="yellow" colors={colors}>!</Styled>
   ) : isFailing(row) ? (
     <Styled style="red" colors={colors}>✗</Styled>
   ) : (

@@ -249,7 +249,7 @@ describe('faults, one host at a time', () => {
     expect(result.code).toBe(130);
     expect(result.stderr).toContain('keel: interrupted; finishing changes in flight, starting no new ones');
     expect(result.stdout).toMatch(
-      /^apply: 4 hosts \(4 ok\); resources: 0 unchanged, 8 changed, 0 failed, 4 skipped; interrupted in [\d.]+ s; exit 130$/m,
+      /^apply: 4 hosts \(0 ok, 4 interrupted\); resources: 0 unchanged, 8 changed, 0 failed, 4 not attempted; interrupted in [\d.]+ s; exit 130$/m,
     );
     for (const host of lab.hosts) {
       expect(result.stdout).toContain(`${host.name}: command[gated step] changed`);

@@ -4,6 +4,7 @@
  * Every output stream is searched for them: stdout and stderr of the plain and the live view, the JSON report, the
  * Prometheus file, and the host's process list sampled while keel works there. None holds a secret, plain or base64.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +44,23 @@ export default recipe({
 });
 `;
 
+/** A command handed the token in its environment; it sleeps so the process list can be sampled while it runs. */
+const ENV_RECIPE = `
+import { recipe, command, Vars, SecretString } from 'keel';
+
+export default recipe({
+  name: 'deploy',
+  vars: Vars({ apiToken: SecretString }),
+  resources: ({ vars }) => [
+    command({
+      name: 'register with the token',
+      run: 'printf %s "$TOKEN" | sha256sum | cut -c1-64 > /var/tmp/keel-token.sha256; sleep 3',
+      env: { TOKEN: vars.apiToken, REGION: 'eu' },
+    }),
+  ],
+});
+`;
+
 let lab: Lab;
 let project: string;
 let inventoryFile: string;
@@ -65,7 +83,7 @@ beforeAll(async () => {
     'h1',
     `useradd -m -s /bin/sh -G sudo deploy && printf '%s\\n' ${quote(`deploy:${BECOME_PASSWORD}`)} | chpasswd && mkdir -m 700 /home/deploy/.ssh && cp /root/.ssh/authorized_keys /home/deploy/.ssh/ && chown -R deploy: /home/deploy/.ssh`,
   );
-  project = recipeProject({ 'recipes/app.ts': RECIPE, 'recipes/blocked.ts': FAILING_RECIPE });
+  project = recipeProject({ 'recipes/app.ts': RECIPE, 'recipes/blocked.ts': FAILING_RECIPE, 'recipes/deploy.ts': ENV_RECIPE });
   const tokenFile = join(mkdtempSync(join(tmpdir(), 'keel-token-')), 'api-token');
   writeFileSync(tokenFile, `${API_TOKEN}\n`, { mode: 0o600 });
   inventoryFile = writeLabInventory(join(project, 'inventory.yaml'), lab, {
@@ -80,21 +98,10 @@ afterAll(async () => {
 
 describe('secrets', () => {
   it('never appear in stdout, stderr, the JSON report, the Prometheus file or the host process list', async () => {
-    const samples: string[] = [];
-    const running = startKeel(['apply', 'recipes/app.ts', '-i', inventoryFile, '--json', 'apply.json', '--prometheus', 'apply.prom'], {
-      cwd: project,
-      env: ENV,
-    });
-    let finished = false;
-    const done = running.done.then((result) => {
-      finished = true;
-      return result;
-    });
-    while (!finished) {
-      samples.push((await lab.exec('h1', 'ps -eo args')).stdout);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const applied = await done;
+    const { applied, samples } = await applySampling(
+      ['recipes/app.ts', '--json', 'apply.json', '--prometheus', 'apply.prom'],
+      'ps -eo args',
+    );
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
     expect(applied.stdout).toContain(
       'h1: file[/etc/keel-app/token] changed: type: "absent" → "file", content: absent → "[redacted]", mode: absent → "0600"',
@@ -135,6 +142,62 @@ describe('secrets', () => {
     expect(Object.entries(streams).flatMap(([name, text]) => leaks(text).map((form) => `${name}: ${form}`))).toEqual([]);
   });
 });
+
+describe("a secret in a command's env", () => {
+  it("reaches the command's environment, never its argv, the disk, the output, the trace or the reports", async () => {
+    // grep is handed the token only when keel is not at work; a file written with it on purpose shows it finds it.
+    const token = `"$(printf %s ${quote(Buffer.from(API_TOKEN).toString('base64'))} | base64 -d)"`;
+    const filesHoldingToken = async (): Promise<string> =>
+      (await lab.exec('h1', `grep -rlsF -e ${token} /etc /home /root /tmp /var /run; echo "grep exit $?"`)).stdout.trim();
+    await lab.exec('h1', `rm -rf /etc/keel-app; printf %s ${token} > /var/tmp/control`);
+    expect(await filesHoldingToken()).toBe('/var/tmp/control\ngrep exit 0');
+    await lab.exec('h1', 'rm /var/tmp/control');
+    const { applied, samples } = await applySampling(
+      ['recipes/deploy.ts', '-vv', '--json', 'deploy.json'],
+      `for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < "$f"; echo; done`,
+    );
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    const digest = createHash('sha256').update(API_TOKEN).digest('hex');
+    expect((await lab.exec('h1', 'cat /var/tmp/keel-token.sha256')).stdout.trim()).toBe(digest);
+    // The command was seen running (its sleep), its argv holding the command text and no value of the env.
+    const whileRunning = samples.filter((sample) => sample.includes('sleep 3'));
+    expect(whileRunning.length).toBeGreaterThan(0);
+    expect(whileRunning.join('\n')).toContain('printf %s "$TOKEN"');
+    expect(applied.stdout).toContain('export TOKEN=[redacted]; export REGION=eu; sh -c \'printf %s "$TOKEN"');
+    expect(applied.stdout).toContain('(output withheld: the resource holds a secret)');
+    const report = readFileSync(join(project, 'deploy.json'), 'utf8');
+    expect(JSON.parse(report).hosts[0].resources[0].desired.env).toEqual({ TOKEN: '[redacted]', REGION: 'eu' });
+
+    const plan = keel(['plan', 'recipes/deploy.ts', '-i', inventoryFile, '-vv', '--json', 'deploy-plan.json'], { cwd: project, env: ENV });
+    expect(plan.code).toBe(2);
+    expect(await filesHoldingToken()).toBe('grep exit 1');
+
+    const streams: Record<string, string> = {
+      ...output('apply', applied),
+      'deploy.json': report,
+      'host process list': samples.join('\n'),
+      ...output('plan', plan),
+      'deploy-plan.json': readFileSync(join(project, 'deploy-plan.json'), 'utf8'),
+    };
+    expect(Object.entries(streams).flatMap(([name, text]) => leaks(text).map((form) => `${name}: ${form}`))).toEqual([]);
+  });
+});
+
+/** `keel apply ARGS` on h1, running `sample` on the host every 50 ms while keel works: the process list, as it was. */
+async function applySampling(args: string[], sample: string): Promise<{ applied: CliResult; samples: string[] }> {
+  const samples: string[] = [];
+  const running = startKeel(['apply', ...args, '-i', inventoryFile], { cwd: project, env: ENV });
+  let finished = false;
+  const done = running.done.then((result) => {
+    finished = true;
+    return result;
+  });
+  while (!finished) {
+    samples.push((await lab.exec('h1', sample)).stdout);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { applied: await done, samples };
+}
 
 function output(name: string, result: CliResult): Record<string, string> {
   return { [`${name} stdout`]: result.stdout, [`${name} stderr`]: result.stderr };

@@ -63,12 +63,11 @@ describe('keel apply on a terminal', () => {
 
     expect(await pane.exitCode()).toBe(130);
     const lines = pane.screen().split('\n');
-    expect(lines).toContainEqual(expect.stringMatching(/^✓ box +0 +1 +0 +0 +[\d.]+s +done, 2 skipped$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^! box +0 +1 +0 +0 +[\d.]+s +interrupted, 2 not attempted$/));
     expect(lines).toContain(`  slowFile[${project.state}/motd] changed: content: (content differs)`);
-    expect(lines).toContainEqual(
-      expect.stringMatching(
-        /^apply: 1 host \(1 ok\); resources: 0 unchanged, 1 changed, 0 failed, 2 skipped; interrupted in [\d.]+ s; exit 130$/,
-      ),
+    // The fleet line is wider than the pane: the terminal wraps it before "exit".
+    expect(lines.join('\n')).toMatch(
+      /^apply: 1 host \(0 ok, 1 interrupted\); resources: 0 unchanged, 1 changed, 0 failed, 2 not attempted; interrupted in [\d.]+ s;\n? exit 130$/m,
     );
     expect(readFileSync(join(project.state, 'motd'), 'utf8')).toBe('welcome\n');
     expect(readFileSync(join(project.state, 'release'), 'utf8')).toBe('2.4.0');

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { EngineEvent } from '../../src/engine/events.js';
+import { type EngineEvent, exitCodeOf } from '../../src/engine/events.js';
 import type { ResourceInstance } from '../../src/engine/resource.js';
 import { DEFAULT_TIMEOUTS, run } from '../../src/engine/run.js';
 import { Secret, sh } from '../../src/shell/index.js';
@@ -152,9 +152,13 @@ describe('handlers', () => {
     const conf = valueFile({ path: path('conf'), value: 'v2' }, { notify: { resource: restartable, action: 'restart' } });
     const first = await runOnce('apply', [conf, restartable], transport);
     expect(first.handlers).toMatchObject([{ outcome: 'failed' }]);
-    const plan = await runOnce('plan', [conf, restartable], transport);
-    expect(plan.resources.every((r) => r.outcome === 'unchanged')).toBe(true);
-    expect(plan.handlers).toMatchObject([{ outcome: 'would-run' }]);
+    for (const mode of ['plan', 'check'] as const) {
+      const plan = await runOnce(mode, [conf, restartable], transport);
+      expect(plan.resources.every((r) => r.outcome === 'unchanged')).toBe(true);
+      expect(plan.handlers).toMatchObject([{ outcome: 'would-run' }]);
+      // Work owed is a pending change, though every resource is in sync.
+      expect(exitCodeOf([plan], false), mode).toBe(2);
+    }
     writeFileSync(flaky, '');
     const second = await runOnce('apply', [conf, restartable], transport);
     expect(second.handlers).toMatchObject([{ outcome: 'ran' }]);
