@@ -59,7 +59,7 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
   else if (planned.length === 0) {
     process.stderr.write(`keel: no selected host of ${flags.inventory} has anything to do for ${recipeFiles.join(', ')}\n`);
     return EXIT.usage;
-  } else if (planned.every((host) => host.resources.length === 0)) {
+  } else if (planned.every((host) => host.resources.length === 0 && !host.withFacts)) {
     process.stderr.write(`keel: the tags leave no resource to do on the selected hosts of ${flags.inventory}\n`);
     return EXIT.usage;
   }

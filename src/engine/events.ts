@@ -79,6 +79,8 @@ export interface HostSummary {
   /** Resources of the host's recipes the caller left out of the run (`--tags`): neither read nor changed. */
   leftOut?: string[];
   error?: string;
+  /** What the host's preparation gathered from it before planning its resources (HostTarget.gathered). */
+  gathered?: unknown;
   /** Exec round trips to the host, in total and in the read phase. */
   execs: { total: number; read: number };
   durationMs: number;

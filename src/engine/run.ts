@@ -14,6 +14,7 @@ import {
   type RunSummary,
 } from './events.js';
 import { observeHost, readerFor } from './observe.js';
+import { prepareHost } from './prepare.js';
 import { readSection } from './reads.js';
 import { BatchError, invocationLog, REMOTE_SCRIPT, type Trace } from './remote.js';
 import { desiredOf } from './resource.js';
@@ -53,17 +54,19 @@ function summarize(
     handlers,
     ...(target.leftOut ? { leftOut: [...target.leftOut] } : {}),
     ...(error ? { error: error.message } : {}),
+    ...(target.gathered !== undefined ? { gathered: target.gathered } : {}),
     execs,
     durationMs: Date.now() - started,
   };
 }
 
-async function runHost(target: HostTarget, options: RunOptions): Promise<HostSummary> {
+async function runHost(planned: HostTarget, options: RunOptions): Promise<HostSummary> {
+  let target = planned;
   const { emit } = options;
   const started = Date.now();
   const clean = (text: string): string => redact(text, target.secrets ?? []);
   emit({ type: 'host-start', host: target.name, at: started });
-  if (target.resources.length === 0) return summarize(target, [], [], started, { total: 0, read: 0 });
+  if (target.resources.length === 0 && !target.prepare) return summarize(target, [], [], started, { total: 0, read: 0 });
   emit({ type: 'host-phase', host: target.name, phase: 'connect' });
   let transport: Transport;
   try {
@@ -75,13 +78,20 @@ async function runHost(target: HostTarget, options: RunOptions): Promise<HostSum
   const log = options.trace ? invocationLog(target.name, options.trace, emit, target.secrets) : undefined;
   try {
     emit({ type: 'host-phase', host: target.name, phase: 'read' });
+    const preparation = await prepareHost(target, transport, options.timeouts.readMs);
+    const execs = () => ({ total: transport.execCount, read: transport.execCount });
+    if ('failed' in preparation)
+      return summarize(target, [], [], started, execs(), { ...preparation.failed, message: clean(preparation.failed.message) });
+    target = preparation.ready;
+    if (target.resources.length === 0) return summarize(target, [], [], started, execs());
+    const preparingExecs = transport.execCount;
     if (options.mode === 'apply') {
       const outcome = await convergeHost(target, transport, emit, {
         timeouts: options.timeouts,
         stopRequested: () => options.signal?.aborted ?? false,
         log,
       });
-      readExecs = 1;
+      readExecs = preparingExecs + 1;
       const lost =
         outcome.connectionError === undefined ? undefined : { outcome: 'unreachable' as const, message: clean(outcome.connectionError) };
       return summarize(target, outcome.resources, outcome.handlers, started, { total: transport.execCount, read: readExecs }, lost);
