@@ -151,7 +151,7 @@ export function exitCodeOf(hosts: readonly HostSummary[], interrupted: boolean):
   let code = 0;
   for (const host of hosts) {
     if (host.outcome === 'unreachable') code |= EXIT.unreachable;
-    if (host.counts.failed > 0 || host.handlers.some((h) => h.outcome === 'failed')) code |= EXIT.failed;
+    if (host.outcome === 'failed' || host.counts.failed > 0 || host.handlers.some((h) => h.outcome === 'failed')) code |= EXIT.failed;
     if (host.counts.drifted > 0 || host.counts.pending > 0) code |= EXIT.drift;
   }
   return code;

@@ -56,3 +56,24 @@ export const FactsSchema = Type.Object(
 export type Facts = Static<typeof FactsSchema>;
 export type OsFamily = Facts['os']['family'];
 export type PackageManager = Facts['packageManager'];
+
+export const FACTS_VERSION = 'keel.facts/v1';
+
+/** What `keel facts` prints: one object per selected host, in inventory order. */
+export const FactsDocumentSchema = Type.Object(
+  {
+    version: Type.Literal(FACTS_VERSION),
+    hosts: Type.Array(
+      Type.Union([
+        Type.Object({ host: Type.String(), facts: FactsSchema }, { additionalProperties: false }),
+        Type.Object(
+          { host: Type.String(), outcome: StringEnum(['failed', 'unreachable']), error: Type.String() },
+          { additionalProperties: false },
+        ),
+      ]),
+    ),
+  },
+  { additionalProperties: false, title: 'keel facts, version 1' },
+);
+
+export type FactsDocument = Static<typeof FactsDocumentSchema>;
