@@ -2,6 +2,7 @@
 export { type Static, type TSchema, Type } from '@sinclair/typebox';
 export type * from './engine/events.js';
 export { type HostContext, type HostInfo, include, type Recipe, recipe, Vars } from './engine/recipe.js';
+export type { Facts } from './facts/model.js';
 export {
   defineResource,
   diffFields,
