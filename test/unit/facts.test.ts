@@ -154,3 +154,12 @@ describe('recipes with facts: true', () => {
     expect(summary.exitCode).toBe(4);
   });
 });
+
+describe('the type of host.facts', () => {
+  it('exists only in a recipe that declares facts: true', () => {
+    const withFacts = recipe({ name: 'with', facts: true, resources: (host) => [host.facts.packageManager === 'none' && null] });
+    // @ts-expect-error: a recipe without facts: true has no host.facts
+    const without = recipe({ name: 'without', resources: (host) => [host.facts.packageManager === 'none' && null] });
+    expect([withFacts.facts, without.facts]).toEqual([true, undefined]);
+  });
+});
