@@ -2,7 +2,6 @@
 export { type Static, type TSchema, Type } from '@sinclair/typebox';
 export type * from './engine/events.js';
 export { type HostContext, type HostInfo, include, type Recipe, recipe, Vars } from './engine/recipe.js';
-export type { Facts } from './facts/model.js';
 export {
   defineResource,
   diffFields,
@@ -17,6 +16,7 @@ export {
   type ResourceOptions,
   Unknowable,
 } from './engine/resource.js';
+export type { Facts } from './facts/model.js';
 export { command } from './resources/command.js';
 export { file, template } from './resources/file.js';
 export { ifaceAlias } from './resources/ifaceAlias.js';

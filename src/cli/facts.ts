@@ -1,12 +1,9 @@
 /** `keel facts -i INV [-l PATTERN]`: each selected host's facts as JSON (schema/facts.v1.json). Reads only. */
 import type { Command } from 'commander';
 import { EXIT } from '../engine/events.js';
-import { connector } from '../planner/connect.js';
 import { factsExitCode, gatherFleetFacts } from '../planner/facts.js';
-import { adhocTargets } from '../planner/targets.js';
-import { openInventory } from './inventory.js';
-import { addConnectionOptions, addHostOptions, type HostFlags, localTakesOneHost } from './options.js';
-import { promptSecret } from './prompt.js';
+import { selectedTargets } from './adhoc.js';
+import { addConnectionOptions, addHostOptions, type HostFlags } from './options.js';
 
 const DEFAULT_TIMEOUT_SECONDS = 120;
 
@@ -27,25 +24,8 @@ Exit codes (OR-ed together when several apply):
   8    a host was unreachable`;
 
 async function printFacts(flags: HostFlags): Promise<number> {
-  const inventory = openInventory(flags.inventory);
-  const becomePassword = flags.askBecomePass ? await promptSecret('BECOME password: ') : undefined;
-  const hosts = adhocTargets(
-    inventory,
-    { limit: flags.limit, shard: flags.shard },
-    connector({ kind: flags.connection, acceptNew: flags.acceptNew, knownHostsFile: flags.knownHosts, becomePassword }),
-    becomePassword ? [becomePassword] : [],
-  );
-  if (hosts.length === 0) {
-    process.stderr.write(`keel: ${flags.inventory} has no host to gather facts from\n`);
-    return EXIT.usage;
-  }
-  if (
-    !localTakesOneHost(
-      flags.connection,
-      hosts.map((host) => host.name),
-    )
-  )
-    return EXIT.usage;
+  const hosts = await selectedTargets(flags, 'gather facts from');
+  if (!hosts) return EXIT.usage;
   const document = await gatherFleetFacts(hosts, flags.forks, (flags.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000);
   process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
   for (const host of document.hosts) if ('error' in host) process.stderr.write(`keel: ${host.host}: ${host.error}\n`);
