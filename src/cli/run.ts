@@ -7,7 +7,8 @@ import { loadRecipe } from '../engine/loadRecipe.js';
 import { DEFAULT_TIMEOUTS, run } from '../engine/run.js';
 import { connector } from '../planner/connect.js';
 import { parseExtraVars } from '../planner/extraVars.js';
-import { hostTargets, planHosts } from '../planner/targets.js';
+import { PlanRefusedError } from '../planner/savedPlan.js';
+import { hostTargets, type PlannedHost, planHosts } from '../planner/targets.js';
 import { colorEnabled } from '../report/color.js';
 import { INTERRUPT_NOTICE } from '../report/format.js';
 import { toReport } from '../report/json.js';
@@ -39,6 +40,16 @@ export interface RunFlags extends HostFlags {
   v: number;
 }
 
+/** A saved plan fixes each host's resources before any is contacted; those built from facts are known only after. */
+function refuseSavedPlanWithFacts(planned: readonly PlannedHost[], flags: RunFlags): void {
+  const withFacts = planned.filter((host) => host.withFacts).map((host) => host.host.name);
+  const option = flags.out !== undefined ? '--out' : flags.plan !== undefined ? '--plan' : undefined;
+  if (option && withFacts.length > 0)
+    throw new PlanRefusedError(
+      `${option}: a saved plan cannot hold resources built from facts (recipes with facts: true, on ${withFacts.join(', ')})`,
+    );
+}
+
 async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Promise<number> {
   const inventory = openInventory(flags.inventory);
   const extraVars = flags.extraVars ? parseExtraVars(flags.extraVars) : undefined;
@@ -53,6 +64,7 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
     tags: { tags: flags.tags, skipTags: flags.skipTags },
     warn: (message) => void process.stderr.write(`keel: warning: ${message}\n`),
   });
+  refuseSavedPlanWithFacts(planned, flags);
   // A shard may hold none of a small fleet's hosts: that is not a mistake, and its (empty) report still merges.
   if (planned.length === 0 && flags.shard)
     process.stderr.write(`keel: shard ${flags.shard.index}/${flags.shard.count} holds no selected host of ${flags.inventory}\n`);

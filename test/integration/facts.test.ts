@@ -104,6 +104,13 @@ describe('a recipe with facts: true', () => {
     expect(result.stdout.match(/"facts":/g)).toHaveLength(1);
   });
 
+  it('is refused by plan --out, before any host is contacted: a saved plan fixes resources facts would build', () => {
+    const project = recipeProject({ 'web.ts': readFileSync(`${REPO}/docs/examples/facts/web.ts`, 'utf8') });
+    const result = keel(['plan', `${project}/web.ts`, '-i', lab.inventoryPath, '--out', `${project}/plan.json`]);
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(result.stderr).toContain('--out: a saved plan cannot hold resources built from facts (recipes with facts: true, on h1)');
+  });
+
   it('leaves a run without facts at one invocation, and its report without facts', () => {
     const project = recipeProject({
       'plain.ts':
