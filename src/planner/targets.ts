@@ -3,7 +3,7 @@
  * against each recipe's schema before any host is contacted.
  */
 import type { AdhocTarget } from '../engine/adhoc.js';
-import { checkVars, flattenResources, type HostInfo, type Recipe, RecipeVarsError } from '../engine/recipe.js';
+import { checkVars, flattenResources, type HostContext, type HostInfo, type Recipe, RecipeVarsError } from '../engine/recipe.js';
 import type { ResourceInstance } from '../engine/resource.js';
 import type { HostTarget } from '../engine/target.js';
 import { gatherFacts } from '../facts/gather.js';
@@ -121,6 +121,16 @@ interface Built {
   crossings: { resource: string; required: string }[];
 }
 
+/** A recipe's resources for a host already contacted: its error names the recipe, as the host's failure. */
+function resourcesFromFacts(recipe: Recipe, context: HostContext<unknown>, facts: Facts): ResourceInstance[] {
+  try {
+    const given = recipe.facts ? { ...context, facts } : context;
+    return flattenResources(recipe.resources(given));
+  } catch (error) {
+    throw new Error(`recipe ${recipe.name}, building from the host's facts: ${(error as Error).message}`);
+  }
+}
+
 /** Calls the host's recipes (with its facts, for recipes that take them) and applies the tag selection. */
 function buildHost(
   inventory: Inventory,
@@ -133,8 +143,7 @@ function buildHost(
   const tags = new Map<ResourceInstance, Set<string>>();
   for (const { recipe, vars } of applied) {
     const context = { ...info(host), vars, hostsOf: (pattern: string) => selectHosts(inventory, pattern).map(info) };
-    const given = recipe.facts && facts ? { ...context, facts } : context;
-    const list = flattenResources(recipe.resources(given));
+    const list = facts ? resourcesFromFacts(recipe, context, facts) : flattenResources(recipe.resources(context));
     resources.push(...list);
     for (const instance of list) tags.set(instance, tagsOf(recipe, instance));
   }

@@ -150,7 +150,10 @@ describe('recipes with facts: true', () => {
       },
     });
     const { summary } = await checkLocally(planHosts(inventoryFromText('inv.yaml', INVENTORY), [broken], {}));
-    expect(summary.hosts[0]).toMatchObject({ outcome: 'failed', error: expect.stringContaining('no package manager I know on') });
+    expect(summary.hosts[0]).toMatchObject({
+      outcome: 'failed',
+      error: expect.stringContaining("recipe broken, building from the host's facts: no package manager I know on"),
+    });
     expect(summary.exitCode).toBe(4);
   });
 });
