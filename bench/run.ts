@@ -23,6 +23,7 @@ import { renderHistory } from './readme.js';
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const KEEL = join(REPO, 'bin/keel.js');
 const RECIPE = join(REPO, 'bench/recipe.ts');
+const FACTS_RECIPE = join(REPO, 'bench/recipe-facts.ts');
 const PLAYBOOK = join(REPO, 'bench/playbook.yml');
 const RESULTS = join(REPO, 'bench/results.json');
 const IMPORT_LOG_HOOK = pathToFileURL(join(REPO, 'test/support/importLog.mjs')).href;
@@ -45,9 +46,9 @@ const CLOCK_TICKS_PER_SECOND = 100;
 const HOST_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** `ssh true` is the floor: OpenSSH connects to every host and runs one command there, as keel's check does. */
-type Tool = 'keel' | 'ansible' | 'ansible+facts' | 'ssh true';
+type Tool = 'keel' | 'keel+facts' | 'ansible' | 'ansible+facts' | 'ssh true';
 type Phase = 'first apply' | 'check' | 'second apply';
-const TOOLS: Tool[] = ['keel', 'ansible', 'ansible+facts', 'ssh true'];
+const TOOLS: Tool[] = ['keel', 'keel+facts', 'ansible', 'ansible+facts', 'ssh true'];
 const PHASES: Phase[] = ['first apply', 'check', 'second apply'];
 
 interface Options {
@@ -124,6 +125,8 @@ function schedule(tool: Tool, hosts: number, options: Options): Schedule {
   const { rounds } = options;
   if (!options.tools.includes(tool)) return {};
   if (tool === 'ssh true') return { check: hosts <= 50 ? rounds : 1 };
+  // Facts cost the same in every phase (one invocation before the read): the check, beside keel's, shows it.
+  if (tool === 'keel+facts') return { check: hosts <= 50 ? rounds : 1 };
   if (options.full || hosts <= 3) {
     if (tool === 'ansible+facts' && !options.full) return { check: 1 };
     return { 'first apply': rounds, check: rounds, 'second apply': rounds };
@@ -235,13 +238,13 @@ class Fleet {
   }
 
   #commandOutsideTheLab(tool: Tool, phase: Phase, extra: string[]): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
-    if (tool === 'keel') {
+    if (tool === 'keel' || tool === 'keel+facts') {
       const mode = phase === 'check' ? 'check' : 'apply';
       // keel's default --forks (20): the hosts share this machine's two cores, so more handshakes at once only starve
       // each other (with --forks 200 some passed keel's 10 s connect timeout).
       return {
         file: process.execPath,
-        args: [KEEL, mode, RECIPE, '-i', this.keelInventory, ...extra],
+        args: [KEEL, mode, tool === 'keel' ? RECIPE : FACTS_RECIPE, '-i', this.keelInventory, ...extra],
         env: { ...process.env, NO_COLOR: '1' },
       };
     }
@@ -469,7 +472,7 @@ async function runPhase(fleet: Fleet, tool: Tool, phase: Phase, round: number): 
   const jsonReport = join(fleet.work, 'report.json');
   rmSync(jsonReport, { force: true });
   const hostsBefore = fleet.hostsCpuMs();
-  const result = await timed(fleet.command(tool, phase, tool === 'keel' ? ['--json', jsonReport] : []), fleet.work);
+  const result = await timed(fleet.command(tool, phase, tool.startsWith('keel') ? ['--json', jsonReport] : []), fleet.work);
   const mastersCpuMs = tool.startsWith('ansible') ? await collectMasters(fleet.controlPaths) : 0;
   // Give the hosts' sshd a moment to reap the sessions that just ended.
   await sleep(1000);
@@ -484,7 +487,7 @@ async function runPhase(fleet: Fleet, tool: Tool, phase: Phase, round: number): 
     hostsCpuMs,
   };
   let problem: string | undefined;
-  if (tool === 'keel') {
+  if (tool.startsWith('keel')) {
     const report = existsSync(jsonReport) ? (JSON.parse(readFileSync(jsonReport, 'utf8')) as Report) : undefined;
     problem = keelProblem(phase, result, report, fleet.size);
     if (report !== undefined && report.hosts.length > 0) {

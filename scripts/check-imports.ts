@@ -22,13 +22,15 @@ export const FLOORS: readonly Floor[] = [
   { path: 'src/schema', mayImport: ['src/schema', 'src/shell'] },
   { path: 'src/transport', mayImport: ['src/transport', ...GROUND] },
   { path: 'src/inventory', mayImport: ['src/inventory', ...GROUND] },
-  { path: 'src/engine', mayImport: ['src/engine', 'src/transport/types.ts', ...GROUND] },
+  // Facts stand on the transport alone: the engine knows only their type (recipes' `host.facts`), never how they are gathered.
+  { path: 'src/facts', mayImport: ['src/facts', 'src/transport/types.ts', ...GROUND] },
+  { path: 'src/engine', mayImport: ['src/engine', 'src/transport/types.ts', 'src/facts/model.ts', ...GROUND] },
   // One resource never builds on another: each stands on the engine's contract alone.
   { path: 'src/resources', mayImport: ['src/engine', ...GROUND] },
   // A rollout module stands on the engine's rollout contract and the resource code whose commands it shares.
   { path: 'src/rollout', mayImport: ['src/rollout', 'src/engine', 'src/resources', 'src/transport/types.ts', ...GROUND] },
-  { path: 'src/planner', mayImport: ['src/planner', 'src/inventory', 'src/transport', 'src/engine', ...GROUND] },
-  { path: 'src/report', mayImport: ['src/report', 'src/engine', ...GROUND] },
+  { path: 'src/planner', mayImport: ['src/planner', 'src/inventory', 'src/transport', 'src/engine', 'src/facts', ...GROUND] },
+  { path: 'src/report', mayImport: ['src/report', 'src/engine', 'src/facts/model.ts', ...GROUND] },
   { path: 'src/ui', mayImport: ['src/ui', 'src/report', 'src/engine', ...GROUND] },
   { path: 'src/cli', mayImport: ['src'] },
   { path: 'src/index.ts', mayImport: ['src'] },

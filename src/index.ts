@@ -16,6 +16,7 @@ export {
   type ResourceOptions,
   Unknowable,
 } from './engine/resource.js';
+export type { Facts } from './facts/model.js';
 export { command } from './resources/command.js';
 export { CronSchedule, cronJob } from './resources/cronJob.js';
 export { directory } from './resources/directory.js';

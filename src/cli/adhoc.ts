@@ -1,7 +1,7 @@
 /** `keel run -- COMMAND…`: one shell command on every selected host, in parallel. Not a resource, never idempotent. */
 import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { runAdhoc } from '../engine/adhoc.js';
+import { type AdhocTarget, runAdhoc } from '../engine/adhoc.js';
 import { EXIT } from '../engine/events.js';
 import { connector } from '../planner/connect.js';
 import { adhocTargets } from '../planner/targets.js';
@@ -35,32 +35,34 @@ Exit codes (OR-ed together when several apply):
   8    a host was unreachable
   130  interrupted (Ctrl-C): no host started after it`;
 
-async function runOnHosts(words: string[], flags: AdhocFlags): Promise<number> {
+/**
+ * The selected hosts, with a way to reach each; undefined (and said why) when none is selected, or several with
+ * --connection local. `become` asks for sudo on every host (keel run --become).
+ */
+export async function selectedTargets(flags: HostFlags, purpose: string, become = false): Promise<AdhocTarget[] | undefined> {
   const inventory = openInventory(flags.inventory);
   const becomePassword = flags.askBecomePass ? await promptSecret('BECOME password: ') : undefined;
   const hosts = adhocTargets(
     inventory,
     { limit: flags.limit, shard: flags.shard },
-    connector({
-      kind: flags.connection,
-      acceptNew: flags.acceptNew,
-      knownHostsFile: flags.knownHosts,
-      becomePassword,
-      become: flags.become === true,
-    }),
+    connector({ kind: flags.connection, acceptNew: flags.acceptNew, knownHostsFile: flags.knownHosts, becomePassword, become }),
     becomePassword ? [becomePassword] : [],
   );
   if (hosts.length === 0) {
-    process.stderr.write(`keel: ${flags.inventory} has no host to run the command on\n`);
-    return EXIT.usage;
+    process.stderr.write(`keel: ${flags.inventory} has no host to ${purpose}\n`);
+    return undefined;
   }
-  if (
-    !localTakesOneHost(
-      flags.connection,
-      hosts.map((host) => host.name),
-    )
+  return localTakesOneHost(
+    flags.connection,
+    hosts.map((host) => host.name),
   )
-    return EXIT.usage;
+    ? hosts
+    : undefined;
+}
+
+async function runOnHosts(words: string[], flags: AdhocFlags): Promise<number> {
+  const hosts = await selectedTargets(flags, 'run the command on', flags.become === true);
+  if (!hosts) return EXIT.usage;
   const jsonToStdout = flags.json === true || flags.json === '-';
   const output = jsonToStdout ? process.stderr : process.stdout;
   let progress: AdhocProgressHandle | undefined;

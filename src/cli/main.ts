@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT } from '../engine/events.js';
 import { registerAdhocCommand } from './adhoc.js';
 import { registerAuthorCommands } from './author.js';
+import { registerFactsCommand } from './facts.js';
 import { EXAMPLES, EXIT_CODES } from './help.js';
 import { registerInventoryCommands } from './inventory.js';
 import { registerReportCommands } from './report.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerAuthorCommands(program);
   registerReportCommands(program);
   registerShowCommand(program);
+  registerFactsCommand(program);
   return program;
 }
 

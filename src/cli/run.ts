@@ -9,7 +9,8 @@ import { type HostShare, parseHostShare } from '../engine/rollout.js';
 import { DEFAULT_TIMEOUTS, run } from '../engine/run.js';
 import { connector } from '../planner/connect.js';
 import { parseExtraVars } from '../planner/extraVars.js';
-import { hostTargets, planHosts } from '../planner/targets.js';
+import { PlanRefusedError } from '../planner/savedPlan.js';
+import { hostTargets, type PlannedHost, planHosts } from '../planner/targets.js';
 import { colorEnabled } from '../report/color.js';
 import { INTERRUPT_NOTICE } from '../report/format.js';
 import { toReport } from '../report/json.js';
@@ -53,6 +54,16 @@ function withRecipeStack(error: unknown, verbosity: number): never {
   throw error;
 }
 
+/** A saved plan fixes each host's resources before any is contacted; those built from facts are known only after. */
+function refuseSavedPlanWithFacts(planned: readonly PlannedHost[], flags: RunFlags): void {
+  const withFacts = planned.filter((host) => host.withFacts).map((host) => host.host.name);
+  const option = flags.out !== undefined ? '--out' : flags.plan !== undefined ? '--plan' : undefined;
+  if (option && withFacts.length > 0)
+    throw new PlanRefusedError(
+      `${option}: a saved plan cannot hold resources built from facts (recipes with facts: true, on ${withFacts.join(', ')})`,
+    );
+}
+
 async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Promise<number> {
   const inventory = openInventory(flags.inventory);
   const extraVars = flags.extraVars ? parseExtraVars(flags.extraVars) : undefined;
@@ -72,13 +83,14 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
   } catch (error) {
     withRecipeStack(error, flags.v);
   }
+  refuseSavedPlanWithFacts(planned, flags);
   // A shard may hold none of a small fleet's hosts: that is not a mistake, and its (empty) report still merges.
   if (planned.length === 0 && flags.shard)
     process.stderr.write(`keel: shard ${flags.shard.index}/${flags.shard.count} holds no selected host of ${flags.inventory}\n`);
   else if (planned.length === 0) {
     process.stderr.write(`keel: no selected host of ${flags.inventory} has anything to do for ${recipeFiles.join(', ')}\n`);
     return EXIT.usage;
-  } else if (planned.every((host) => host.resources.length === 0)) {
+  } else if (planned.every((host) => host.resources.length === 0 && !host.withFacts)) {
     process.stderr.write(`keel: the tags leave no resource to do on the selected hosts of ${flags.inventory}\n`);
     return EXIT.usage;
   }

@@ -95,6 +95,8 @@ export interface HostSummary {
   rollout?: RolloutStep[];
   /** Of an interrupted host: how many of its resources were never attempted (skipped). */
   notAttempted?: number;
+  /** What the host's preparation gathered from it before planning its resources (HostTarget.gathered). */
+  gathered?: unknown;
   /** Exec round trips to the host, in total and in the read phase. */
   execs: { total: number; read: number };
   durationMs: number;
@@ -189,7 +191,7 @@ export function exitCodeOf(hosts: readonly HostSummary[], interrupted: boolean, 
   let code = rollout?.notAttempted.length ? EXIT.failed : 0;
   for (const host of hosts) {
     if (host.outcome === 'unreachable') code |= EXIT.unreachable;
-    if (host.counts.failed > 0 || host.handlers.some((h) => h.outcome === 'failed')) code |= EXIT.failed;
+    if (host.outcome === 'failed' || host.counts.failed > 0 || host.handlers.some((h) => h.outcome === 'failed')) code |= EXIT.failed;
     if (host.counts.drifted > 0 || host.counts.pending > 0 || host.handlers.some((h) => h.outcome === 'would-run')) code |= EXIT.drift;
   }
   return code;

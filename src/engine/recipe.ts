@@ -1,6 +1,7 @@
 /** Recipes: typed TypeScript modules that turn a host's vars into an ordered list of resources. */
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
+import type { Facts } from '../facts/model.js';
 import { formatPath, Tag, type ValidationIssue, validate } from '../schema/index.js';
 import { Secret } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
@@ -37,10 +38,18 @@ export interface RolloutDeclaration {
   hooks(peers: readonly RolloutPeer[]): Omit<HostRollout, 'pool'>;
 }
 
+/** `host.facts`, there only for a recipe that declares `facts: true`: the type says so before any host is contacted. */
+export type FactsOf<WithFacts extends boolean> = WithFacts extends true ? { readonly facts: Facts } : unknown;
+
 export type ResourceList = readonly (ResourceInstance | readonly ResourceInstance[] | false | null | undefined)[];
 
-export interface RecipeDefinition<VarsSchema extends TSchema> {
+export interface RecipeDefinition<VarsSchema extends TSchema, WithFacts extends boolean = false> {
   name: string;
+  /**
+   * Gather the host's facts before building its resources (one more round trip per host), and pass them as
+   * `host.facts`.
+   */
+  facts?: WithFacts;
   /** Which hosts it applies to: a group, a host name or a glob. Default: every host. */
   hosts?: string;
   /**
@@ -50,12 +59,13 @@ export interface RecipeDefinition<VarsSchema extends TSchema> {
   tags?: string[];
   /** The vars it takes, checked on every host before any is contacted. Default: none of its own (`Vars({})`). */
   vars?: VarsSchema;
-  resources(host: HostContext<Static<VarsSchema>>): ResourceList;
+  resources(host: HostContext<Static<VarsSchema>> & FactsOf<WithFacts>): ResourceList;
   /** How its hosts leave service and rejoin it around their changes, in a rolling apply. */
   rollout?(host: HostContext<Static<VarsSchema>>): RolloutDeclaration | undefined;
 }
 
-export interface Recipe<VarsSchema extends TSchema = TSchema> extends RecipeDefinition<VarsSchema> {
+export interface Recipe<VarsSchema extends TSchema = TSchema, WithFacts extends boolean = boolean>
+  extends RecipeDefinition<VarsSchema, WithFacts> {
   readonly kind: 'keel.recipe';
   vars: VarsSchema;
 }
@@ -63,7 +73,9 @@ export interface Recipe<VarsSchema extends TSchema = TSchema> extends RecipeDefi
 /** What a recipe without `vars` takes: no vars of its own, and the inventory's others pass through. */
 const NO_VARS = Type.Object({}, { additionalProperties: true });
 
-export function recipe<VarsSchema extends TSchema = typeof NO_VARS>(definition: RecipeDefinition<VarsSchema>): Recipe<VarsSchema> {
+export function recipe<VarsSchema extends TSchema = typeof NO_VARS, WithFacts extends boolean = false>(
+  definition: RecipeDefinition<VarsSchema, WithFacts>,
+): Recipe<VarsSchema, WithFacts> {
   const issues = validate(Type.Array(Tag), definition.tags ?? []);
   if (issues.length > 0) {
     throw new Error(`recipe ${definition.name}: ${issues.map((issue) => `tags${formatPath(issue.path)} ${issue.message}`).join('; ')}`);
@@ -105,7 +117,7 @@ function copyKeepingSecrets<T>(value: T): T {
 
 /** Validates vars against a recipe's schema; defaults from the schema are filled into a copy. */
 export function checkVars<VarsSchema extends TSchema>(
-  target: Recipe<VarsSchema>,
+  target: Recipe<VarsSchema, boolean>,
   host: string,
   vars: Record<string, unknown>,
   locate: (path: (string | number)[]) => string | undefined = () => undefined,
@@ -121,9 +133,9 @@ export function flattenResources(list: ResourceList): ResourceInstance[] {
 }
 
 /** Uses another recipe inside this one, with typed vars (by default the host's own). */
-export function include<VarsSchema extends TSchema>(
-  included: Recipe<VarsSchema>,
-  host: HostContext<unknown>,
+export function include<VarsSchema extends TSchema, WithFacts extends boolean>(
+  included: Recipe<VarsSchema, WithFacts>,
+  host: HostContext<unknown> & FactsOf<WithFacts>,
   vars: Static<VarsSchema> = host.vars as Static<VarsSchema>,
 ): ResourceInstance[] {
   const checked = checkVars(included, host.name, vars as Record<string, unknown>);

@@ -14,6 +14,7 @@ import {
   type RunSummary,
 } from './events.js';
 import { observeHost, readerFor } from './observe.js';
+import { prepareHost } from './prepare.js';
 import { readSection } from './reads.js';
 import { BatchError, invocationLog, REMOTE_SCRIPT, type Trace } from './remote.js';
 import { desiredOf, recipeLocation } from './resource.js';
@@ -56,6 +57,7 @@ function summarize(
     handlers,
     ...(target.leftOut ? { leftOut: [...target.leftOut] } : {}),
     ...(error ? { error: error.message } : {}),
+    ...(target.gathered !== undefined ? { gathered: target.gathered } : {}),
     execs,
     durationMs: Date.now() - started,
   };
@@ -89,12 +91,13 @@ function withInterruption(summary: HostSummary): HostSummary {
 }
 
 /** `outAtStart`: in a rolling run, an earlier run left this host out of service. */
-async function runHost(target: HostTarget, options: RunOptions, outAtStart = false): Promise<HostSummary> {
+async function runHost(planned: HostTarget, options: RunOptions, outAtStart = false): Promise<HostSummary> {
+  let target = planned;
   const { emit } = options;
   const started = Date.now();
   const clean = (text: string): string => redact(text, target.secrets ?? []);
   emit({ type: 'host-start', host: target.name, at: started });
-  if (target.resources.length === 0) return summarize(target, [], [], started, { total: 0, read: 0 });
+  if (target.resources.length === 0 && !target.prepare) return summarize(target, [], [], started, { total: 0, read: 0 });
   emit({ type: 'host-phase', host: target.name, phase: 'connect' });
   let transport: Transport;
   try {
@@ -106,6 +109,13 @@ async function runHost(target: HostTarget, options: RunOptions, outAtStart = fal
   const log = options.trace ? invocationLog(target.name, options.trace, emit, target.secrets) : undefined;
   try {
     emit({ type: 'host-phase', host: target.name, phase: 'read' });
+    const preparation = await prepareHost(target, transport, options.timeouts.readMs);
+    const execs = () => ({ total: transport.execCount, read: transport.execCount });
+    if ('failed' in preparation)
+      return summarize(target, [], [], started, execs(), { ...preparation.failed, message: clean(preparation.failed.message) });
+    target = preparation.ready;
+    if (target.resources.length === 0) return summarize(target, [], [], started, execs());
+    const preparingExecs = transport.execCount;
     if (options.mode === 'apply') {
       const stage = options.rolling && target.rollout ? rolloutStage(target.name, target.rollout, emit, outAtStart) : undefined;
       const outcome = await convergeHost(target, transport, emit, {
@@ -114,7 +124,7 @@ async function runHost(target: HostTarget, options: RunOptions, outAtStart = fal
         log,
         ...(stage ? { beforeChange: stage.leave } : {}),
       });
-      readExecs = 1;
+      readExecs = preparingExecs + 1;
       const lost =
         outcome.connectionError === undefined ? undefined : { outcome: 'unreachable' as const, message: clean(outcome.connectionError) };
       const succeeded =

@@ -30,7 +30,17 @@ export interface HostTarget {
   expectedReads?(states: ReadonlyMap<string, ReadState>): StaleRead[];
   /** Values to scrub from every message about this host. */
   secrets?: Secret[];
+  /**
+   * Run once connected, before anything is read, for a host whose resources depend on the host itself (its facts):
+   * returns what the run then takes, `resources` and `leftOut` included. A host with this is contacted even when
+   * `resources` is empty. A ConnectionError makes the host unreachable; any other error fails it.
+   */
+  prepare?(transport: Transport, timeoutMs: number): Promise<Prepared>;
+  /** What preparation gathered from the host, carried as is into its summary. */
+  gathered?: unknown;
 }
+
+export type Prepared = Pick<HostTarget, 'resources' | 'leftOut' | 'gathered'>;
 
 export interface Timeouts {
   readMs: number;

@@ -3,9 +3,19 @@
  * against each recipe's schema before any host is contacted.
  */
 import type { AdhocTarget } from '../engine/adhoc.js';
-import { checkVars, flattenResources, type HostInfo, type Recipe, RecipeVarsError, type RolloutDeclaration } from '../engine/recipe.js';
+import {
+  checkVars,
+  flattenResources,
+  type HostContext,
+  type HostInfo,
+  type Recipe,
+  RecipeVarsError,
+  type RolloutDeclaration,
+} from '../engine/recipe.js';
 import type { ResourceInstance } from '../engine/resource.js';
 import type { HostTarget } from '../engine/target.js';
+import { gatherFacts } from '../facts/gather.js';
+import type { Facts } from '../facts/model.js';
 import { type Inventory, InventoryError, type InventoryHost } from '../inventory/load.js';
 import { connectionSecrets, resolveSecretVars } from '../inventory/secrets.js';
 import { selectHosts, unmatchedPatterns } from '../inventory/select.js';
@@ -33,6 +43,8 @@ export interface PlannedHost {
   leftOut?: string[];
   /** The secrets among the host's vars, scrubbed from every message about it. */
   secrets: Secret[];
+  /** For a host whose recipes take facts: its resources (and those the tags leave out), built from its facts. */
+  withFacts?(facts: Facts): Pick<PlannedHost, 'resources' | 'leftOut'>;
   /** How it leaves service and rejoins in a rolling apply, with the inventory hosts its declaration names. */
   rollout?: PlannedRollout;
 }
@@ -117,9 +129,68 @@ function checkHostVars(recipe: Recipe, host: InventoryHost, vars: Record<string,
   }
 }
 
+/** What one host's recipes come to: its resources, those the tags leave out, and what the tags check across hosts. */
+interface Built {
+  resources: ResourceInstance[];
+  leftOut?: string[];
+  carried: Set<string>;
+  crossings: { resource: string; required: string }[];
+}
+
+/** A recipe's resources for a host already contacted: its error names the recipe, as the host's failure. */
+function resourcesFromFacts(recipe: Recipe, context: HostContext<unknown>, facts: Facts): ResourceInstance[] {
+  try {
+    const given = recipe.facts ? { ...context, facts } : context;
+    return flattenResources(recipe.resources(given));
+  } catch (error) {
+    throw new Error(`recipe ${recipe.name}, building from the host's facts: ${(error as Error).message}`);
+  }
+}
+
+/** Calls the host's recipes (with its facts, for recipes that take them) and applies the tag selection. */
+function buildHost(
+  inventory: Inventory,
+  host: InventoryHost,
+  applied: readonly { recipe: Recipe; vars: unknown }[],
+  selection: TagSelection | undefined,
+  facts?: Facts,
+): Built {
+  const resources: ResourceInstance[] = [];
+  const tags = new Map<ResourceInstance, Set<string>>();
+  for (const { recipe, vars } of applied) {
+    const context = { ...info(host), vars, hostsOf: (pattern: string) => selectHosts(inventory, pattern).map(info) };
+    const list = facts ? resourcesFromFacts(recipe, context, facts) : flattenResources(recipe.resources(context));
+    resources.push(...list);
+    for (const instance of list) tags.set(instance, tagsOf(recipe, instance));
+  }
+  const seen = new Set<string>();
+  for (const resource of resources) {
+    if (seen.has(resource.id))
+      throw new InventoryError(
+        `host ${host.name}: ${resource.id} is declared twice${resource.declaredAt ? ` (again at ${resource.declaredAt})` : ''}`,
+      );
+    seen.add(resource.id);
+  }
+  const carried = new Set([...tags.values()].flatMap((instanceTags) => [...instanceTags]));
+  if (!isSelecting(selection)) return { resources, carried, crossings: [] };
+  const taken = resources.filter((instance) => isSelected(tags.get(instance)!, selection));
+  const leftOut = resources.filter((instance) => !taken.includes(instance));
+  const crossings = taken.flatMap((instance) =>
+    instance.requires
+      .filter((required) => leftOut.includes(required))
+      .map((required) => ({ resource: instance.id, required: required.id })),
+  );
+  return { resources: taken, leftOut: leftOut.map((instance) => instance.id), carried, crossings };
+}
+
+function crossingWarning(selection: TagSelection, resource: string, required: string, hosts: readonly string[]): string {
+  return `${describeSelection(selection)}: ${resource} requires ${required}, which the selection leaves out (${hosts.join(', ')}); ${resource} is read and changed without it`;
+}
+
 /**
  * Throws InventoryError (for --limit), ExtraVarsError, TagSelectionError, or the recipe's own errors (vars, resource
- * parameters, duplicate ids).
+ * parameters, duplicate ids). A host with a recipe that takes facts is planned with its vars checked and no resources
+ * yet: `withFacts` builds them once its facts are gathered.
  */
 export function planHosts(inventory: Inventory, recipes: readonly Recipe[], options: PlanOptions = {}): PlannedHost[] {
   const { extraVars, tags: selection } = options;
@@ -129,11 +200,10 @@ export function planHosts(inventory: Inventory, recipes: readonly Recipe[], opti
   const selected = new Set(selectedHosts(inventory, options).map((h) => h.name));
   const applied = new Set<Recipe>();
   const planned: PlannedHost[] = [];
+  let anyWithFacts = false;
   for (const host of inventory.hosts) {
     if (!selected.has(host.name)) continue;
-    const resources: ResourceInstance[] = [];
-    const tags = new Map<ResourceInstance, Set<string>>();
-    const names: string[] = [];
+    const hostRecipes: { recipe: Recipe; vars: unknown }[] = [];
     let rollout: PlannedRollout | undefined;
     const { vars: inventoryVars, secrets } = resolveSecretVars(host);
     const hostVars = extraVars ? { ...inventoryVars, ...extraVars.vars } : inventoryVars;
@@ -143,61 +213,56 @@ export function planHosts(inventory: Inventory, recipes: readonly Recipe[], opti
       if (extraVars && !applied.has(recipe)) refuseSecretExtraVars(recipe, extraVars);
       applied.add(recipe);
       const vars = checkHostVars(recipe, host, hostVars, extraVars);
-      const context = { ...info(host), vars, hostsOf: (pattern: string) => selectHosts(inventory, pattern).map(info) };
-      const list = flattenResources(recipe.resources(context));
-      const declaration = recipe.rollout?.(context);
+      hostRecipes.push({ recipe, vars });
+      const declaration = recipe.rollout?.({
+        ...info(host),
+        vars,
+        hostsOf: (pattern: string) => selectHosts(inventory, pattern).map(info),
+      });
       if (declaration && rollout)
-        throw new InventoryError(`host ${host.name}: two recipes (${names.join(', ')} and ${recipe.name}) say how it rolls; one may`);
-      if (declaration) rollout = plannedRollout(inventory, declaration);
-      resources.push(...list);
-      for (const instance of list) tags.set(instance, tagsOf(recipe, instance));
-      names.push(recipe.name);
-    }
-    const seen = new Set<string>();
-    for (const resource of resources) {
-      if (seen.has(resource.id))
         throw new InventoryError(
-          `host ${host.name}: ${resource.id} is declared twice${resource.declaredAt ? ` (again at ${resource.declaredAt})` : ''}`,
+          `host ${host.name}: two recipes (${hostRecipes.map((entry) => entry.recipe.name).join(', ')}) say how it rolls; one may`,
         );
-      seen.add(resource.id);
+      if (declaration) rollout = plannedRollout(inventory, declaration);
     }
-    if (resources.length === 0) continue;
-    if (!isSelecting(selection)) {
-      planned.push({ host, recipes: names, resources, secrets, ...(rollout ? { rollout } : {}) });
+    const names = hostRecipes.map(({ recipe }) => recipe.name);
+    const rolls = rollout ? { rollout } : {};
+    if (hostRecipes.some(({ recipe }) => recipe.facts === true)) {
+      anyWithFacts = true;
+      const withFacts = (facts: Facts): Pick<PlannedHost, 'resources' | 'leftOut'> => {
+        const built = buildHost(inventory, host, hostRecipes, selection, facts);
+        for (const { resource, required } of built.crossings) options.warn?.(crossingWarning(selection!, resource, required, [host.name]));
+        return { resources: built.resources, ...(built.leftOut ? { leftOut: built.leftOut } : {}) };
+      };
+      planned.push({ host, recipes: names, resources: [], secrets, withFacts, ...rolls });
       continue;
     }
-    for (const instanceTags of tags.values()) for (const tag of instanceTags) carried.add(tag);
-    const taken = resources.filter((instance) => isSelected(tags.get(instance)!, selection));
-    const leftOut = resources.filter((instance) => !taken.includes(instance));
-    for (const instance of taken) {
-      for (const required of instance.requires) {
-        if (!leftOut.includes(required)) continue;
-        const key = `${instance.id} ${required.id}`;
-        const crossing = crossings.get(key) ?? { resource: instance.id, required: required.id, hosts: [] };
-        crossing.hosts.push(host.name);
-        crossings.set(key, crossing);
-      }
+    const built = buildHost(inventory, host, hostRecipes, selection);
+    if (built.resources.length === 0 && (built.leftOut?.length ?? 0) === 0) continue;
+    for (const tag of built.carried) carried.add(tag);
+    for (const { resource, required } of built.crossings) {
+      const key = `${resource} ${required}`;
+      const crossing = crossings.get(key) ?? { resource, required, hosts: [] };
+      crossing.hosts.push(host.name);
+      crossings.set(key, crossing);
     }
     planned.push({
       host,
       recipes: names,
-      resources: taken,
-      leftOut: leftOut.map((instance) => instance.id),
+      resources: built.resources,
+      ...(built.leftOut ? { leftOut: built.leftOut } : {}),
       secrets,
-      ...(rollout ? { rollout } : {}),
+      ...rolls,
     });
   }
   if (isSelecting(selection)) {
-    const unknown = unknownTags(selection, carried);
+    // Tags of resources built from facts are known only once the hosts are contacted: a run with such hosts cannot tell a typo.
+    const unknown = anyWithFacts ? [] : unknownTags(selection, carried);
     if (unknown.length > 0)
       throw new TagSelectionError(
         `${describeSelection(selection)}: no resource of the selected hosts carries ${unknown.map((tag) => `"${tag}"`).join(', ')} (their tags: ${[...carried].sort().join(', ')})`,
       );
-    for (const { resource, required, hosts } of crossings.values()) {
-      options.warn?.(
-        `${describeSelection(selection)}: ${resource} requires ${required}, which the selection leaves out (${hosts.join(', ')}); ${resource} is read and changed without it`,
-      );
-    }
+    for (const { resource, required, hosts } of crossings.values()) options.warn?.(crossingWarning(selection, resource, required, hosts));
   }
   if (extraVars) warnUndeclared(extraVars, [...applied], options.warn);
   return planned;
@@ -227,7 +292,7 @@ export function hostTargets(
   connect: (host: InventoryHost) => Promise<Transport>,
   sharedSecrets: readonly Secret[] = [],
 ): HostTarget[] {
-  return planned.map(({ host, resources, leftOut, secrets, rollout }) => ({
+  return planned.map(({ host, resources, leftOut, secrets, withFacts, rollout }) => ({
     name: host.name,
     resources,
     ...(leftOut ? { leftOut } : {}),
@@ -241,6 +306,14 @@ export function hostTargets(
       : {}),
     connect: () => connect(host),
     secrets: [...connectionSecrets(host), ...secrets, ...sharedSecrets],
+    ...(withFacts
+      ? {
+          async prepare(transport: Transport, timeoutMs: number) {
+            const facts = await gatherFacts(transport, timeoutMs);
+            return { ...withFacts(facts), gathered: facts };
+          },
+        }
+      : {}),
   }));
 }
 

@@ -3,7 +3,8 @@
  * the tools that read reports; a change that breaks them needs a new version.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import type { RunSummary } from '../engine/events.js';
+import type { HostSummary, RunSummary } from '../engine/events.js';
+import { type Facts, FactsSchema } from '../facts/model.js';
 import { StringEnum } from '../schema/index.js';
 
 export const REPORT_VERSION = 'keel.report/v1';
@@ -88,6 +89,7 @@ const HostReport = Type.Object(
     error: Type.Optional(Type.String()),
     rollout: Type.Optional(Type.Array(RolloutStepReport, { title: "a rolling run: the host's way out of service and back" })),
     notAttempted: Type.Optional(Type.Integer({ minimum: 0, title: 'of an interrupted host: its resources never attempted' })),
+    facts: Type.Optional({ ...FactsSchema, title: 'the facts gathered before its resources were built, for recipes with facts: true' }),
     execs: Type.Object(
       { total: Count, read: Count },
       { additionalProperties: false, title: 'remote invocations, in total and for reading' },
@@ -134,6 +136,11 @@ export const ReportSchema = Type.Object(
 
 export type Report = Static<typeof ReportSchema>;
 
+/** A host's gathered facts appear once, under `facts`. */
+function hostReport({ gathered, ...host }: HostSummary): Report['hosts'][number] {
+  return gathered === undefined ? host : { ...host, facts: gathered as Facts };
+}
+
 export function toReport(summary: RunSummary, plan?: Report['plan']): Report {
-  return { version: REPORT_VERSION, ...summary, ...(plan ? { plan } : {}) };
+  return { version: REPORT_VERSION, ...summary, hosts: summary.hosts.map(hostReport), ...(plan ? { plan } : {}) };
 }

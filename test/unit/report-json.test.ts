@@ -5,6 +5,7 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { RunSummary } from '../../src/engine/events.js';
+import type { Facts } from '../../src/facts/model.js';
 import { type Report, ReportSchema, toReport } from '../../src/report/json.js';
 import { RECORDINGS, recorded, summaryOf } from '../support/events.js';
 
@@ -16,7 +17,10 @@ const validate = ajv.compile(published);
 describe('schema/report.v1.json', () => {
   it('is the schema the report type is derived from', () => {
     expect(published).toEqual(JSON.parse(JSON.stringify(ReportSchema)));
-    expectTypeOf<Omit<Report, 'version' | 'plan'>>().toEqualTypeOf<RunSummary>();
+    type ReportedHost = Omit<RunSummary['hosts'][number], 'gathered'> & { facts?: Facts };
+    expectTypeOf<Omit<Report, 'version' | 'plan' | 'hosts'>>().toEqualTypeOf<Omit<RunSummary, 'hosts'>>();
+    expectTypeOf<Report['hosts'][number]>().toMatchTypeOf<ReportedHost>();
+    expectTypeOf<ReportedHost>().toMatchTypeOf<Report['hosts'][number]>();
   });
 
   it.each(RECORDINGS)('accepts the report of the recorded %s run', (name) => {

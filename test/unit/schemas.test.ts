@@ -8,6 +8,7 @@ import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import director from '../../recipes/director.js';
 import realserver from '../../recipes/realserver.js';
+import { FactsDocumentSchema } from '../../src/facts/model.js';
 import * as keel from '../../src/index.js';
 import { InventorySchema } from '../../src/inventory/schema.js';
 import { SavedPlanSchema } from '../../src/planner/savedPlan.js';
@@ -44,6 +45,7 @@ describe('built-in schemas', () => {
   it.each([
     ['inventory', InventorySchema],
     ['report', ReportSchema],
+    ['facts', FactsDocumentSchema],
     ['ad-hoc report', AdhocReportSchema],
     ['saved plan', SavedPlanSchema],
     ['director vars', director.vars],
