@@ -24,13 +24,19 @@ describe('built-in schemas', () => {
   it('covers every built-in resource', () => {
     expect(resources.map((resource) => resource.type).sort()).toEqual([
       'command',
+      'cronJob',
+      'directory',
       'file',
+      'group',
       'ifaceAlias',
       'ipvsRule',
       'kernelModule',
+      'lineInFile',
       'package',
       'service',
+      'symlink',
       'sysctl',
+      'user',
     ]);
   });
 
