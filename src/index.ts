@@ -24,5 +24,12 @@ export { kernelModule } from './resources/kernelModule.js';
 export { pkg } from './resources/package.js';
 export { service } from './resources/service.js';
 export { sysctl } from './resources/sysctl.js';
+
+import { file as fileResource } from './resources/file.js';
+import { templateResource } from './resources/template.js';
+
+export { renderTemplate } from './resources/template.js';
+/** `template[PATH]`: a file rendered from a nunjucks (Jinja2) template; see docs/resources.md. */
+export const templateFile = templateResource(fileResource.definition);
 export * from './schema/index.js';
 export { atomicWriteScript as writeFileScript, quote, Secret, ShellCommand, script, sh } from './shell/index.js';

@@ -8,12 +8,14 @@
  * shell's own parsing, expansion and quote removal are what is under test, and the recorded arguments show what any
  * real program would have received. A second, smaller run writes real files with the real engine and real tools.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lab, startHosts } from '../../lab/hosts.js';
 import { batchScript, type Section } from '../../src/engine/batch.js';
 import { diffResource, type ResourceInstance, ResourceParamsError } from '../../src/engine/resource.js';
+import { templateFile } from '../../src/index.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { connectHost } from '../../src/planner/connect.js';
 import { command } from '../../src/resources/command.js';
@@ -31,6 +33,9 @@ import { CANARY, hostileStrings, RELATIVE_CANARY } from '../support/hostileStrin
 
 const STRINGS = 10_000;
 const FUZZ_ROOT = '/tmp/keel-fuzz';
+/** A template whose rendering is its one variable, so the value travels as the file's content. */
+const VALUE_TEMPLATE = join(mkdtempSync(join(tmpdir(), 'keel-fuzz-template-')), 'value.j2');
+writeFileSync(VALUE_TEMPLATE, '{{ value }}');
 const STUB_BIN = '/tmp/keel-fuzz-bin';
 const CASES_PER_SECTION = 250;
 /** Programs the resources call, recorded instead of run. dash refuses "-" in function names: those are scripts on PATH. */
@@ -215,6 +220,21 @@ const RESOURCES: ResourceFuzz[] = [
     },
   },
   {
+    resource: 'template',
+    attempts: (value, index) => [
+      { parameter: 'path', value: framedPath(index, value), arrives: framedPath(index, value) },
+      { parameter: 'vars.value', value, arrives: firstBase64Line(value) },
+    ],
+    scenarios: (accepted, index) => {
+      const path = (accepted.get('path') as string) ?? `${FUZZ_ROOT}/${index}/template`;
+      const value = (accepted.get('vars.value') as string) ?? 'plain';
+      return [
+        { instance: () => templateFile({ path, source: VALUE_TEMPLATE, vars: { value }, makeParents: true }), current: absentFile },
+        { instance: () => templateFile({ path, state: 'absent' }), current: otherOwner(value) },
+      ];
+    },
+  },
+  {
     resource: 'command',
     attempts: (value, index) => [
       { parameter: 'name', value },
@@ -342,6 +362,7 @@ const RESOURCES: ResourceFuzz[] = [
 const FACTORIES: Record<string, (params: Record<string, unknown>) => ResourceInstance> = {
   sysctl: (params) => sysctl(params as never),
   file: (params) => file(params as never),
+  template: (params) => templateFile(params as never),
   command: (params) => command(params as never),
   package: (params) => pkg(params as never),
   service: (params) => service(params as never),
@@ -358,7 +379,9 @@ const PLAIN = new Map(
 function accepts(resource: ResourceFuzz, attempt: Attempt): boolean {
   const params = { ...PLAIN.get(resource.resource) };
   const [list, field] = attempt.parameter.split('[].');
+  const [record, key] = attempt.parameter.split('.');
   if (field !== undefined) params[list!] = [{ address: '192.0.2.11', [field]: attempt.value }];
+  else if (key !== undefined) params[record!] = { [key]: attempt.value };
   else params[attempt.parameter.replace('[]', '')] = attempt.value;
   try {
     FACTORIES[resource.resource]!(params);

@@ -6,6 +6,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import { type ResourceFactory, ResourceParamsError } from '../../src/engine/resource.js';
+import { templateFile } from '../../src/index.js';
 import { command } from '../../src/resources/command.js';
 import { file } from '../../src/resources/file.js';
 import { ifaceAlias } from '../../src/resources/ifaceAlias.js';
@@ -196,6 +197,27 @@ const table: Record<string, Row> = {
     set: (address) => ({ realServers: [{ address }] }),
     good: ['192.168.9.11', '10.0.0.2'],
     bad: [...HOSTILE, '192.168.9.11:80', 'fd00::11', 'rs1'],
+  },
+  'template.path': {
+    factory: templateFile as never,
+    base: { state: 'absent' },
+    set: (path) => ({ path }),
+    good: ['/etc/nginx/nginx.conf', '/opt/a b/c', '/tmp/$(x)'],
+    bad: [...HOSTILE, 'etc/motd', '/etc/../shadow', '/tmp/a\rb', '/tmp/\x1b[31m'],
+  },
+  'template.source': {
+    factory: templateFile as never,
+    base: { path: '/etc/motd', state: 'absent' },
+    set: (source) => ({ source }),
+    good: ['templates/nginx.conf.j2', '/srv/recipes/motd.j2', 'a b.j2'],
+    bad: ['a\nb', 'a\0b', '', 'a\rb', '\x1b[2J', 'x'.repeat(4097)],
+  },
+  'template.vars (names)': {
+    factory: templateFile as never,
+    base: { path: '/etc/motd', state: 'absent' },
+    set: (name) => ({ vars: { [name as string]: 1 } }),
+    good: ['port', 'server_name', '_x', 'N1'],
+    bad: [...HOSTILE, '1x', 'a-b', 'a.b', 'x'.repeat(129)],
   },
   'ipvsRule.port': {
     factory: ipvsRule as never,
