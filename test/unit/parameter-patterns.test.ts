@@ -125,8 +125,8 @@ const table: Record<string, Row> = {
     factory: pkg as never,
     base: { name: 'nginx' },
     set: (version) => ({ version }),
-    good: ['1.22.1-9', '1:2.3~rc1+deb12u1', '1.20.1-14.el9'],
-    bad: [...HOSTILE.filter((value) => value !== '-rf' && value !== '--help'), '1.2 3', '1.2/3', '1.2*'],
+    good: ['1.22.1-9', '1:2.3~rc1+deb12u1', '1.20.1-14.el9', '1.22.*', '1.*-9+deb12u*'],
+    bad: [...HOSTILE.filter((value) => value !== '-rf' && value !== '--help'), '1.2 3', '1.2/3', '*', '*1', '1.2?', '1.[2]', '-*'],
   },
   'service.name': {
     factory: service as never,
