@@ -14,6 +14,7 @@ export {
   type ResourceFactory,
   type ResourceInstance,
   type ResourceOptions,
+  type Settle,
   Unknowable,
 } from './engine/resource.js';
 export { command } from './resources/command.js';
@@ -24,6 +25,7 @@ export { kernelModule } from './resources/kernelModule.js';
 export { pkg } from './resources/package.js';
 export { service } from './resources/service.js';
 export { sysctl } from './resources/sysctl.js';
+export { systemdUnit } from './resources/systemdUnit.js';
 
 import { file as fileResource } from './resources/file.js';
 import { templateResource } from './resources/template.js';

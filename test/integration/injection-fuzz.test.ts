@@ -26,6 +26,7 @@ import { kernelModule } from '../../src/resources/kernelModule.js';
 import { type PackageState, pkg } from '../../src/resources/package.js';
 import { type ServiceState, service } from '../../src/resources/service.js';
 import { sysctl } from '../../src/resources/sysctl.js';
+import { systemdUnit } from '../../src/resources/systemdUnit.js';
 import { quote, ShellCommand } from '../../src/shell/index.js';
 import { runOnce } from '../../src/testing.js';
 import type { Transport } from '../../src/transport/types.js';
@@ -235,6 +236,25 @@ const RESOURCES: ResourceFuzz[] = [
     },
   },
   {
+    resource: 'systemdUnit',
+    attempts: (value) => [
+      { parameter: 'name', value: `${value}.service`, arrives: `/etc/systemd/system/${value}.service` },
+      { parameter: 'dropIn', value, arrives: `/etc/systemd/system/keel-fuzz.service.d/${value}.conf` },
+      { parameter: 'content', value, arrives: firstBase64Line(value) },
+    ],
+    scenarios: (accepted) => {
+      const name = (accepted.get('name') as string) ?? 'keel-fuzz.service';
+      const content = (accepted.get('content') as string) ?? '[Service]\n';
+      const dropIn = accepted.get('dropIn') as string | undefined;
+      const absent = { content: null, link: null };
+      return [
+        { instance: () => systemdUnit({ name, content }), current: absent },
+        ...(dropIn === undefined ? [] : [{ instance: () => systemdUnit({ name: 'keel-fuzz.service', dropIn, content }), current: absent }]),
+        { instance: () => systemdUnit({ name, state: 'absent' }), current: { content: 'x', link: null } },
+      ];
+    },
+  },
+  {
     resource: 'command',
     attempts: (value, index) => [
       { parameter: 'name', value },
@@ -363,6 +383,7 @@ const FACTORIES: Record<string, (params: Record<string, unknown>) => ResourceIns
   sysctl: (params) => sysctl(params as never),
   file: (params) => file(params as never),
   template: (params) => templateFile(params as never),
+  systemdUnit: (params) => systemdUnit(params as never),
   command: (params) => command(params as never),
   package: (params) => pkg(params as never),
   service: (params) => service(params as never),

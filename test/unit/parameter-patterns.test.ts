@@ -15,6 +15,7 @@ import { kernelModule } from '../../src/resources/kernelModule.js';
 import { pkg } from '../../src/resources/package.js';
 import { service } from '../../src/resources/service.js';
 import { sysctl } from '../../src/resources/sysctl.js';
+import { systemdUnit } from '../../src/resources/systemdUnit.js';
 
 interface Row {
   factory: ResourceFactory<TSchema, unknown>;
@@ -218,6 +219,37 @@ const table: Record<string, Row> = {
     set: (name) => ({ vars: { [name as string]: 1 } }),
     good: ['port', 'server_name', '_x', 'N1'],
     bad: [...HOSTILE, '1x', 'a-b', 'a.b', 'x'.repeat(129)],
+  },
+  'systemdUnit.name': {
+    factory: systemdUnit as never,
+    base: { state: 'absent' },
+    set: (name) => ({ name }),
+    good: ['keel-check.service', 'keel-check.timer', 'getty@tty1.service', 'srv-data.mount', 'a\\x2db.service'],
+    bad: [
+      ...HOSTILE,
+      'nginx',
+      '.service',
+      '-x.service',
+      'a/b.service',
+      'a b.service',
+      '../x.service',
+      'x.conf',
+      `${'a'.repeat(250)}.service`,
+    ],
+  },
+  'systemdUnit.dropIn': {
+    factory: systemdUnit as never,
+    base: { name: 'nginx.service', state: 'absent' },
+    set: (dropIn) => ({ dropIn }),
+    good: ['10-limits', 'override', 'keel_1.x'],
+    bad: [...HOSTILE, '.hidden', '..', 'a/b', 'a b', 'x'.repeat(201)],
+  },
+  'systemdUnit.state': {
+    factory: systemdUnit as never,
+    base: { name: 'nginx.service' },
+    set: (state) => ({ state }),
+    good: ['absent'],
+    bad: [...HOSTILE, 'masked', 'Absent'],
   },
   'ipvsRule.port': {
     factory: ipvsRule as never,
