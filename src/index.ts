@@ -17,6 +17,7 @@ export {
   type Settle,
   Unknowable,
 } from './engine/resource.js';
+export { aptRepository } from './resources/aptRepository.js';
 export { command } from './resources/command.js';
 export { file, template } from './resources/file.js';
 export { ifaceAlias } from './resources/ifaceAlias.js';

@@ -18,6 +18,7 @@ import { diffResource, type ResourceInstance, ResourceParamsError } from '../../
 import { templateFile } from '../../src/index.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { connectHost } from '../../src/planner/connect.js';
+import { aptRepository } from '../../src/resources/aptRepository.js';
 import { command } from '../../src/resources/command.js';
 import { type FileState, file } from '../../src/resources/file.js';
 import { type IfaceAliasState, ifaceAlias } from '../../src/resources/ifaceAlias.js';
@@ -37,6 +38,7 @@ const FUZZ_ROOT = '/tmp/keel-fuzz';
 /** A template whose rendering is its one variable, so the value travels as the file's content. */
 const VALUE_TEMPLATE = join(mkdtempSync(join(tmpdir(), 'keel-fuzz-template-')), 'value.j2');
 writeFileSync(VALUE_TEMPLATE, '{{ value }}');
+const FUZZ_KEY = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEaxAcpBYJKwYBBAHaRw8BAQdA\n-----END PGP PUBLIC KEY BLOCK-----\n';
 const STUB_BIN = '/tmp/keel-fuzz-bin';
 const CASES_PER_SECTION = 250;
 /** Programs the resources call, recorded instead of run. dash refuses "-" in function names: those are scripts on PATH. */
@@ -255,6 +257,28 @@ const RESOURCES: ResourceFuzz[] = [
     },
   },
   {
+    resource: 'aptRepository',
+    attempts: (value) => [
+      { parameter: 'name', value, arrives: `/etc/apt/sources.list.d/${value}.sources` },
+      { parameter: 'uris[]', value: [value] },
+      { parameter: 'suites[]', value: [value] },
+      { parameter: 'components[]', value: [value] },
+    ],
+    scenarios: (accepted) => {
+      const params = {
+        name: (accepted.get('name') as string) ?? 'keel-fuzz',
+        uris: (accepted.get('uris[]') as string[]) ?? ['file:/srv/keel-fuzz'],
+        suites: (accepted.get('suites[]') as string[]) ?? ['./'],
+        components: (accepted.get('components[]') as string[]) ?? [],
+        key: FUZZ_KEY,
+      };
+      return [
+        { instance: () => aptRepository(params), current: { source: null, key: null } },
+        { instance: () => aptRepository({ name: params.name, state: 'absent' }), current: { source: 'x', key: 'x' } },
+      ];
+    },
+  },
+  {
     resource: 'command',
     attempts: (value, index) => [
       { parameter: 'name', value },
@@ -384,6 +408,7 @@ const FACTORIES: Record<string, (params: Record<string, unknown>) => ResourceIns
   file: (params) => file(params as never),
   template: (params) => templateFile(params as never),
   systemdUnit: (params) => systemdUnit(params as never),
+  aptRepository: (params) => aptRepository(params as never),
   command: (params) => command(params as never),
   package: (params) => pkg(params as never),
   service: (params) => service(params as never),

@@ -7,6 +7,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import { type ResourceFactory, ResourceParamsError } from '../../src/engine/resource.js';
 import { templateFile } from '../../src/index.js';
+import { aptRepository } from '../../src/resources/aptRepository.js';
 import { command } from '../../src/resources/command.js';
 import { file } from '../../src/resources/file.js';
 import { ifaceAlias } from '../../src/resources/ifaceAlias.js';
@@ -250,6 +251,53 @@ const table: Record<string, Row> = {
     set: (state) => ({ state }),
     good: ['absent'],
     bad: [...HOSTILE, 'masked', 'Absent'],
+  },
+  'aptRepository.name': {
+    factory: aptRepository as never,
+    base: { state: 'absent' },
+    set: (name) => ({ name }),
+    good: ['nginx', 'keel-lab', 'pgdg_16'],
+    bad: [...HOSTILE, 'Nginx', '.x', 'a/b', 'a.sources', 'a b', 'x'.repeat(101)],
+  },
+  'aptRepository.uris': {
+    factory: aptRepository as never,
+    base: { name: 'lab', state: 'absent' },
+    set: (uri) => ({ uris: [uri] }),
+    good: ['https://deb.debian.org/debian', 'http://keel-apt:8080', 'file:/srv/repo', 'https://u:p@h/x?y=1'],
+    bad: [...HOSTILE, 'ftp://h/x', 'deb.debian.org', 'https://h/a b', 'https://h/\x1b', "https://h/'x"],
+  },
+  'aptRepository.suites': {
+    factory: aptRepository as never,
+    base: { name: 'lab', state: 'absent' },
+    set: (suite) => ({ suites: [suite] }),
+    good: ['bookworm', 'bookworm-security', './', 'stable/updates'],
+    bad: [...HOSTILE, '.', '../x', 'a b', '[trusted=yes]', 'x'.repeat(201)],
+  },
+  'aptRepository.components': {
+    factory: aptRepository as never,
+    base: { name: 'lab', state: 'absent' },
+    set: (component) => ({ components: [component] }),
+    good: ['main', 'non-free-firmware'],
+    bad: [...HOSTILE, 'a b', '[arch=amd64]'],
+  },
+  'aptRepository.architectures': {
+    factory: aptRepository as never,
+    base: { name: 'lab', state: 'absent' },
+    set: (arch) => ({ architectures: [arch] }),
+    good: ['amd64', 'arm64', 'i386'],
+    bad: [...HOSTILE, 'AMD64', 'a,b', 'x'.repeat(33)],
+  },
+  'aptRepository.key': {
+    factory: aptRepository as never,
+    base: { name: 'lab', uris: ['file:/srv/repo'], suites: ['./'] },
+    set: (key) => ({ key }),
+    good: ['-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEaxAc\n-----END PGP PUBLIC KEY BLOCK-----\n'],
+    bad: [
+      ...HOSTILE,
+      'https://example.org/key.asc',
+      'mDMEaxAc',
+      '-----BEGIN PGP PRIVATE KEY BLOCK-----\nx\n-----END PGP PRIVATE KEY BLOCK-----\n',
+    ],
   },
   'ipvsRule.port': {
     factory: ipvsRule as never,
