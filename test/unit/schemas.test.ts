@@ -23,6 +23,7 @@ const resources = (Object.values(keel) as unknown[]).filter(
 describe('built-in schemas', () => {
   it('covers every built-in resource', () => {
     expect(resources.map((resource) => resource.type).sort()).toEqual([
+      'aptRepository',
       'command',
       'file',
       'ifaceAlias',
@@ -31,6 +32,8 @@ describe('built-in schemas', () => {
       'package',
       'service',
       'sysctl',
+      'systemdUnit',
+      'template',
     ]);
   });
 
