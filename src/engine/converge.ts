@@ -14,7 +14,7 @@ import { type Assessment, assess, handlerLeftOut, readerFor } from './observe.js
 import { clearOwed, handlerRefs, owedMarker, recordOwed } from './owed.js';
 import { interpretRead, type ReadState, readSection } from './reads.js';
 import { BatchError, type InvocationLog, runSections, tail } from './remote.js';
-import { desiredOf, type diffResource, type HandlerRef, type ResourceInstance } from './resource.js';
+import { desiredOf, type diffResource, type HandlerRef, type ResourceInstance, type Settle } from './resource.js';
 import { type HostTarget, type StaleRead, scrub, type Timeouts } from './target.js';
 
 function applySections(instance: ResourceInstance, current: unknown, changes: ReturnType<typeof diffResource>): Section[] {
@@ -64,6 +64,8 @@ interface Converging {
   /** Handlers owed, by marker: those the host still owes from earlier runs, and those this run's changes notify. */
   readonly owed: Map<string, HandlerRef>;
   readonly results: ResourceResult[];
+  /** Settle steps owed by this run's changes, by resource type, with the last instance that changed. */
+  readonly unsettled: Map<string, { instance: ResourceInstance; settle: Settle }>;
   readonly lease: ApplyLease;
   leaseTaken: boolean;
   /** Why every later resource is skipped, once one has failed. */
@@ -93,7 +95,7 @@ export async function convergeHost(
   try {
     const handlers =
       unprepared === undefined
-        ? await runHandlers(target, transport, emit, owed, options, host.lease.acquire)
+        ? [...(await runSettles(host)), ...(await runHandlers(target, transport, emit, owed, options, host.lease.acquire))]
         : reportUnprepared(target, emit, owed, unprepared);
     for (const ref of host.owed.values()) {
       if (!handlerLeftOut(target, ref)) continue;
@@ -120,6 +122,7 @@ async function readHost(target: HostTarget, transport: Transport, emit: EventSin
     states: new Map(reading.states),
     owed: new Map(reading.owed.map((ref) => [owedMarker(ref), ref])),
     results: [],
+    unsettled: new Map(),
     // Taken with the first change, renewed with every later one, dropped at the end: a run that changes
     // nothing never takes it.
     lease: applyLease(Math.ceil(options.timeouts.applyMs / 1000) + 120),
@@ -226,6 +229,8 @@ async function convergeResource(host: Converging, instance: ResourceInstance, la
     return fail(host, { ...base, outcome: 'failed', changes: assessment.changes, actual, error, durationMs: Date.now() - started }, halt);
   }
   for (const ref of instance.notify) host.owed.set(owedMarker(ref), ref);
+  const { settle, type } = instance.definition;
+  if (settle) host.unsettled.set(type, { instance, settle });
   record(host, {
     ...base,
     outcome: 'changed',
@@ -244,7 +249,7 @@ async function applyOne(
   assessment: Assessment,
 ): Promise<ChangeOutcome> {
   host.emit({ type: 'resource-start', host: host.target.name, id: instance.id, phase: 'apply' });
-  const steps = applySections(instance, assessment.actual, assessment.changes);
+  const steps = [...takeSettles(host, instance.requires), ...applySections(instance, assessment.actual, assessment.changes)];
   const sections = [host.lease.acquire, ...steps, readSection(instance), ...later.map(readSection)];
   host.leaseTaken = true;
   let outputs: Map<string, SectionResult>;
@@ -271,6 +276,60 @@ async function applyOne(
     };
   }
   return verify(instance, outputs.get(readSection(instance).name));
+}
+
+function settleSection({ instance, settle }: { instance: ResourceInstance; settle: Settle }): Section {
+  return { name: `settle ${instance.id} ${settle.name}`, command: script(settle.commands), chained: true };
+}
+
+/** The settle steps that the given resources' changes owe, taken out so that each runs once. */
+function takeSettles(host: Converging, required: readonly ResourceInstance[]): Section[] {
+  const types = new Set(required.map((instance) => instance.definition.type));
+  const due = [...host.unsettled].filter(([type]) => types.has(type));
+  for (const [type] of due) host.unsettled.delete(type);
+  return due.map(([, owed]) => settleSection(owed));
+}
+
+/** The settle steps no later change took, before the handlers: reported as handlers that ran or failed. */
+async function runSettles(host: Converging): Promise<HandlerResult[]> {
+  const owed = [...host.unsettled.values()];
+  host.unsettled.clear();
+  if (owed.length === 0) return [];
+  host.leaseTaken = true;
+  const sections = owed.map(settleSection);
+  const started = Date.now();
+  let outputs: Map<string, SectionResult> | undefined;
+  let failure: ResourceError | undefined;
+  try {
+    outputs = await runSections(host.transport, [host.lease.acquire, ...sections], host.options.timeouts.applyMs, host.options.log);
+  } catch (error) {
+    if (!(error instanceof BatchError)) throw error;
+    failure = { phase: 'handler', message: error.message, exitCode: error.exitCode, stderr: error.stderr };
+  }
+  return owed.map(({ instance, settle }, index) => {
+    const output = outputs?.get(sections[index]!.name);
+    const error: ResourceError | undefined =
+      failure ??
+      (output?.code === 0
+        ? undefined
+        : {
+            phase: 'handler',
+            message: `${settle.name} exited ${output?.code ?? 'without output'}`,
+            command: sections[index]!.command.display,
+            exitCode: output?.code,
+            stderr: tail(output?.stderr ?? ''),
+          });
+    const result: HandlerResult = {
+      host: host.target.name,
+      id: instance.id,
+      action: settle.name,
+      outcome: error ? 'failed' : 'ran',
+      durationMs: Date.now() - started,
+      ...(error ? { error } : {}),
+    };
+    host.emit({ type: 'handler-result', result });
+    return result;
+  });
 }
 
 /** Runs a change's sections; when the lease refuses because an earlier run on this machine died holding it, takes it over. */

@@ -55,6 +55,18 @@ export interface ResourceDefinition<Schema extends TSchema, State, Field extends
   apply(params: Static<Schema>, current: State, changes: readonly FieldChange<Field>[]): ShellCommand[];
   /** Named actions other resources can notify, such as `restart`. */
   actions?: Record<string, (params: Static<Schema>) => ShellCommand[]>;
+  /**
+   * What changes of this type leave to do once per host, however many instances changed (systemd's
+   * `daemon-reload`): run before the first later resource that requires a changed instance is changed, else
+   * before the handlers at the end of the host's run.
+   */
+  settle?: Settle;
+}
+
+export interface Settle {
+  /** How reports name it: `systemdUnit[nginx.service] daemon-reload`. */
+  name: string;
+  commands: ShellCommand[];
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the engine holds resources of every state type; each definition checks its own.

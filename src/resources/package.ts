@@ -15,14 +15,32 @@ import { ShellCommand, sh } from '../shell/index.js';
 
 const DEFAULT_LOCK_WAIT_SECONDS = 60;
 
+/** A version with `*` wildcards; it never starts with one, so it cannot read as an option. */
+const VersionPattern = Type.String({ pattern: '^[A-Za-z0-9.+~:_][A-Za-z0-9.+~:_*-]*$', maxLength: 200 });
+
+function isPattern(version: string): boolean {
+  return version.includes('*');
+}
+
+export function matchesVersion(pattern: string, version: string): boolean {
+  const source = pattern
+    .split('*')
+    .map((part) => part.replace(/[.+~:]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${source}$`).test(version);
+}
+
 const PackageParams = Type.Object(
   {
     name: Type.Union([PackageName, Type.Array(PackageName, { minItems: 1, uniqueItems: true })], {
       title: 'a package name or a list of package names',
     }),
     state: Type.Optional(StringEnum(['present', 'absent', 'latest'], { default: 'present' })),
-    /** An exact version (apt: `1.22.1-9`, dnf: `1.20.1-14.el9`); only with a single name and state present. */
-    version: Type.Optional(PackageVersion),
+    /**
+     * A version (apt: `1.22.1-9`, dnf: `1.20.1-14.el9`), or a pattern where `*` stands for any text (`1.22.*`):
+     * the newest version the package lists know that matches. Only with a single name and state present.
+     */
+    version: Type.Optional(Type.Union([PackageVersion, VersionPattern], { title: 'a package version or a pattern such as 1.22.*' })),
     /** How long to wait for a package-manager lock held by another process. */
     lockWaitSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600, default: DEFAULT_LOCK_WAIT_SECONDS })),
   },
@@ -128,10 +146,23 @@ export function parsePackageRead(stdout: string, names: readonly string[]): Pack
   return { manager, packages };
 }
 
+/**
+ * The version a pattern resolves to: the installed one when it matches (a pin is not an upgrade), else the first
+ * match of the version table, which apt lists newest first; the pattern itself when the lists know no match.
+ */
+function resolvePattern(pattern: string, info: PackageInfo): string {
+  if (info.installed !== null && matchesVersion(pattern, info.installed)) return info.installed;
+  return info.available.find((version) => matchesVersion(pattern, version)) ?? pattern;
+}
+
 /** What one package should become: a version, `present` (any version) or null (absent). */
 function target(params: PackageParamsType, info: PackageInfo, manager: PackageState['manager']): string | null {
   if (params.state === 'absent') return null;
-  if (params.version !== undefined) return params.version;
+  if (params.version !== undefined) {
+    if (!isPattern(params.version)) return params.version;
+    if (manager !== 'apt') throw new Error('a version pattern is supported with apt only; pin an exact version');
+    return resolvePattern(params.version, info);
+  }
   if (params.state === 'latest') {
     if (manager !== 'apt') throw new Error('state "latest" is supported with apt only; pin a version or use "present"');
     return info.candidate ?? 'latest';
@@ -211,12 +242,15 @@ exit 0`,
   apply(params, current, changes) {
     const changed = changes.map((change) => change.field);
     if (params.state === 'absent') return [managerCommand(current.manager, 'remove', changed, params)];
-    const specs = changed.map((name) =>
-      params.version === undefined ? name : current.manager === 'apt' ? `${name}=${params.version}` : `${name}-${params.version}`,
-    );
+    const versions = new Map(changes.map((change) => [change.field, params.version === undefined ? undefined : String(change.to)]));
+    const specs = changed.map((name) => {
+      const version = versions.get(name);
+      return version === undefined ? name : current.manager === 'apt' ? `${name}=${version}` : `${name}-${version}`;
+    });
     const listsMissSome = changed.some((name) => {
       const info = current.packages[name]!;
-      return params.version === undefined ? info.candidate === null : !info.available.includes(params.version);
+      const version = versions.get(name);
+      return version === undefined ? info.candidate === null : !info.available.includes(version);
     });
     const refresh =
       current.manager === 'apt' && listsMissSome

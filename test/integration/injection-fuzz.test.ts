@@ -8,14 +8,17 @@
  * shell's own parsing, expansion and quote removal are what is under test, and the recorded arguments show what any
  * real program would have received. A second, smaller run writes real files with the real engine and real tools.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lab, startHosts } from '../../lab/hosts.js';
 import { batchScript, type Section } from '../../src/engine/batch.js';
 import { diffResource, type ResourceInstance, ResourceParamsError } from '../../src/engine/resource.js';
+import { templateFile } from '../../src/index.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { connectHost } from '../../src/planner/connect.js';
+import { aptRepository } from '../../src/resources/aptRepository.js';
 import { command } from '../../src/resources/command.js';
 import { cronJob } from '../../src/resources/cronJob.js';
 import { directory } from '../../src/resources/directory.js';
@@ -29,6 +32,7 @@ import { type PackageState, pkg } from '../../src/resources/package.js';
 import { type ServiceState, service } from '../../src/resources/service.js';
 import { symlink } from '../../src/resources/symlink.js';
 import { sysctl } from '../../src/resources/sysctl.js';
+import { systemdUnit } from '../../src/resources/systemdUnit.js';
 import { type UserState, user } from '../../src/resources/user.js';
 import { quote, Secret, ShellCommand } from '../../src/shell/index.js';
 import { runOnce } from '../../src/testing.js';
@@ -37,6 +41,10 @@ import { CANARY, hostileStrings, RELATIVE_CANARY } from '../support/hostileStrin
 
 const STRINGS = 10_000;
 const FUZZ_ROOT = '/tmp/keel-fuzz';
+/** A template whose rendering is its one variable, so the value travels as the file's content. */
+const VALUE_TEMPLATE = join(mkdtempSync(join(tmpdir(), 'keel-fuzz-template-')), 'value.j2');
+writeFileSync(VALUE_TEMPLATE, '{{ value }}');
+const FUZZ_KEY = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEaxAcpBYJKwYBBAHaRw8BAQdA\n-----END PGP PUBLIC KEY BLOCK-----\n';
 const STUB_BIN = '/tmp/keel-fuzz-bin';
 const CASES_PER_SECTION = 250;
 /** Programs the resources call, recorded instead of run. dash refuses "-" in function names: those are scripts on PATH. */
@@ -229,6 +237,62 @@ const RESOURCES: ResourceFuzz[] = [
         { instance: () => file({ ...params, content, makeParents: true }), current: absentFile },
         { instance: () => file(params), current: otherOwner(content) },
         { instance: () => file({ path: params.path, state: 'absent' }), current: otherOwner(content) },
+      ];
+    },
+  },
+  {
+    resource: 'template',
+    attempts: (value, index) => [
+      { parameter: 'path', value: framedPath(index, value), arrives: framedPath(index, value) },
+      { parameter: 'vars.value', value, arrives: firstBase64Line(value) },
+    ],
+    scenarios: (accepted, index) => {
+      const path = (accepted.get('path') as string) ?? `${FUZZ_ROOT}/${index}/template`;
+      const value = (accepted.get('vars.value') as string) ?? 'plain';
+      return [
+        { instance: () => templateFile({ path, source: VALUE_TEMPLATE, vars: { value }, makeParents: true }), current: absentFile },
+        { instance: () => templateFile({ path, state: 'absent' }), current: otherOwner(value) },
+      ];
+    },
+  },
+  {
+    resource: 'systemdUnit',
+    attempts: (value) => [
+      { parameter: 'name', value: `${value}.service`, arrives: `/etc/systemd/system/${value}.service` },
+      { parameter: 'dropIn', value, arrives: `/etc/systemd/system/keel-fuzz.service.d/${value}.conf` },
+      { parameter: 'content', value, arrives: firstBase64Line(value) },
+    ],
+    scenarios: (accepted) => {
+      const name = (accepted.get('name') as string) ?? 'keel-fuzz.service';
+      const content = (accepted.get('content') as string) ?? '[Service]\n';
+      const dropIn = accepted.get('dropIn') as string | undefined;
+      const absent = { content: null, link: null };
+      return [
+        { instance: () => systemdUnit({ name, content }), current: absent },
+        ...(dropIn === undefined ? [] : [{ instance: () => systemdUnit({ name: 'keel-fuzz.service', dropIn, content }), current: absent }]),
+        { instance: () => systemdUnit({ name, state: 'absent' }), current: { content: 'x', link: null } },
+      ];
+    },
+  },
+  {
+    resource: 'aptRepository',
+    attempts: (value) => [
+      { parameter: 'name', value, arrives: `/etc/apt/sources.list.d/${value}.sources` },
+      { parameter: 'uris[]', value: [value] },
+      { parameter: 'suites[]', value: [value] },
+      { parameter: 'components[]', value: [value] },
+    ],
+    scenarios: (accepted) => {
+      const params = {
+        name: (accepted.get('name') as string) ?? 'keel-fuzz',
+        uris: (accepted.get('uris[]') as string[]) ?? ['file:/srv/keel-fuzz'],
+        suites: (accepted.get('suites[]') as string[]) ?? ['./'],
+        components: (accepted.get('components[]') as string[]) ?? [],
+        key: FUZZ_KEY,
+      };
+      return [
+        { instance: () => aptRepository(params), current: { source: null, key: null } },
+        { instance: () => aptRepository({ name: params.name, state: 'absent' }), current: { source: 'x', key: 'x' } },
       ];
     },
   },
@@ -512,6 +576,9 @@ const RESOURCES: ResourceFuzz[] = [
 const FACTORIES: Record<string, (params: Record<string, unknown>) => ResourceInstance> = {
   sysctl: (params) => sysctl(params as never),
   file: (params) => file(params as never),
+  template: (params) => templateFile(params as never),
+  systemdUnit: (params) => systemdUnit(params as never),
+  aptRepository: (params) => aptRepository(params as never),
   command: (params) => command(params as never),
   package: (params) => pkg(params as never),
   service: (params) => service(params as never),
@@ -534,7 +601,9 @@ const PLAIN = new Map(
 function accepts(resource: ResourceFuzz, attempt: Attempt): boolean {
   const params = { ...PLAIN.get(resource.resource) };
   const [list, field] = attempt.parameter.split('[].');
+  const [record, key] = attempt.parameter.split('.');
   if (field !== undefined) params[list!] = [{ address: '192.0.2.11', [field]: attempt.value }];
+  else if (key !== undefined) params[record!] = { [key]: attempt.value };
   else params[attempt.parameter.replace('[]', '')] = attempt.value;
   try {
     FACTORIES[resource.resource]!(params);

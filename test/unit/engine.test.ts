@@ -1,9 +1,10 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Type } from '@sinclair/typebox';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type EngineEvent, exitCodeOf } from '../../src/engine/events.js';
-import type { ResourceInstance } from '../../src/engine/resource.js';
+import { defineResource, type ResourceInstance } from '../../src/engine/resource.js';
 import { DEFAULT_TIMEOUTS, run } from '../../src/engine/run.js';
 import { Secret, sh } from '../../src/shell/index.js';
 import { runOnce } from '../../src/testing.js';
@@ -307,5 +308,33 @@ describe('the fleet', () => {
     });
     expect(summary.exitCode).toBe(130);
     expect(existsSync(path('a'))).toBe(false);
+  });
+});
+
+describe('settle steps', () => {
+  const log = join(mkdtempSync(join(tmpdir(), 'keel-settle-')), 'log');
+  const settled = defineResource({
+    type: 'settledValue',
+    schema: Type.Object({ path: Type.String(), value: Type.String() }, { additionalProperties: false }),
+    key: (params) => params.path,
+    read: (params) => ({
+      command: sh`cat ${params.path} 2>/dev/null || printf '%s' '<absent>'`,
+      parse: ({ stdout }) => ({ value: stdout === '<absent>' ? null : stdout }),
+    }),
+    desired: (params) => ({ value: params.value }),
+    apply: (params) => [sh`printf '%s' ${params.value} > ${params.path}; echo ${`write ${params.value}`} >> ${log}`],
+    settle: { name: 'reload', commands: [sh`echo reload >> ${log}`] },
+  });
+
+  it('run once for several changes, before a change that requires one, else before the handlers', async () => {
+    const a = settled({ path: path('a'), value: 'a' });
+    const b = settled({ path: path('b'), value: 'b' });
+    const c = settled({ path: path('c'), value: 'c' }, { requires: b });
+    const host = await runOnce('apply', [a, b, c], transport);
+    expect(readFileSync(log, 'utf8')).toBe('write a\nwrite b\nreload\nwrite c\nreload\n');
+    expect(host.handlers).toMatchObject([{ id: c.id, action: 'reload', outcome: 'ran' }]);
+    const again = await runOnce('apply', [a, b, c], transport);
+    expect(again.handlers).toEqual([]);
+    expect(readFileSync(log, 'utf8')).toBe('write a\nwrite b\nreload\nwrite c\nreload\n');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ResourceParamsError } from '../../src/engine/resource.js';
-import { type PackageState, parseAptPolicy, parsePackageRead, pkg } from '../../src/resources/package.js';
+import { matchesVersion, type PackageState, parseAptPolicy, parsePackageRead, pkg } from '../../src/resources/package.js';
 import { fixture } from '../support/fixtures.js';
 import { planChange } from '../support/planChange.js';
 
@@ -79,6 +79,44 @@ describe('package: diff', () => {
       { field: 'curl', from: '7.88.1-10+deb12u14', to: '7.88.1-10+deb12u5' },
     ]);
     expect(plan({ name: 'curl', version: '7.88.1-10+deb12u14' }, aptState()).changes).toEqual([]);
+  });
+
+  it('pins a pattern: the installed version when it matches, else the newest match the lists know', () => {
+    expect(plan({ name: 'curl', version: '7.88.1-10+deb12u1*' }, aptState()).changes).toEqual([]);
+    expect(plan({ name: 'curl', version: '7.88.1-10+deb12u5*' }, aptState())).toEqual({
+      changes: [{ field: 'curl', from: '7.88.1-10+deb12u14', to: '7.88.1-10+deb12u5' }],
+      steps: [`${APT_INSTALL} --allow-downgrades -- curl=7.88.1-10+deb12u5${ON_FAILURE}`],
+    });
+    expect(plan({ name: 'nginx', version: '1.22.*' }, aptState()).changes).toEqual([
+      { field: 'nginx', from: null, to: '1.22.1-9+deb12u11' },
+    ]);
+  });
+
+  it('refreshes the lists for a pattern they know no match of, and installs by the pattern', () => {
+    expect(plan({ name: 'curl', version: '8.*' }, aptState())).toEqual({
+      changes: [{ field: 'curl', from: '7.88.1-10+deb12u14', to: '8.*' }],
+      steps: ['apt-get update -q -o DPkg::Lock::Timeout=60', `${APT_INSTALL} --allow-downgrades -- 'curl=8.*'${ON_FAILURE}`],
+    });
+  });
+
+  it('reads a pattern pin against versions captured from a host with three of them', () => {
+    const probe = parsePackageRead(fixture('package', 'apt-pattern-versions'), ['keel-pin-probe']);
+    expect(probe.packages['keel-pin-probe']!.available).toEqual(['1.1.0-1', '1.0.2-1', '1.0.1-1']);
+    expect(plan({ name: 'keel-pin-probe', version: '1.0.*' }, probe).changes).toEqual([]);
+    expect(plan({ name: 'keel-pin-probe', version: '1.1.*' }, probe)).toEqual({
+      changes: [{ field: 'keel-pin-probe', from: '1.0.1-1', to: '1.1.0-1' }],
+      steps: [`${APT_INSTALL} --allow-downgrades -- keel-pin-probe=1.1.0-1${ON_FAILURE}`],
+    });
+    expect(plan({ name: 'keel-pin-probe', state: 'latest' }, probe).changes).toEqual([
+      { field: 'keel-pin-probe', from: '1.0.1-1', to: '1.1.0-1' },
+    ]);
+  });
+
+  it('matches a pattern literally but for its stars', () => {
+    expect(matchesVersion('1.22.*', '1.22.1-9')).toBe(true);
+    expect(matchesVersion('1.22.*', '1.220.1')).toBe(false);
+    expect(matchesVersion('1.2*', '1x2')).toBe(false);
+    expect(matchesVersion('1:2.3+*', '1:2.3+deb12u1')).toBe(true);
   });
 
   it('removes only what is installed', () => {

@@ -6,6 +6,8 @@
 import type { TSchema } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import { type ResourceFactory, ResourceParamsError } from '../../src/engine/resource.js';
+import { templateFile } from '../../src/index.js';
+import { aptRepository } from '../../src/resources/aptRepository.js';
 import { command } from '../../src/resources/command.js';
 import { cronJob } from '../../src/resources/cronJob.js';
 import { directory } from '../../src/resources/directory.js';
@@ -19,6 +21,7 @@ import { pkg } from '../../src/resources/package.js';
 import { service } from '../../src/resources/service.js';
 import { symlink } from '../../src/resources/symlink.js';
 import { sysctl } from '../../src/resources/sysctl.js';
+import { systemdUnit } from '../../src/resources/systemdUnit.js';
 import { user } from '../../src/resources/user.js';
 import { Secret } from '../../src/shell/index.js';
 
@@ -131,8 +134,8 @@ const table: Record<string, Row> = {
     factory: pkg as never,
     base: { name: 'nginx' },
     set: (version) => ({ version }),
-    good: ['1.22.1-9', '1:2.3~rc1+deb12u1', '1.20.1-14.el9'],
-    bad: [...HOSTILE.filter((value) => value !== '-rf' && value !== '--help'), '1.2 3', '1.2/3', '1.2*'],
+    good: ['1.22.1-9', '1:2.3~rc1+deb12u1', '1.20.1-14.el9', '1.22.*', '1.*-9+deb12u*'],
+    bad: [...HOSTILE.filter((value) => value !== '-rf' && value !== '--help'), '1.2 3', '1.2/3', '*', '*1', '1.2?', '1.[2]', '-*'],
   },
   'service.name': {
     factory: service as never,
@@ -203,6 +206,105 @@ const table: Record<string, Row> = {
     set: (address) => ({ realServers: [{ address }] }),
     good: ['192.168.9.11', '10.0.0.2'],
     bad: [...HOSTILE, '192.168.9.11:80', 'fd00::11', 'rs1'],
+  },
+  'template.path': {
+    factory: templateFile as never,
+    base: { state: 'absent' },
+    set: (path) => ({ path }),
+    good: ['/etc/nginx/nginx.conf', '/opt/a b/c', '/tmp/$(x)'],
+    bad: [...HOSTILE, 'etc/motd', '/etc/../shadow', '/tmp/a\rb', '/tmp/\x1b[31m'],
+  },
+  'template.source': {
+    factory: templateFile as never,
+    base: { path: '/etc/motd', state: 'absent' },
+    set: (source) => ({ source }),
+    good: ['templates/nginx.conf.j2', '/srv/recipes/motd.j2', 'a b.j2'],
+    bad: ['a\nb', 'a\0b', '', 'a\rb', '\x1b[2J', 'x'.repeat(4097)],
+  },
+  'template.vars (names)': {
+    factory: templateFile as never,
+    base: { path: '/etc/motd', state: 'absent' },
+    set: (name) => ({ vars: { [name as string]: 1 } }),
+    good: ['port', 'server_name', '_x', 'N1'],
+    bad: [...HOSTILE, '1x', 'a-b', 'a.b', 'x'.repeat(129)],
+  },
+  'systemdUnit.name': {
+    factory: systemdUnit as never,
+    base: { state: 'absent' },
+    set: (name) => ({ name }),
+    good: ['keel-check.service', 'keel-check.timer', 'getty@tty1.service', 'srv-data.mount', 'a\\x2db.service'],
+    bad: [
+      ...HOSTILE,
+      'nginx',
+      '.service',
+      '-x.service',
+      'a/b.service',
+      'a b.service',
+      '../x.service',
+      'x.conf',
+      `${'a'.repeat(250)}.service`,
+    ],
+  },
+  'systemdUnit.dropIn': {
+    factory: systemdUnit as never,
+    base: { name: 'nginx.service', state: 'absent' },
+    set: (dropIn) => ({ dropIn }),
+    good: ['10-limits', 'override', 'keel_1.x'],
+    bad: [...HOSTILE, '.hidden', '..', 'a/b', 'a b', 'x'.repeat(201)],
+  },
+  'systemdUnit.state': {
+    factory: systemdUnit as never,
+    base: { name: 'nginx.service' },
+    set: (state) => ({ state }),
+    good: ['absent'],
+    bad: [...HOSTILE, 'masked', 'Absent'],
+  },
+  'aptRepository.name': {
+    factory: aptRepository as never,
+    base: { state: 'absent' },
+    set: (name) => ({ name }),
+    good: ['nginx', 'keel-lab', 'pgdg_16'],
+    bad: [...HOSTILE, 'Nginx', '.x', 'a/b', 'a.sources', 'a b', 'x'.repeat(101)],
+  },
+  'aptRepository.uris': {
+    factory: aptRepository as never,
+    base: { name: 'lab', state: 'absent' },
+    set: (uri) => ({ uris: [uri] }),
+    good: ['https://deb.debian.org/debian', 'http://keel-apt:8080', 'file:/srv/repo', 'https://u:p@h/x?y=1'],
+    bad: [...HOSTILE, 'ftp://h/x', 'deb.debian.org', 'https://h/a b', 'https://h/\x1b', "https://h/'x"],
+  },
+  'aptRepository.suites': {
+    factory: aptRepository as never,
+    base: { name: 'lab', state: 'absent' },
+    set: (suite) => ({ suites: [suite] }),
+    good: ['bookworm', 'bookworm-security', './', 'stable/updates'],
+    bad: [...HOSTILE, '.', '../x', 'a b', '[trusted=yes]', 'x'.repeat(201)],
+  },
+  'aptRepository.components': {
+    factory: aptRepository as never,
+    base: { name: 'lab', state: 'absent' },
+    set: (component) => ({ components: [component] }),
+    good: ['main', 'non-free-firmware'],
+    bad: [...HOSTILE, 'a b', '[arch=amd64]'],
+  },
+  'aptRepository.architectures': {
+    factory: aptRepository as never,
+    base: { name: 'lab', state: 'absent' },
+    set: (arch) => ({ architectures: [arch] }),
+    good: ['amd64', 'arm64', 'i386'],
+    bad: [...HOSTILE, 'AMD64', 'a,b', 'x'.repeat(33)],
+  },
+  'aptRepository.key': {
+    factory: aptRepository as never,
+    base: { name: 'lab', uris: ['file:/srv/repo'], suites: ['./'] },
+    set: (key) => ({ key }),
+    good: ['-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEaxAc\n-----END PGP PUBLIC KEY BLOCK-----\n'],
+    bad: [
+      ...HOSTILE,
+      'https://example.org/key.asc',
+      'mDMEaxAc',
+      '-----BEGIN PGP PRIVATE KEY BLOCK-----\nx\n-----END PGP PRIVATE KEY BLOCK-----\n',
+    ],
   },
   'ipvsRule.port': {
     factory: ipvsRule as never,

@@ -25,6 +25,7 @@ const resources = (Object.values(keel) as unknown[]).filter(
 describe('built-in schemas', () => {
   it('covers every built-in resource', () => {
     expect(resources.map((resource) => resource.type).sort()).toEqual([
+      'aptRepository',
       'command',
       'cronJob',
       'directory',
@@ -38,6 +39,8 @@ describe('built-in schemas', () => {
       'service',
       'symlink',
       'sysctl',
+      'systemdUnit',
+      'template',
       'user',
     ]);
   });
