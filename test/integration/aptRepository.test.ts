@@ -2,8 +2,7 @@
  * aptRepository against a real host: a flat repository signed with a key generated here, its source and key
  * written, `apt-get update` for that source alone, and a package that requires it installed from it.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { aptRepository } from '../../src/resources/aptRepository.js';
 import { pkg } from '../../src/resources/package.js';
 import { runOnce, testResource } from '../../src/testing.js';
 import { useLabHost } from '../support/labHost.js';
+import { buildSignedRepository, generateKey } from '../support/signedAptRepo.js';
 
 const host = useLabHost('res-apt-repository');
 const PROBE = 'keel-signed-probe';
@@ -18,36 +18,9 @@ const work = mkdtempSync(join(tmpdir(), 'keel-apt-repository-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 let armoredKey = '';
 
-function run(file: string, args: string[], cwd = work): string {
-  return execFileSync(file, args, {
-    cwd,
-    env: { ...process.env, GNUPGHOME: join(work, 'gnupg') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }).toString();
-}
-
-/** A flat repository of one probe package, its Release signed into InRelease with a fresh key. */
-function buildSignedRepository(): string {
-  mkdirSync(join(work, 'gnupg'), { mode: 0o700 });
-  run('gpg', ['--batch', '--passphrase', '', '--quick-gen-key', 'keel test repository <keel@localhost>', 'ed25519', 'sign', '1d']);
-  armoredKey = run('gpg', ['--armor', '--export', 'keel@localhost']);
-  const root = join(work, 'root');
-  mkdirSync(join(root, 'DEBIAN'), { recursive: true });
-  writeFileSync(
-    join(root, 'DEBIAN/control'),
-    `Package: ${PROBE}\nVersion: 1.0-1\nArchitecture: all\nMaintainer: keel tests <keel@localhost>\nDescription: a package from a signed repository\n`,
-  );
-  const repo = join(work, 'repo');
-  mkdirSync(repo);
-  run('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', root, join(repo, `${PROBE}_1.0-1_all.deb`)]);
-  writeFileSync(join(repo, 'Packages'), run('dpkg-scanpackages', ['--multiversion', '.', '/dev/null'], repo));
-  writeFileSync(join(repo, 'Release'), run('apt-ftparchive', ['release', '.'], repo));
-  run('gpg', ['--batch', '--yes', '--local-user', 'keel@localhost', '--clearsign', '--output', 'InRelease', 'Release'], repo);
-  return repo;
-}
-
 beforeAll(async () => {
-  const repo = buildSignedRepository();
+  const { dir: repo, key } = buildSignedRepository(work, PROBE);
+  armoredKey = key;
   const { sh } = host();
   await sh('mkdir -p /srv/keel-signed-repo');
   for (const entry of readdirSync(repo)) {
@@ -82,8 +55,7 @@ describe('aptRepository on a real host', () => {
 
   it('fails the update when the key does not match the signature, naming apt-get', async () => {
     const { transport } = host();
-    run('gpg', ['--batch', '--passphrase', '', '--quick-gen-key', 'keel other <other@localhost>', 'ed25519', 'sign', '1d']);
-    const wrongKey = run('gpg', ['--armor', '--export', 'other@localhost']);
+    const wrongKey = generateKey(work, 'other@localhost');
     const repository = aptRepository({
       name: 'keel-wrong',
       uris: ['file:/srv/keel-signed-repo'],
