@@ -13,7 +13,7 @@ const host = useLabHost('examples');
 
 describe('the documented examples', () => {
   it('type-check as a user would check them', () => {
-    expect(keel(['typecheck', 'docs/examples'])).toMatchObject({ code: 0, stdout: '2 files checked, 0 errors\n' });
+    expect(keel(['typecheck', 'docs/examples'])).toMatchObject({ code: 0, stdout: '3 files checked, 0 errors\n' });
   });
 
   it('a resource written by keel new passes the harness unchanged', async () => {

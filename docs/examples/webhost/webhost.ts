@@ -70,7 +70,7 @@ export default recipe({
       ),
       symlink({ path: '/etc/nginx/sites-enabled/webhost', target: SITE }, { requires: nginx, notify: nginxService.on('reload') }),
       systemdUnit(
-        { name: 'nginx.service', dropIn: '10-webhost', content: '[Service]\nLimitNOFILE=65536\nRestart=on-failure\n' },
+        { name: 'nginx.service', dropIn: '10-webhost', content: '[Service]\nLimitNOFILE=16384\nRestart=on-failure\n' },
         { requires: nginx, notify: nginxService.on('restart') },
       ),
       cronJob({
