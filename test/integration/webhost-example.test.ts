@@ -68,8 +68,8 @@ describe('the web host example', () => {
     );
     // The handler restarted nginx after the drop-in: the running master has the limit, not only the unit.
     expect(await sh(`grep 'Max open files' /proc/$(systemctl show -p MainPID --value nginx)/limits`)).toMatch(/\s16384\s+16384\s/);
-    expect(await sh('stat -c %U:%a /etc/cron.d/webhost-logs; cat /etc/cron.d/webhost-logs')).toMatch(
-      /^root:644\n[^]*\n17 3 \* \* \* root find \/var\/log\/nginx -name 'webhost\.\*\.gz' -mtime \+14 -delete\n$/,
+    expect(await sh('stat -c %U:%a /etc/cron.d/webhost-logs; cat /etc/cron.d/webhost-logs')).toBe(
+      "root:644\n# Written by keel (cronJob webhost-logs).\n17 3 * * * root find /var/log/nginx -name 'webhost.*.gz' -mtime +14 -delete\n",
     );
     expect(await sh('getent passwd webhost | cut -d: -f6,7; id -gn webhost')).toBe('/srv/webhost:/usr/sbin/nologin\nwebhost\n');
     expect(await sh("dpkg-query -W -f '${Status}' webhost-tools")).toBe('install ok installed');

@@ -1,7 +1,7 @@
 /**
- * A small web host built from its facts: nginx serves a site as an account of its own, on the address of the
- * interface of the default route; a drop-in raises nginx's file limit, a cron job prunes the site's old logs, and
- * a signed apt repository of the site's own supplies its tools.
+ * A small web host built from its facts: nginx serves a site whose files belong to an account of its own, on the
+ * address of the interface of the default route; a drop-in raises nginx's file limit, a cron job prunes the site's
+ * old logs, and a signed apt repository of the site's own supplies its tools.
  */
 import { fileURLToPath } from 'node:url';
 import {
@@ -15,8 +15,8 @@ import {
   service,
   symlink,
   systemdUnit,
-  templateFile,
   Type,
+  templateFile,
   user,
   Vars,
 } from 'keel';
