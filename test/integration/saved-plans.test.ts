@@ -115,6 +115,17 @@ describe('plan --out, then apply --plan', () => {
     expect(await arpIgnore(h2)).toBe('1');
   });
 
+  it('applies a saved plan in rolling batches, --serial 1, one host after another', async () => {
+    for (const host of lab.hosts) await lab.exec(host.name, 'sysctl -qw net.ipv4.conf.all.arp_ignore=0');
+    expect(run(['plan', 'recipes/app.ts', '-i', inventory, '--out', 'rolling.plan']).code).toBe(2);
+    const apply = run(['apply', 'recipes/app.ts', '-i', inventory, '--plan', 'rolling.plan', '--serial', '1', '--json', 'rolling.json']);
+    expect(apply.code, apply.stderr).toBe(0);
+    const report = read<Report & { rollout?: { batches: string[][] } }>('rolling.json');
+    expect(report.plan?.file).toBe('rolling.plan');
+    expect(report.rollout?.batches).toEqual(lab.hosts.map((host) => [host.name]));
+    for (const host of lab.hosts) expect(await arpIgnore(host.name)).toBe('1');
+  });
+
   it('refuses the whole plan when a recipe or the inventory changed, or it is too old, or --limit widens it', async () => {
     await lab.exec(lab.hosts[0]!.name, 'sysctl -qw net.ipv4.conf.all.arp_ignore=0');
     expect(run(['plan', 'recipes/app.ts', '-i', inventory, '--limit', lab.hosts[0]!.name, '--out', 'h1.plan']).code).toBe(2);
