@@ -1,5 +1,6 @@
 /** Regenerates the published JSON Schemas from their TypeBox sources: `npx tsx scripts/write-schemas.ts`. */
 import { writeFileSync } from 'node:fs';
+import { DoctorReportSchema } from '../src/doctor/report.js';
 import { InventorySchema } from '../src/inventory/schema.js';
 import { AdhocReportSchema } from '../src/report/adhoc.js';
 import { ReportSchema } from '../src/report/json.js';
@@ -10,3 +11,4 @@ const publish = (path: string, schema: object): void =>
 publish('inventory/schema.json', InventorySchema);
 publish('schema/report.v1.json', ReportSchema);
 publish('schema/adhoc.v1.json', AdhocReportSchema);
+publish('schema/doctor.v1.json', DoctorReportSchema);

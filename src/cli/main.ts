@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT } from '../engine/events.js';
 import { registerAdhocCommand } from './adhoc.js';
 import { registerAuthorCommands } from './author.js';
+import { registerDoctorCommand } from './doctor.js';
 import { EXAMPLES, EXIT_CODES } from './help.js';
 import { registerInventoryCommands } from './inventory.js';
 import { registerRunCommands } from './run.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerRunCommands(program);
   registerAdhocCommand(program);
   registerInventoryCommands(program);
+  registerDoctorCommand(program);
   registerAuthorCommands(program);
   return program;
 }
