@@ -398,8 +398,10 @@ export function diagnose(hosts: readonly DoctorHost[]): Diagnosis {
     if (!host.state) continue;
     const ownFindings = realServerFindings(host, host.state, own);
     findings.push(...ownFindings);
-    // A wide prefix on lo makes the director's own address local to the real server: that finding already explains it.
-    if (refused.length > 0 && !ownFindings.some((finding) => finding.id === 'rs-vip-prefix')) {
+    // A wide prefix on lo makes the director's own address local to the real server: that finding explains the refusal.
+    const widePrefix = ownFindings.find((finding) => finding.id === 'rs-vip-prefix');
+    if (widePrefix) widePrefix.evidence.push(...refused.map((use) => `${use.service.director} cannot connect to ${use.server}`));
+    else if (refused.length > 0) {
       const listening = host.state.listeners.filter((listener) => refused.some((use) => use.port === listener.port));
       findings.push({
         id: 'rs-not-serving',
