@@ -131,38 +131,42 @@ function lanInterfaces(state: HostState, vip: string): { device: string; address
   );
 }
 
+/** The real server's ARP settings on the VIP's subnet, and what a value below the minimum does. */
+const ARP_SETTINGS: { id: FindingId; name: string; minimum: number; effect(vip: string, device: string): string }[] = [
+  {
+    id: 'arp-ignore',
+    name: 'arp_ignore',
+    minimum: 1,
+    effect: (vip, device) => `answers ARP for the VIP ${vip} on ${device}, so clients may send the VIP's traffic straight to it`,
+  },
+  {
+    id: 'arp-announce',
+    name: 'arp_announce',
+    minimum: 2,
+    effect: (vip, device) =>
+      `may put the VIP ${vip} as the sender of its ARP requests on ${device}, and its neighbours learn its MAC for the VIP`,
+  },
+];
+
 function realServerFindings(host: DoctorHost, state: HostState, uses: readonly RealServerUse[]): Finding[] {
   const findings: Finding[] = [];
   const vips = [...new Set(uses.map((use) => use.service.vip))];
   for (const vip of vips) {
     const lans = lanInterfaces(state, vip);
     for (const lan of lans) {
-      const ignore = effective(state, lan.device, 'arp_ignore');
-      if (ignore.value !== null && ignore.value < 1) {
+      for (const arp of ARP_SETTINGS) {
+        const seen = effective(state, lan.device, arp.name);
+        if (seen.value === null || seen.value >= arp.minimum) continue;
         findings.push({
-          id: 'arp-ignore',
+          id: arp.id,
           severity: 'error',
           host: host.name,
           evidence: [
-            quoteSysctl(lan.device, 'arp_ignore', ignore),
+            quoteSysctl(lan.device, arp.name, seen),
             `${lan.device} has ${lan.address}/${lan.prefix}, the subnet of the VIP ${vip}`,
           ],
-          why: `With an effective arp_ignore below 1 this real server answers ARP for the VIP ${vip} on ${lan.device}, so clients may send the VIP's traffic straight to it (ARP flux).`,
-          fix: `sysctl net.ipv4.conf.all.arp_ignore and net.ipv4.conf.${lan.device}.arp_ignore = 1 (keel: sysctl, as in recipes/realserver.ts)`,
-        });
-      }
-      const announce = effective(state, lan.device, 'arp_announce');
-      if (announce.value !== null && announce.value < 2) {
-        findings.push({
-          id: 'arp-announce',
-          severity: 'error',
-          host: host.name,
-          evidence: [
-            quoteSysctl(lan.device, 'arp_announce', announce),
-            `${lan.device} has ${lan.address}/${lan.prefix}, the subnet of the VIP ${vip}`,
-          ],
-          why: `With an effective arp_announce below 2 this real server may put the VIP ${vip} as the sender of its ARP requests on ${lan.device}, and its neighbours learn its MAC for the VIP (ARP flux).`,
-          fix: `sysctl net.ipv4.conf.all.arp_announce and net.ipv4.conf.${lan.device}.arp_announce = 2 (keel: sysctl, as in recipes/realserver.ts)`,
+          why: `With an effective ${arp.name} below ${arp.minimum} this real server ${arp.effect(vip, lan.device)} (ARP flux).`,
+          fix: `sysctl net.ipv4.conf.all.${arp.name} and net.ipv4.conf.${lan.device}.${arp.name} = ${arp.minimum} (keel: sysctl, as in recipes/realserver.ts)`,
         });
       }
       findings.push(...rpFilterFindings(host, state, lan.device));
