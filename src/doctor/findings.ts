@@ -6,6 +6,7 @@
 import { sameIpv4Network } from '../resources/ifaceAlias.js';
 import type { IpvsService } from '../resources/ipvsRule.js';
 import { ruleLines } from '../resources/ipvsRule.js';
+import type { ArpProbe } from './arpProbe.js';
 import type { HostState } from './state.js';
 import { sysctlNumber } from './state.js';
 
@@ -15,6 +16,7 @@ export type Severity = 'error' | 'warning' | 'info';
 export const FINDING_IDS = [
   'arp-ignore',
   'arp-announce',
+  'arp-flux-observed',
   'rs-vip-missing',
   'rs-vip-prefix',
   'rs-vip-on-lan',
@@ -338,7 +340,7 @@ function directorFindings(host: DoctorHost, state: HostState, services: readonly
         `${owner.name}: ${[owner.unitActive ? `unit ${owner.name}.service active` : '', owner.processRunning ? 'process running' : ''].filter(Boolean).join(', ')}`,
         owner.services.length > 0
           ? `${owner.name} configures virtual services ${owner.services.join(', ')}`
-          : `which services ${owner.name} owns cannot be told`,
+          : `${owner.name}'s configuration names no virtual service keel could read`,
       ],
       why: `${owner.name} also writes this host's IPVS table, and two owners undo each other's changes to the same services.`,
       fix: `leave each virtual service to one owner: stop ${owner.name} (keel: service { name: '${owner.name}', running: false, enabled: false }) or drop the ipvsRule of the services it owns`,
@@ -362,7 +364,45 @@ function holdingDevices(state: HostState, services: readonly VirtualService[]): 
 
 const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
-export function diagnose(hosts: readonly DoctorHost[]): Diagnosis {
+/** Who owns a MAC among the hosts read: `rs1 eth0`. */
+function macOwner(hosts: readonly DoctorHost[], mac: string): { host: string; device: string } | undefined {
+  for (const host of hosts) {
+    const link = host.state?.links.find((candidate) => candidate.mac === mac);
+    if (link) return { host: host.name, device: link.name };
+  }
+  return undefined;
+}
+
+/**
+ * The active probe's answers: on the host's own ARP finding as evidence, or, where no finding explains a MAC that
+ * answered, a finding of its own on the director.
+ */
+function arpProbeFindings(hosts: readonly DoctorHost[], director: string, probes: readonly ArpProbe[], findings: Finding[]): Finding[] {
+  const added: Finding[] = [];
+  for (const probe of probes) {
+    const unexplained: string[] = [];
+    for (const mac of probe.answeredBy) {
+      const owner = macOwner(hosts, mac);
+      const seen = `arping from ${director} on ${probe.device}: ${mac}${owner ? ` (${owner.host} ${owner.device})` : ''} answers for ${probe.vip}`;
+      const explained = owner && findings.find((f) => f.host === owner.host && (f.id === 'arp-ignore' || f.id === 'rs-vip-on-lan'));
+      if (explained) explained.evidence.push(seen);
+      else unexplained.push(seen);
+    }
+    if (unexplained.length > 0) {
+      added.push({
+        id: 'arp-flux-observed',
+        severity: 'error',
+        host: director,
+        evidence: unexplained,
+        why: `Another host than the director answers ARP for the VIP ${probe.vip}, so clients on the LAN may send its traffic past the director.`,
+        fix: 'on that host: arp_ignore = 1 and arp_announce = 2 (keel: sysctl), and the VIP on lo only (keel: ifaceAlias)',
+      });
+    }
+  }
+  return added;
+}
+
+export function diagnose(hosts: readonly DoctorHost[], arp?: { director: string; probes: readonly ArpProbe[] }): Diagnosis {
   const directors = hosts.filter((host) => (host.state?.ipvs?.table.length ?? 0) > 0);
   const uses: RealServerUse[] = directors.flatMap((director) =>
     virtualServices(director.name, director.state!.ipvs!.table).flatMap((service) =>
@@ -421,6 +461,11 @@ export function diagnose(hosts: readonly DoctorHost[]): Diagnosis {
         fix: "start the web server (keel: service { running: true }, with its pkg) or take the server out (ipvsRule's realServers, weight 0)",
       });
     }
+  }
+  if (arp) {
+    findings.push(...arpProbeFindings(hosts, arp.director, arp.probes, findings));
+    if (arp.probes.some((probe) => !probe.tool))
+      skipped.push({ host: arp.director, reason: 'the director has no arping', checks: ['arp-flux-observed'] });
   }
   findings.sort(
     (a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || a.host.localeCompare(b.host) || a.id.localeCompare(b.id),

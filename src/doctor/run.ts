@@ -5,6 +5,7 @@ import { BatchError, runSections } from '../engine/remote.js';
 import type { HostTarget } from '../engine/target.js';
 import { redact } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
+import { type ArpProbe, arpProbeSection, parseArpProbe } from './arpProbe.js';
 import { type Diagnosis, diagnose } from './findings.js';
 import { doctorSections, type HostState, parseHostState, type SectionName } from './state.js';
 
@@ -95,6 +96,52 @@ async function readHost(target: DoctorTarget, timeoutMs: number): Promise<Doctor
   }
 }
 
+/** The VIPs of a director's table with the up interface other than lo that holds each. */
+function vipInterfaces(state: HostState): { vip: string; device: string }[] {
+  const vips = new Set(
+    (state.ipvs?.table ?? []).flatMap((service) => {
+      const match = /^-[tu] (\d+\.\d+\.\d+\.\d+):\d+$/.exec(service.key);
+      return match ? [match[1]!] : [];
+    }),
+  );
+  return [...vips].flatMap((vip) => {
+    const link = state.links.find(
+      (candidate) => candidate.up && candidate.name !== 'lo' && candidate.addresses.some((entry) => entry.local === vip),
+    );
+    return link ? [{ vip, device: link.name }] : [];
+  });
+}
+
+/** One more invocation, on the first director read: the active ARP probe for each of its VIPs. */
+async function probeArp(
+  options: DoctorOptions,
+  hosts: readonly DoctorHostResult[],
+): Promise<{ director: string; probes: ArpProbe[] } | undefined> {
+  const director = hosts.find((host) => (host.state?.ipvs?.table.length ?? 0) > 0);
+  const target = options.hosts.find((candidate) => candidate.name === director?.host);
+  if (!director?.state || !target) return undefined;
+  const vips = vipInterfaces(director.state);
+  if (vips.length === 0) return undefined;
+  const sections = vips.map(({ vip, device }) => arpProbeSection(vip, device));
+  try {
+    const transport = await target.connect();
+    try {
+      const results = await runSections(transport, sections, options.timeoutMs);
+      return {
+        director: director.host,
+        probes: vips.map(({ vip, device }, index) =>
+          parseArpProbe(vip, device, results.get(sections[index]!.name)?.stdout ?? '@no-arping'),
+        ),
+      };
+    } finally {
+      await transport.close().catch(() => undefined);
+    }
+  } catch {
+    // The director answered the read a moment ago; the probe only adds evidence, so its failure is not a finding.
+    return undefined;
+  }
+}
+
 export async function runDoctor(options: DoctorOptions): Promise<DoctorSummary> {
   const started = Date.now();
   options.emit({ type: 'doctor-start', hosts: options.hosts.map((host) => host.name), at: started });
@@ -109,7 +156,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorSummary> 
       }),
     ),
   );
-  const diagnosis = diagnose(hosts.map((host) => ({ name: host.host, address: host.address, state: host.state })));
+  const arp = await probeArp(options, hosts);
+  const diagnosis = diagnose(
+    hosts.map((host) => ({ name: host.host, address: host.address, state: host.state })),
+    arp,
+  );
   return {
     ...diagnosis,
     startedAt: new Date(started).toISOString(),

@@ -52,16 +52,19 @@ export interface IfaceAliasState {
 export interface LinkAddresses {
   name: string;
   up: boolean;
+  /** The link-layer address, lower case; null for a device without one. */
+  mac: string | null;
   addresses: AddressEntry[];
 }
 
 /** Parses the output of `ip -j addr show`: every device. */
 export function parseIpAddrLinks(json: string): LinkAddresses[] {
-  const links = JSON.parse(json) as { ifname?: unknown; flags?: unknown; addr_info?: Record<string, unknown>[] }[];
+  const links = JSON.parse(json) as { ifname?: unknown; flags?: unknown; address?: unknown; addr_info?: Record<string, unknown>[] }[];
   if (!Array.isArray(links)) throw new Error(`expected a list of devices in the output of ip -j addr, got ${typeof links}`);
   return links.map((link) => ({
     name: String(link.ifname),
     up: Array.isArray(link.flags) && link.flags.includes('UP'),
+    mac: typeof link.address === 'string' ? link.address.toLowerCase() : null,
     addresses: (link.addr_info ?? [])
       .filter((info) => info.family === 'inet' || info.family === 'inet6')
       .map((info) => {

@@ -3,8 +3,10 @@
  * time) named by its id on the right host and nothing else; then repaired, by `keel apply` where a recipe covers it,
  * and doctor clean again. The lab is left converged. Traffic goes only to the lab's hosts, inside its namespaces.
  */
+import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type LvsLab, openLvsLab } from '../../lab/lvsLab.js';
+import { LVS_LAB, type LvsLab, openLvsLab } from '../../lab/lvsLab.js';
+import { hostNetns } from '../../lab/netns.js';
 import type { DoctorReport } from '../../src/doctor/report.js';
 import { keel } from '../support/cli.js';
 
@@ -76,13 +78,26 @@ describe('keel doctor on the LVS lab', () => {
     expect(await Promise.all(HOSTS.map(hostState))).toEqual(before);
   });
 
-  const FAULTS: { name: string; host: string; make: string[]; expected: string[]; repair: (() => void) | string[] }[] = [
+  const FAULTS: {
+    name: string;
+    host: string;
+    make: string[];
+    expected: string[];
+    repair: (() => void) | string[];
+    /** More to see in the report. */
+    also?: (report: DoctorReport) => void;
+  }[] = [
     {
       name: 'ARP flux on rs1 (all and eth0 arp_ignore 0)',
       host: 'rs1',
       make: ['sysctl -qw net.ipv4.conf.all.arp_ignore=0 net.ipv4.conf.eth0.arp_ignore=0'],
       expected: ['arp-ignore@rs1'],
       repair: () => apply('rs1'),
+      // The active probe from the director hears rs1's eth0 answer for the VIP.
+      also: (report) =>
+        expect(report.findings.find((f) => f.id === 'arp-ignore')!.evidence).toContainEqual(
+          expect.stringMatching(/^arping from director on eth0: [0-9a-f:]{17} \(rs1 eth0\) answers for 192\.168\.9\.100$/),
+        ),
     },
     {
       name: 'arp_announce 0 on rs2',
@@ -142,7 +157,8 @@ describe('keel doctor on the LVS lab', () => {
       host: 'director',
       make: [
         'DEBIAN_FRONTEND=noninteractive apt-get -qq -y install keepalived >/dev/null',
-        "mkdir -p /etc/keepalived && printf 'global_defs {\\n  router_id director\\n}\\n' > /etc/keepalived/keepalived.conf",
+        // VRRP only: keepalived needs something to run, and this touches no IPVS service.
+        "mkdir -p /etc/keepalived && printf 'vrrp_instance doctor {\\n  state BACKUP\\n  interface eth0\\n  virtual_router_id 51\\n  priority 50\\n  virtual_ipaddress {\\n    192.168.9.200/32\\n  }\\n}\\n' > /etc/keepalived/keepalived.conf",
         'systemctl restart keepalived',
         'systemctl is-active keepalived',
       ],
@@ -156,8 +172,55 @@ describe('keel doctor on the LVS lab', () => {
     const run = doctor();
     expect(named(run.report), run.text).toEqual(fault.expected);
     expect(run.code).toBe(2);
+    fault.also?.(run.report);
     if (typeof fault.repair === 'function') fault.repair();
     else await lab.output(fault.host, ['set -e', ...fault.repair].join('\n'));
+    expectClean(doctor());
+  });
+
+  /**
+   * rs1 gets a second interface, eth1, a veth to the client; the client's second address 10.99.0.20 is routed to
+   * by rs1 over it. A request from that address to the VIP reaches rs1 on eth0 (through the director), and its route
+   * back leaves by eth1: strict rp_filter drops it (the kernel counts IPReversePathFilter), loose mode answers.
+   */
+  it('rp_filter: strict on a multi-homed real server drops the traffic and is named; loose mode serves and is clean', async () => {
+    const ip = (netns: string, ...args: string[]): void => void execFileSync('ip', ['-n', netns, ...args]);
+    const rs1 = hostNetns(LVS_LAB, 'rs1');
+    const client = hostNetns(LVS_LAB, 'client');
+    ip(rs1, 'link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', 'eth1', 'netns', client);
+    try {
+      ip(rs1, 'addr', 'add', '10.9.1.11/24', 'dev', 'eth1');
+      ip(rs1, 'link', 'set', 'eth1', 'up');
+      ip(rs1, 'route', 'add', '10.99.0.0/24', 'via', '10.9.1.20', 'dev', 'eth1');
+      ip(client, 'addr', 'add', '10.9.1.20/24', 'dev', 'eth1');
+      ip(client, 'addr', 'add', '10.99.0.20/32', 'dev', 'eth1');
+      ip(client, 'link', 'set', 'eth1', 'up');
+      // eth1's own sysctls as the recipe sets eth0's: it shares no subnet with the VIP, so doctor has nothing to say of them.
+      await lab.output('rs1', 'sysctl -qw net.ipv4.conf.eth0.rp_filter=1');
+      const dropped = async (): Promise<number> =>
+        Number(
+          /IPReversePathFilter: (\d+)/.exec(
+            await lab.output('rs1', 'nstat -az IPReversePathFilter | tail -1 | awk \'{print "IPReversePathFilter: " $2}\''),
+          )?.[1],
+        );
+      const requests = 'for i in 1 2 3 4; do curl -s --max-time 2 --interface 10.99.0.20 http://192.168.9.100/ || echo -; done';
+      const before = await dropped();
+      const strictAnswers = await lab.output('client', requests);
+      expect(strictAnswers).not.toContain('from rs1');
+      expect(await dropped()).toBeGreaterThan(before);
+      const strict = doctor();
+      expect(named(strict.report), strict.text).toEqual(['rp-filter-strict@rs1']);
+      expect(strict.report.findings.find((f) => f.id === 'rp-filter-strict')!.evidence).toContain(
+        'route 10.99.0.0/24 via 10.9.1.20 dev eth1',
+      );
+
+      await lab.output('rs1', 'sysctl -qw net.ipv4.conf.eth0.rp_filter=2');
+      expect(await lab.output('client', requests)).toContain('from rs1');
+      expectClean(doctor());
+    } finally {
+      ip(rs1, 'link', 'del', 'eth1');
+      await lab.output('rs1', 'sysctl -qw net.ipv4.conf.eth0.rp_filter=0');
+    }
     expectClean(doctor());
   });
 });
