@@ -6,10 +6,12 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
+import { parseArpProbe } from '../../src/doctor/arpProbe.js';
 import { type DoctorHost, diagnose, type Finding } from '../../src/doctor/findings.js';
 import { DoctorReportSchema, doctorLines, groupByHost, toDoctorReport } from '../../src/doctor/report.js';
 import { type DoctorSummary, doctorExitCode } from '../../src/doctor/run.js';
 import { parseHostState, type SectionName } from '../../src/doctor/state.js';
+import { fixture } from '../support/fixtures.js';
 
 type Captured = Record<string, { address: string; outputs: Record<SectionName, string> }>;
 
@@ -229,5 +231,33 @@ describe('doctor, one fault at a time', () => {
     const warning = { findings: [{ severity: 'warning' }] } as Parameters<typeof doctorExitCode>[0];
     expect(doctorExitCode(warning, [{ outcome: 'failed' }, { outcome: 'unreachable' }])).toBe(14);
     expect(doctorExitCode({ findings: [] }, [{ outcome: 'unreachable' }])).toBe(8);
+  });
+
+  it('the active ARP probe: each MAC that answers once, as evidence on the ARP finding of the host that owns it', () => {
+    const probe = parseArpProbe('192.168.9.100', 'eth0', fixture('doctor', 'arping-habets.captured'));
+    expect(probe).toEqual({ vip: '192.168.9.100', device: 'eth0', tool: true, answeredBy: ['52:54:00:a8:09:0a'] });
+    const capture = captured('arp-ignore-rs1');
+    const links = JSON.parse(capture.rs1!.outputs.links) as { ifname: string; address: string }[];
+    const rs1Mac = links.find((link) => link.ifname === 'eth0')!.address;
+    const heard = { director: 'director', probes: [{ ...probe, answeredBy: [rs1Mac] }] };
+    const findings = diagnose(hostsOf(capture), heard).findings;
+    expect(named(findings)).toEqual(['arp-ignore@rs1']);
+    expect(findings[0]!.evidence).toContain(`arping from director on eth0: ${rs1Mac} (rs1 eth0) answers for 192.168.9.100`);
+  });
+
+  it('the active ARP probe: an answer no finding explains is ARP flux of its own; no arping is a skipped check', () => {
+    const hosts = hostsOf(captured('converged'));
+    const stranger = {
+      director: 'director',
+      probes: [{ vip: '192.168.9.100', device: 'eth0', tool: true, answeredBy: ['02:00:00:00:00:99'] }],
+    };
+    const findings = diagnose(hosts, stranger).findings;
+    expect(named(findings)).toEqual(['arp-flux-observed@director']);
+    expect(findings[0]!.evidence).toEqual(['arping from director on eth0: 02:00:00:00:00:99 answers for 192.168.9.100']);
+    expect(parseArpProbe('192.168.9.100', 'eth0', '@no-arping\n').tool).toBe(false);
+    const none = { director: 'director', probes: [parseArpProbe('192.168.9.100', 'eth0', '@no-arping\n')] };
+    expect(diagnose(hosts, none).skipped).toEqual([
+      { host: 'director', reason: 'the director has no arping', checks: ['arp-flux-observed'] },
+    ]);
   });
 });
