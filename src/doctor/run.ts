@@ -1,5 +1,6 @@
 /** Reading every selected host in one remote invocation each, in parallel, then diagnosing the cluster from what was read. */
 import pLimit from 'p-limit';
+import { adhocExitCode } from '../engine/adhoc.js';
 import { EXIT } from '../engine/events.js';
 import { BatchError, runSections } from '../engine/remote.js';
 import type { HostTarget } from '../engine/target.js';
@@ -44,12 +45,7 @@ export interface DoctorOptions {
 
 /** 0 nothing wrong; OR-ed: 2 a finding above information, 4 a host could not be read, 8 a host unreachable. */
 export function doctorExitCode(diagnosis: Pick<Diagnosis, 'findings'>, hosts: readonly Pick<DoctorHostResult, 'outcome'>[]): number {
-  let code = diagnosis.findings.some((finding) => finding.severity !== 'info') ? EXIT.drift : EXIT.ok;
-  for (const host of hosts) {
-    if (host.outcome === 'failed') code |= EXIT.failed;
-    if (host.outcome === 'unreachable') code |= EXIT.unreachable;
-  }
-  return code;
+  return (diagnosis.findings.some((finding) => finding.severity !== 'info') ? EXIT.drift : EXIT.ok) | adhocExitCode(hosts, false);
 }
 
 async function readHost(target: DoctorTarget, timeoutMs: number): Promise<DoctorHostResult> {
