@@ -33,7 +33,7 @@ export interface IpvsState {
 }
 
 export interface Listener {
-  /** Canonical address; `*` for the wildcard (0.0.0.0, ::, *). */
+  /** Canonical address; `*` for the IPv4 or dual-stack wildcard (0.0.0.0, *). `::` stays: nginx binds it IPv6-only. */
   address: string;
   port: number;
 }
@@ -115,7 +115,7 @@ function listenAddress(text: string): Listener {
     .replace(/^\[(.*)\]$/, '$1');
   const port = Number(text.slice(colon + 1));
   if (colon < 0 || !Number.isInteger(port)) throw new Error(`cannot read the listening address ${JSON.stringify(text)}`);
-  return { address: host === '*' || host === '0.0.0.0' || host === '::' ? '*' : canonicalIp(host), port };
+  return { address: host === '*' || host === '0.0.0.0' ? '*' : canonicalIp(host), port };
 }
 
 /** Parses `ss -ltnH`: `LISTEN 0 511 0.0.0.0:80 0.0.0.0:*`, the fourth column the local address. */

@@ -124,12 +124,14 @@ describe('keel doctor on the LVS lab', () => {
       name: 'nginx on rs1 listening on the RIP only (no recipe covers its configuration: put back by hand)',
       host: 'rs1',
       make: [
-        'cp /etc/nginx/sites-available/default /root/nginx-default.saved',
-        "sed -i 's/^\\(\\s*\\)listen 80 default_server;/\\1listen 192.168.9.11:80 default_server;/; /listen \\[::\\]:80/d' /etc/nginx/sites-available/default",
+        "sed -i 's/^\\(\\s*\\)listen 80 default_server;/\\1listen 192.168.9.11:80 default_server;/' /etc/nginx/sites-available/default",
         'systemctl restart nginx',
       ],
       expected: ['rs-bound-to-rip@rs1'],
-      repair: ['mv /root/nginx-default.saved /etc/nginx/sites-available/default', 'systemctl restart nginx'],
+      repair: [
+        "sed -i 's/^\\(\\s*\\)listen 192.168.9.11:80 default_server;/\\1listen 80 default_server;/' /etc/nginx/sites-available/default",
+        'systemctl restart nginx',
+      ],
     },
     {
       name: 'nginx stopped on rs2',
