@@ -202,7 +202,7 @@ describe('keel doctor on the LVS lab', () => {
       const dropped = async (): Promise<number> =>
         Number(
           /IPReversePathFilter: (\d+)/.exec(
-            await lab.output('rs1', 'nstat -az IPReversePathFilter | tail -1 | awk \'{print "IPReversePathFilter: " $2}\''),
+            await lab.output('rs1', 'nstat -az TcpExtIPReversePathFilter | tail -1 | awk \'{print "IPReversePathFilter: " $2}\''),
           )?.[1],
         );
       const requests = 'for i in 1 2 3 4; do curl -s --max-time 2 --interface 10.99.0.20 http://192.168.9.100/ || echo -; done';
