@@ -107,9 +107,9 @@ describe('keel doctor on the LVS lab', () => {
       repair: () => apply('rs2'),
     },
     {
-      name: "the VIP on rs2's lo as /24",
+      name: "the VIP on rs2's lo as /28 (a prefix that spares the LAN's hosts)",
       host: 'rs2',
-      make: [`ip addr del ${VIP}/32 dev lo`, `ip addr add ${VIP}/24 dev lo label lo:8`],
+      make: [`ip addr del ${VIP}/32 dev lo`, `ip addr add ${VIP}/28 dev lo label lo:8`],
       expected: ['rs-vip-prefix@rs2'],
       repair: () => apply('rs2'),
     },
@@ -168,6 +168,25 @@ describe('keel doctor on the LVS lab', () => {
       repair: ['DEBIAN_FRONTEND=noninteractive apt-get -qq -y purge keepalived >/dev/null', 'rm -rf /etc/keepalived'],
     },
   ];
+
+  /**
+   * As /24 the VIP makes the whole LAN local to rs2: it answers nobody on it, not the director, and not keel's own
+   * SSH connection, which comes from the lab's gateway address. doctor says what can be known: rs2 is unreachable (8)
+   * and the director cannot connect to it. keel cannot log in to repair it either, so it is put back through the
+   * container's namespace.
+   */
+  it("the VIP on rs2's lo as /24: rs2 cut off from its LAN, unreachable, and not serving", async () => {
+    await lab.output('rs2', [`ip addr del ${VIP}/32 dev lo`, `ip addr add ${VIP}/24 dev lo label lo:8`].join(' && '));
+    try {
+      const run = doctor();
+      expect(named(run.report), run.text).toEqual(['rs-not-serving@rs2']);
+      expect(run.report.hosts.find((host) => host.host === 'rs2')?.outcome).toBe('unreachable');
+      expect(run.code).toBe(2 | 8);
+    } finally {
+      await lab.output('rs2', [`ip addr del ${VIP}/24 dev lo`, `ip addr add ${VIP}/32 dev lo label lo:8`].join(' && '));
+    }
+    expectClean(doctor());
+  });
 
   it.each(FAULTS)('$name: named by doctor, and nothing else; then repaired and clean', async (fault) => {
     await lab.output(fault.host, ['set -e', ...fault.make].join('\n'));
