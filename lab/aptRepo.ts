@@ -7,7 +7,7 @@ import { DEFAULT_IMAGE } from './image.js';
 import { launchDetached, type ProcessRef, waitForListener } from './system.js';
 
 /** Packages the tool itself installs on lab hosts; they are deliberately absent from the image. */
-export const DEFAULT_REPO_PACKAGES = ['ipvsadm', 'nginx'];
+export const DEFAULT_REPO_PACKAGES = ['ipvsadm', 'nginx', 'keepalived'];
 
 /** Bump whenever the way the repository is built changes, so cached repositories are rebuilt. */
 const APT_REPO_RECIPE_VERSION = 1;

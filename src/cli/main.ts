@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT } from '../engine/events.js';
 import { registerAdhocCommand } from './adhoc.js';
 import { registerAuthorCommands } from './author.js';
+import { registerDoctorCommand } from './doctor.js';
 import { registerFactsCommand } from './facts.js';
 import { EXAMPLES, EXIT_CODES } from './help.js';
 import { registerInventoryCommands } from './inventory.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerRunCommands(program);
   registerAdhocCommand(program);
   registerInventoryCommands(program);
+  registerDoctorCommand(program);
   registerAuthorCommands(program);
   registerReportCommands(program);
   registerShowCommand(program);

@@ -56,7 +56,7 @@ export interface AdhocOptions {
 }
 
 /** 0 when it exited 0 everywhere; OR-ed: 4 it failed on a host, 8 a host was unreachable; 130 interrupted. */
-export function adhocExitCode(hosts: readonly AdhocHostResult[], interrupted: boolean): number {
+export function adhocExitCode(hosts: readonly Pick<AdhocHostResult, 'outcome'>[], interrupted: boolean): number {
   if (interrupted) return EXIT.interrupted;
   let code = 0;
   for (const host of hosts) {

@@ -48,31 +48,51 @@ export interface IfaceAliasState {
   persisted: Persisted;
 }
 
-/** Parses the output of `ip -j addr show dev DEV`. */
-export function parseIpAddrJson(json: string): AddressEntry[] {
-  const links = JSON.parse(json) as { addr_info?: Record<string, unknown>[] }[];
-  if (!Array.isArray(links) || links.length !== 1)
-    throw new Error(`expected one device in the output of ip -j addr, got ${Array.isArray(links) ? links.length : typeof links}`);
-  return (links[0]!.addr_info ?? [])
-    .filter((info) => info.family === 'inet' || info.family === 'inet6')
-    .map((info) => {
-      if (typeof info.local !== 'string' || typeof info.prefixlen !== 'number')
-        throw new Error(`an address without local/prefixlen: ${JSON.stringify(info)}`);
-      return {
-        family: info.family as 'inet' | 'inet6',
-        local: canonicalIp(info.local),
-        prefix: info.prefixlen,
-        label: typeof info.label === 'string' ? info.label : null,
-        secondary: info.secondary === true,
-      };
-    });
+/** One device of `ip -j addr`: its name, whether it is administratively up, and its addresses. */
+export interface LinkAddresses {
+  name: string;
+  up: boolean;
+  /** The link-layer address, lower case; null for a device without one. */
+  mac: string | null;
+  addresses: AddressEntry[];
 }
 
-function ipv4ToNumber(address: string): number {
+/** Parses the output of `ip -j addr show`: every device. */
+export function parseIpAddrLinks(json: string): LinkAddresses[] {
+  const links = JSON.parse(json) as { ifname?: unknown; flags?: unknown; address?: unknown; addr_info?: Record<string, unknown>[] }[];
+  if (!Array.isArray(links)) throw new Error(`expected a list of devices in the output of ip -j addr, got ${typeof links}`);
+  return links.map((link) => ({
+    name: String(link.ifname),
+    up: Array.isArray(link.flags) && link.flags.includes('UP'),
+    mac: typeof link.address === 'string' ? link.address.toLowerCase() : null,
+    addresses: (link.addr_info ?? [])
+      .filter((info) => info.family === 'inet' || info.family === 'inet6')
+      .map((info) => {
+        if (typeof info.local !== 'string' || typeof info.prefixlen !== 'number')
+          throw new Error(`an address without local/prefixlen: ${JSON.stringify(info)}`);
+        return {
+          family: info.family as 'inet' | 'inet6',
+          local: canonicalIp(info.local),
+          prefix: info.prefixlen,
+          label: typeof info.label === 'string' ? info.label : null,
+          secondary: info.secondary === true,
+        };
+      }),
+  }));
+}
+
+/** Parses the output of `ip -j addr show dev DEV`. */
+export function parseIpAddrJson(json: string): AddressEntry[] {
+  const links = parseIpAddrLinks(json);
+  if (links.length !== 1) throw new Error(`expected one device in the output of ip -j addr, got ${links.length}`);
+  return links[0]!.addresses;
+}
+
+export function ipv4ToNumber(address: string): number {
   return address.split('.').reduce((value, octet) => value * 256 + Number(octet), 0);
 }
 
-function sameIpv4Network(a: string, b: string, prefix: number): boolean {
+export function sameIpv4Network(a: string, b: string, prefix: number): boolean {
   const size = 2 ** (32 - prefix);
   return Math.floor(ipv4ToNumber(a) / size) === Math.floor(ipv4ToNumber(b) / size);
 }

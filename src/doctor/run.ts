@@ -1,0 +1,167 @@
+/** Reading every selected host in one remote invocation each, in parallel, then diagnosing the cluster from what was read. */
+import pLimit from 'p-limit';
+import { adhocExitCode } from '../engine/adhoc.js';
+import { EXIT } from '../engine/events.js';
+import { BatchError, runSections } from '../engine/remote.js';
+import type { HostTarget } from '../engine/target.js';
+import { redact } from '../shell/index.js';
+import type { Transport } from '../transport/types.js';
+import { type ArpProbe, arpProbeSection, parseArpProbe } from './arpProbe.js';
+import { type Diagnosis, diagnose } from './findings.js';
+import { doctorSections, type HostState, parseHostState, type SectionName } from './state.js';
+
+export type DoctorTarget = Pick<HostTarget, 'name' | 'connect' | 'secrets'> & { address: string };
+
+/** `failed`: the host answered, but its state could not be read. */
+export type DoctorOutcome = 'ok' | 'failed' | 'unreachable';
+
+export interface DoctorHostResult {
+  host: string;
+  address: string;
+  outcome: DoctorOutcome;
+  error?: string;
+  state: HostState | null;
+  durationMs: number;
+}
+
+export type DoctorEvent =
+  | { type: 'doctor-start'; hosts: string[]; at: number }
+  | { type: 'doctor-host-start'; host: string; at: number }
+  | { type: 'doctor-host-end'; result: DoctorHostResult };
+
+export interface DoctorSummary extends Diagnosis {
+  startedAt: string;
+  durationMs: number;
+  hosts: DoctorHostResult[];
+  exitCode: number;
+}
+
+export interface DoctorOptions {
+  hosts: DoctorTarget[];
+  forks: number;
+  timeoutMs: number;
+  emit(event: DoctorEvent): void;
+}
+
+/** 0 nothing wrong; OR-ed: 2 a finding above information, 4 a host could not be read, 8 a host unreachable. */
+export function doctorExitCode(diagnosis: Pick<Diagnosis, 'findings'>, hosts: readonly Pick<DoctorHostResult, 'outcome'>[]): number {
+  return (diagnosis.findings.some((finding) => finding.severity !== 'info') ? EXIT.drift : EXIT.ok) | adhocExitCode(hosts, false);
+}
+
+async function readHost(target: DoctorTarget, timeoutMs: number): Promise<DoctorHostResult> {
+  const started = Date.now();
+  const clean = (text: string): string => redact(text, target.secrets ?? []);
+  const base = { host: target.name, address: target.address, state: null };
+  let transport: Transport;
+  try {
+    transport = await target.connect();
+  } catch (error) {
+    return { ...base, outcome: 'unreachable', error: clean((error as Error).message), durationMs: Date.now() - started };
+  }
+  try {
+    const results = await runSections(transport, doctorSections(), timeoutMs);
+    const outputs = {} as Record<SectionName, string>;
+    for (const section of doctorSections()) {
+      const result = results.get(section.name);
+      if (result?.code !== 0) {
+        const detail = result ? `exit ${result.code}: ${result.stderr.trim()}` : 'no output';
+        return { ...base, outcome: 'failed', error: clean(`${section.command.display}: ${detail}`), durationMs: Date.now() - started };
+      }
+      outputs[section.name as SectionName] = result.stdout;
+    }
+    try {
+      return { ...base, outcome: 'ok', state: parseHostState(outputs), durationMs: Date.now() - started };
+    } catch (error) {
+      return {
+        ...base,
+        outcome: 'failed',
+        error: clean(`cannot read the host's state: ${(error as Error).message}`),
+        durationMs: Date.now() - started,
+      };
+    }
+  } catch (error) {
+    if (error instanceof BatchError) return { ...base, outcome: 'failed', error: clean(error.message), durationMs: Date.now() - started };
+    return {
+      ...base,
+      outcome: 'unreachable',
+      error: clean(`connection lost: ${(error as Error).message}`),
+      durationMs: Date.now() - started,
+    };
+  } finally {
+    await transport.close().catch(() => undefined);
+  }
+}
+
+/** The VIPs of a director's table with the up interface other than lo that holds each. */
+function vipInterfaces(state: HostState): { vip: string; device: string }[] {
+  const vips = new Set(
+    (state.ipvs?.table ?? []).flatMap((service) => {
+      const match = /^-[tu] (\d+\.\d+\.\d+\.\d+):\d+$/.exec(service.key);
+      return match ? [match[1]!] : [];
+    }),
+  );
+  return [...vips].flatMap((vip) => {
+    const link = state.links.find(
+      (candidate) => candidate.up && candidate.name !== 'lo' && candidate.addresses.some((entry) => entry.local === vip),
+    );
+    return link ? [{ vip, device: link.name }] : [];
+  });
+}
+
+/** One more invocation, on the first director read: the active ARP probe for each of its VIPs. */
+async function probeArp(
+  options: DoctorOptions,
+  hosts: readonly DoctorHostResult[],
+): Promise<{ director: string; probes: ArpProbe[] } | undefined> {
+  const director = hosts.find((host) => (host.state?.ipvs?.table.length ?? 0) > 0);
+  const target = options.hosts.find((candidate) => candidate.name === director?.host);
+  if (!director?.state || !target) return undefined;
+  const vips = vipInterfaces(director.state);
+  if (vips.length === 0) return undefined;
+  const sections = vips.map(({ vip, device }) => arpProbeSection(vip, device));
+  try {
+    const transport = await target.connect();
+    try {
+      const results = await runSections(transport, sections, options.timeoutMs);
+      return {
+        director: director.host,
+        probes: vips.map(({ vip, device }, index) =>
+          parseArpProbe(vip, device, results.get(sections[index]!.name)?.stdout ?? '@no-arping'),
+        ),
+      };
+    } finally {
+      await transport.close().catch(() => undefined);
+    }
+  } catch {
+    // The director answered the read a moment ago; the probe only adds evidence, so its failure is not a finding.
+    return undefined;
+  }
+}
+
+export async function runDoctor(options: DoctorOptions): Promise<DoctorSummary> {
+  const started = Date.now();
+  options.emit({ type: 'doctor-start', hosts: options.hosts.map((host) => host.name), at: started });
+  const limit = pLimit(Math.max(1, options.forks));
+  const hosts = await Promise.all(
+    options.hosts.map((target) =>
+      limit(async () => {
+        options.emit({ type: 'doctor-host-start', host: target.name, at: Date.now() });
+        const result = await readHost(target, options.timeoutMs);
+        options.emit({ type: 'doctor-host-end', result });
+        return result;
+      }),
+    ),
+  );
+  const arp = await probeArp(options, hosts);
+  const diagnosis = diagnose(
+    hosts.map((host) => ({ name: host.host, address: host.address, state: host.state })),
+    arp,
+  );
+  return {
+    ...diagnosis,
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    hosts,
+    exitCode: doctorExitCode(diagnosis, hosts),
+  };
+}
