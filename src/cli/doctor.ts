@@ -55,7 +55,7 @@ function progressLine(stream: NodeJS.WriteStream): { sink(event: DoctorEvent): v
   };
 }
 
-async function doctor(flags: HostFlags): Promise<number> {
+async function doctor(flags: HostFlags & { html?: string }): Promise<number> {
   const inventory = openInventory(flags.inventory);
   const becomePassword = flags.askBecomePass ? await promptSecret('BECOME password: ') : undefined;
   const selection = { limit: flags.limit, shard: flags.shard };
@@ -88,6 +88,11 @@ async function doctor(flags: HostFlags): Promise<number> {
   });
   progress?.done();
   for (const line of doctorLines(summary)) output.write(`${line}\n`);
+  if (flags.html !== undefined) {
+    // Loaded only when asked for, as for the run commands.
+    const { renderDoctorHtml } = await import('../doctor/html.js');
+    writeFileSync(flags.html, renderDoctorHtml(summary));
+  }
   if (flags.json !== undefined) {
     const document = `${JSON.stringify(toDoctorReport(summary), null, 2)}\n`;
     if (jsonToStdout) process.stdout.write(document);
@@ -101,13 +106,14 @@ export function registerDoctorCommand(program: Command): void {
     addHostOptions(program.command('doctor').description('find what is wrong with an LVS-DR cluster, from the kernel state of its hosts')),
   )
     .option('--json [file]', 'write the JSON report (schema/doctor.v1.json) to a file, or to stdout')
+    .option('--html <file>', 'write the findings as one self-contained HTML page, with the cluster drawn')
     .addOption(
       new Option('--ui <kind>', 'live: a progress line while hosts are read; plain: the findings alone; auto: live on a terminal')
         .choices(['auto', 'live', 'plain'])
         .default('auto'),
     )
     .addHelpText('after', DOCTOR_HELP)
-    .action(async (flags: HostFlags) => {
+    .action(async (flags: HostFlags & { html?: string }) => {
       process.exitCode = await doctor(flags);
     });
 }

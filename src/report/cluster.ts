@@ -7,7 +7,15 @@ import type { Report } from './json.js';
 
 type HostReport = Report['hosts'][number];
 
-export type NodeState = 'in sync' | 'drifted' | 'changed' | 'failed' | 'unreachable' | 'drained' | 'not in the run';
+export type NodeState =
+  | 'in sync'
+  | 'drifted'
+  | 'changed'
+  | 'failed'
+  | 'unreachable'
+  | 'drained'
+  | 'not in the run'
+  | 'failing a doctor check';
 
 export interface ClusterRealServer {
   /** As ipvsadm prints it: `192.168.9.11:80`. */

@@ -17,8 +17,6 @@ type ResourceReport = HostReport['resources'][number];
 export interface HtmlOptions {
   /** Inventory addresses by host name: they match a director's real servers to the hosts of the run. */
   addresses?: ReadonlyMap<string, string>;
-  /** Per host, findings shown when its node in the drawing is clicked (doctor). */
-  findings?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** Real servers drawn one by one up to this many per service; beyond, they are counted by state. */
@@ -48,7 +46,7 @@ function diffCss(): string {
   return readFileSync(createRequire(import.meta.url).resolve('diff2html/bundles/css/diff2html.min.css'), 'utf8');
 }
 
-function anchor(host: string): string {
+export function anchor(host: string): string {
   return `host-${host.replace(/[^A-Za-z0-9_-]/g, (c) => `_${c.charCodeAt(0).toString(16)}`)}`;
 }
 
@@ -88,16 +86,15 @@ function failure(resource: ResourceReport): string {
   return parts.join('');
 }
 
-function hostSection(host: HostReport, findings: readonly string[] | undefined): string {
+function hostSection(host: HostReport): string {
   const shown = host.resources.filter((resource) => SHOWN_OUTCOMES.has(resource.outcome));
-  if (shown.length === 0 && !host.error && !findings?.length) return '';
+  if (shown.length === 0 && !host.error) return '';
   const resources = shown.map(
     (resource) =>
       `<div class="resource ${resource.outcome}" data-id="${escapeHtml(resource.id)}"><h3><span class="outcome">${escapeHtml(resource.outcome)}</span> ${escapeHtml(resource.id)}</h3>${changeRows(resource)}${patches(resource)}${failure(resource)}</div>`,
   );
   const error = host.error ? `<p class="error">${escapeHtml(host.error)}</p>` : '';
-  const found = findings?.length ? `<ul class="findings">${findings.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>` : '';
-  return `<section class="host" id="${anchor(host.host)}"><h2>${escapeHtml(host.host)}</h2>${error}${found}${resources.join('')}</section>`;
+  return `<section class="host" id="${anchor(host.host)}"><h2>${escapeHtml(host.host)}</h2>${error}${resources.join('')}</section>`;
 }
 
 const BOX = { width: 150, height: 46, gap: 14 };
@@ -199,31 +196,55 @@ document.querySelectorAll('.node[data-target]').forEach(function(node){node.addE
 })();
 `;
 
-export function renderHtml(report: Report, options: HtmlOptions = {}): string {
-  const states = [...new Set(report.hosts.map(hostState))];
-  const cluster = clusterOf(report, options.addresses);
-  const title = `keel ${report.mode}: ${report.recipes.join(', ')}`;
-  const sections = report.hosts.map((host) => hostSection(host, options.findings?.get(host.host))).join('');
-  const clusterPart = cluster.length
-    ? `<h2>Cluster</h2><p>Click a director or real server for its details.</p>${cluster.map(serviceDrawing).join('')}<div id="details"></div>`
+/** What a page holds besides its frame: the lines under the title, and the body. */
+export interface PageParts {
+  title: string;
+  summary: string[];
+  cluster: readonly ClusterService[];
+  /** Column titles of the host table, and its rows (`<tr data-status=…>`), already escaped. */
+  hostColumns: readonly string[];
+  hostRows: readonly string[];
+  states: readonly string[];
+  /** One `<section class="host" id="host-…">` a host with anything to show, already escaped. */
+  sections: string;
+}
+
+/** The frame every keel page shares: style, summary, the cluster drawn, the host table, sections and the script. */
+export function page(parts: PageParts): string {
+  const clusterPart = parts.cluster.length
+    ? `<h2>Cluster</h2><p>Click a director or real server for its details.</p>${parts.cluster.map(serviceDrawing).join('')}<div id="details"></div>`
     : '';
-  const filter = `<label>Show <select id="status-filter"><option value="all">all hosts</option>${states.map((s) => `<option value="${escapeHtml(s)}">${escapeHtml(s)}</option>`).join('')}</select></label>`;
+  const filter = `<label>Show <select id="status-filter"><option value="all">all hosts</option>${parts.states.map((s) => `<option value="${escapeHtml(s)}">${escapeHtml(s)}</option>`).join('')}</select></label>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title><style>${diffCss()}${STYLE}</style></head>
+<title>${escapeHtml(parts.title)}</title><style>${diffCss()}${STYLE}</style></head>
 <body>
-<header class="summary"><h1>${escapeHtml(title)}</h1>
-<p>${escapeHtml(report.startedAt)} · ${(report.durationMs / 1000).toFixed(1)} s${report.interrupted ? ' · <strong>interrupted</strong>' : ''}</p>
-<p class="fleet">${escapeHtml(fleetLine(report))}</p>
-<p class="exit">exit ${report.exitCode}: ${escapeHtml(exitMeaning(report.exitCode))}</p></header>
+<header class="summary"><h1>${escapeHtml(parts.title)}</h1>
+${parts.summary.map((line) => `<p>${line}</p>`).join('\n')}</header>
 ${clusterPart}
 <h2>Hosts</h2>${filter}
-<table id="hosts"><thead><tr><th>host</th><th>state</th><th>changed</th><th>drifted</th><th>failed</th><th>unchanged</th><th>time</th></tr></thead>
-<tbody>${report.hosts.map(hostRow).join('')}</tbody></table>
-${sections}
+<table id="hosts"><thead><tr>${parts.hostColumns.map((column) => `<th>${escapeHtml(column)}</th>`).join('')}</tr></thead>
+<tbody>${parts.hostRows.join('')}</tbody></table>
+${parts.sections}
 <script>${SCRIPT}</script>
 </body></html>
 `;
+}
+
+export function renderHtml(report: Report, options: HtmlOptions = {}): string {
+  return page({
+    title: `keel ${report.mode}: ${report.recipes.join(', ')}`,
+    summary: [
+      `${escapeHtml(report.startedAt)} · ${(report.durationMs / 1000).toFixed(1)} s${report.interrupted ? ' · <strong>interrupted</strong>' : ''}`,
+      `<span class="fleet">${escapeHtml(fleetLine(report))}</span>`,
+      `<strong class="exit">exit ${report.exitCode}: ${escapeHtml(exitMeaning(report.exitCode))}</strong>`,
+    ],
+    cluster: clusterOf(report, options.addresses),
+    hostColumns: ['host', 'state', 'changed', 'drifted', 'failed', 'unchanged', 'time'],
+    hostRows: report.hosts.map(hostRow),
+    states: [...new Set(report.hosts.map(hostState))],
+    sections: report.hosts.map(hostSection).join(''),
+  });
 }

@@ -2,7 +2,7 @@
  * The HTML report of real runs on the LVS-DR lab, opened in Debian's headless Chromium: a check that finds drift on
  * the director (rs1 drained by hand) and on both real servers, then the apply that repairs it. The page shows the
  * host rows, the diff of the page file, and the cluster drawn with each real server's weight and state; no request
- * leaves it.
+ * leaves it. Then a doctor run with ARP flux on rs1: its node is marked, and a click shows the finding.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,5 +103,26 @@ describe('the HTML report of the LVS-DR lab', () => {
     );
     await screenshot(page, 'lab-apply');
     await page.close();
+  });
+
+  it('of a doctor run with a finding marks the real server that fails a check, and shows the finding on a click', async () => {
+    await lab.output('rs1', 'sysctl -qw net.ipv4.conf.all.arp_ignore=0 net.ipv4.conf.eth0.arp_ignore=0');
+    const doctor = keel(['doctor', '-i', lab.inventoryPath, '--ui', 'plain', '--html', join(work, 'doctor.html')], {
+      timeoutMs: KEEL_TIMEOUT_MS,
+    });
+    expect(doctor.code, doctor.stderr).toBe(2);
+    const { page, requests, errors } = await open('doctor.html');
+    expect(requests).toEqual([]);
+    expect(errors).toEqual([]);
+    expect(await page.locator('#hosts tbody td:first-child').allTextContents()).toEqual(expect.arrayContaining(['director', 'rs1', 'rs2']));
+    expect(await realServerNodes(page)).toEqual({ rs1: 'weight 1 · failing a doctor check', rs2: 'weight 1 · in sync' });
+    await page.locator('svg .node.realserver[data-host="rs1"]').click();
+    expect(await page.locator('#details .resource').evaluateAll((items) => items.map((item) => item.getAttribute('data-id')))).toContain(
+      'arp-ignore',
+    );
+    await screenshot(page, 'lab-doctor');
+    await page.close();
+    const repair = keel(['apply', ...RECIPES, '-i', lab.inventoryPath], { timeoutMs: KEEL_TIMEOUT_MS });
+    expect(repair.code, repair.stderr).toBe(0);
   });
 });
