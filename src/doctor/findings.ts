@@ -402,6 +402,17 @@ function arpProbeFindings(hosts: readonly DoctorHost[], director: string, probes
   return added;
 }
 
+function notServing(host: string, refused: readonly RealServerUse[], seenOnHost: readonly string[]): Finding {
+  return {
+    id: 'rs-not-serving',
+    severity: 'error',
+    host,
+    evidence: [...refused.map((use) => `${use.service.director} cannot connect to ${use.server} (${use.service.key})`), ...seenOnHost],
+    why: 'The director keeps scheduling connections to a real server that refuses them, so that share of the clients fails.',
+    fix: "start the web server (keel: service { running: true }, with its pkg) or take the server out (ipvsRule's realServers, weight 0)",
+  };
+}
+
 export function diagnose(hosts: readonly DoctorHost[], arp?: { director: string; probes: readonly ArpProbe[] }): Diagnosis {
   const directors = hosts.filter((host) => (host.state?.ipvs?.table.length ?? 0) > 0);
   const uses: RealServerUse[] = directors.flatMap((director) =>
@@ -439,7 +450,11 @@ export function diagnose(hosts: readonly DoctorHost[], arp?: { director: string;
       continue;
     }
     realServerNames.add(host.name);
-    if (!host.state) continue;
+    if (!host.state) {
+      // The real server could not be read, but what its director saw still counts.
+      if (refused.length > 0) findings.push(notServing(host.name, refused, ['its own state could not be read']));
+      continue;
+    }
     const ownFindings = realServerFindings(host, host.state, own);
     findings.push(...ownFindings);
     // A wide prefix on lo makes the director's own address local to the real server: that finding explains the refusal.
@@ -447,19 +462,13 @@ export function diagnose(hosts: readonly DoctorHost[], arp?: { director: string;
     if (widePrefix) widePrefix.evidence.push(...refused.map((use) => `${use.service.director} cannot connect to ${use.server}`));
     else if (refused.length > 0) {
       const listening = host.state.listeners.filter((listener) => refused.some((use) => use.port === listener.port));
-      findings.push({
-        id: 'rs-not-serving',
-        severity: 'error',
-        host: host.name,
-        evidence: [
-          ...refused.map((use) => `${use.service.director} cannot connect to ${use.server} (${use.service.key})`),
+      findings.push(
+        notServing(host.name, refused, [
           listening.length === 0
             ? `ss -ltnH on ${host.name}: nothing listens on port ${refused.map((use) => use.port).join(', ')}`
             : `ss -ltnH on ${host.name}: ${listening.map((l) => `${l.address}:${l.port}`).join(', ')}`,
-        ],
-        why: 'The director keeps scheduling connections to a real server that refuses them, so that share of the clients fails.',
-        fix: "start the web server (keel: service { running: true }, with its pkg) or take the server out (ipvsRule's realServers, weight 0)",
-      });
+        ]),
+      );
     }
   }
   if (arp) {
