@@ -244,9 +244,10 @@ export class LvsLab {
       return;
     }
     const consoleBefore = readFileSync(guest.consoleLog, 'utf8').length;
-    // Later, so that this session and the shared SSH connection close cleanly before sshd goes down;
-    // a connection cut by the reset would leave its commands waiting for minutes.
-    await this.output(name, 'systemd-run --quiet --on-active=2 systemctl reboot');
+    // Later, so that this session and the shared SSH connection close cleanly before sshd goes down; a
+    // connection cut by the reset would leave its commands waiting for minutes. Two seconds were too few on a
+    // loaded machine: the session outlived sshd and the reboot waited out its five minutes.
+    await this.output(name, 'systemd-run --quiet --on-active=10 systemctl reboot');
     await $`ssh ${this.sshOptions(guest)} -O exit`.nothrow().quiet();
     const deadline = Date.now() + GUEST_BOOT_TIMEOUT_MS;
     while (!readFileSync(guest.consoleLog, 'utf8').slice(consoleBefore).includes('Linux version')) {
