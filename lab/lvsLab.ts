@@ -247,7 +247,9 @@ export class LvsLab {
     // Later, so that this session and the shared SSH connection close cleanly before sshd goes down; a
     // connection cut by the reset would leave its commands waiting for minutes. Two seconds were too few on a
     // loaded machine: the session outlived sshd and the reboot waited out its five minutes.
-    await this.output(name, 'systemd-run --quiet --on-active=10 systemctl reboot');
+    const asked = await this.exec(name, 'systemd-run --quiet --on-active=10 systemctl reboot');
+    // 255: ssh lost the connection, the reboot having come first; the console below tells whether it did.
+    if (asked.code !== 0 && asked.code !== 255) throw new Error(`${name}: the reboot was refused (exit ${asked.code}): ${asked.stderr}`);
     await $`ssh ${this.sshOptions(guest)} -O exit`.nothrow().quiet();
     const deadline = Date.now() + GUEST_BOOT_TIMEOUT_MS;
     while (!readFileSync(guest.consoleLog, 'utf8').slice(consoleBefore).includes('Linux version')) {
@@ -313,6 +315,9 @@ export class LvsLab {
   private async ensureSshMaster(guest: GuestState): Promise<void> {
     const check = await $`ssh ${this.sshOptions(guest)} -O check`.nothrow().quiet();
     if (check.exitCode === 0) return;
-    await $`ssh ${this.sshOptions(guest)} -M -N -f -o ControlPersist=yes`.stdio('ignore', 'ignore', 'ignore').nothrow();
+    // Keepalives, so that a connection the guest's reboot cut fails in half a minute instead of hanging.
+    await $`ssh ${this.sshOptions(guest)} -M -N -f -o ControlPersist=yes -o ServerAliveInterval=5 -o ServerAliveCountMax=6`
+      .stdio('ignore', 'ignore', 'ignore')
+      .nothrow();
   }
 }
