@@ -2,7 +2,7 @@
  * `keel doctor --html`: the doctor's findings as a keel page, the cluster drawn from the IPVS tables it read, each
  * node marked where a finding is about its host; clicking a node shows that host's findings.
  */
-import type { ClusterService, NodeState } from '../report/cluster.js';
+import { addressOf, type ClusterService, type NodeState } from '../report/cluster.js';
 import { anchor, escapeHtml, page } from '../report/html.js';
 import type { Finding } from './findings.js';
 import { groupByHost } from './report.js';
@@ -10,12 +10,6 @@ import type { DoctorSummary } from './run.js';
 
 function failing(findings: readonly Finding[], host: string): boolean {
   return findings.some((finding) => finding.host === host && finding.severity !== 'info');
-}
-
-/** `192.168.9.11:80` → `192.168.9.11`; `[fd00::11]:80` → `fd00::11`. */
-function addressOf(server: string): string {
-  const bracketed = /^\[(.*)\]:\d+$/.exec(server);
-  return bracketed ? bracketed[1]! : server.replace(/:\d+$/, '');
 }
 
 export function doctorCluster(summary: DoctorSummary): ClusterService[] {

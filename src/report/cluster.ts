@@ -60,7 +60,7 @@ export function hostState(host: HostReport): NodeState {
 }
 
 /** `192.168.9.11:80` → `192.168.9.11`; `[fd00::11]:80` → `fd00::11`. */
-function addressOf(server: string): string {
+export function addressOf(server: string): string {
   const bracketed = /^\[(.*)\]:\d+$/.exec(server);
   return bracketed ? bracketed[1]! : server.replace(/:\d+$/, '');
 }
