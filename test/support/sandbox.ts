@@ -17,6 +17,8 @@ export interface SandboxRun {
 const OVERLAID = ['/etc', '/usr/local', '/var/lib'];
 
 export interface SandboxOptions {
+  /** More directories to overlay, such as /usr for a script that removes packages. */
+  overlays?: string[];
   /** [source, target] pairs; the target's parent is overlaid first, so that it may be created. */
   binds?: [string, string][];
   timeoutMs?: number;
@@ -30,7 +32,7 @@ export function runInSandbox(script: string, cwd: string, options: SandboxOption
   try {
     writeFileSync(join(scratch, 'script.sh'), script);
     mkdirSync(join(scratch, 'tmp'), { mode: 0o1777 });
-    const mounts = [...OVERLAID, ...binds.map(([, target]) => dirname(target))]
+    const mounts = [...OVERLAID, ...(options.overlays ?? []), ...binds.map(([, target]) => dirname(target))]
       .map((lower, index) => {
         const layer = join(scratch, `layer${index}`);
         return `mkdir -p ${layer}/upper ${layer}/work && mount -t overlay overlay -o lowerdir=${lower},upperdir=${layer}/upper,workdir=${layer}/work ${lower}`;
