@@ -5,7 +5,7 @@
 
 import { sameIpv4Network } from '../resources/ifaceAlias.js';
 import type { IpvsService } from '../resources/ipvsRule.js';
-import { ruleLines } from '../resources/ipvsRule.js';
+import { ruleLines, splitAddressPort } from '../resources/ipvsRule.js';
 import type { ArpProbe } from './arpProbe.js';
 import type { HostState } from './state.js';
 import { sysctlNumber } from './state.js';
@@ -93,11 +93,6 @@ interface RealServerUse {
   port: number;
 }
 
-function splitHostPort(text: string): { address: string; port: number } {
-  const colon = text.lastIndexOf(':');
-  return { address: text.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(text.slice(colon + 1)) };
-}
-
 /** TCP and UDP services of a table (fwmark services name no VIP). */
 function virtualServices(director: string, table: readonly IpvsService[]): VirtualService[] {
   return table.flatMap((service) => {
@@ -108,7 +103,7 @@ function virtualServices(director: string, table: readonly IpvsService[]): Virtu
 }
 
 function vipPort(value: string): { vip: string; port: number } {
-  const { address, port } = splitHostPort(value);
+  const { address, port } = splitAddressPort(value);
   return { vip: address, port };
 }
 
@@ -419,7 +414,7 @@ export function diagnose(hosts: readonly DoctorHost[], arp?: { director: string;
     virtualServices(director.name, director.state!.ipvs!.table).flatMap((service) =>
       director
         .state!.ipvs!.table.find((s) => s.key === service.key)!
-        .realServers.map((rs) => ({ service, server: rs.server, ...splitHostPort(rs.server) })),
+        .realServers.map((rs) => ({ service, server: rs.server, ...splitAddressPort(rs.server) })),
     ),
   );
   const findings: Finding[] = [];
