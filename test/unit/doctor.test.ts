@@ -8,6 +8,7 @@ import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { parseArpProbe } from '../../src/doctor/arpProbe.js';
 import { type DoctorHost, diagnose, type Finding } from '../../src/doctor/findings.js';
+import { doctorCluster } from '../../src/doctor/html.js';
 import { DoctorReportSchema, doctorLines, groupByHost, toDoctorReport } from '../../src/doctor/report.js';
 import { type DoctorSummary, doctorExitCode } from '../../src/doctor/run.js';
 import { parseHostState, type SectionName } from '../../src/doctor/state.js';
@@ -68,6 +69,19 @@ describe('doctor on the converged lab', () => {
 
   it('exits 0: a note never changes the exit code', () => {
     expect(summaryOf(hostsOf(captured('converged'))).exitCode).toBe(0);
+  });
+
+  it("draws the cluster from the director's table, a node failing a check where a finding is about its host", () => {
+    const states = (scenario: string) =>
+      doctorCluster(summaryOf(hostsOf(captured(scenario)))).map((service) => [
+        service.key,
+        service.directors.map((d) => `${d.host}: ${d.state}`),
+        service.realServers.map((rs) => `${rs.server} ${rs.host}: ${rs.state}`),
+      ]);
+    expect(states('converged')).toEqual([
+      ['-t 192.168.9.100:80', ['director: in sync'], ['192.168.9.11:80 rs1: in sync', '192.168.9.12:80 rs2: in sync']],
+    ]);
+    expect(states('arp-ignore-rs1')[0]![2]).toEqual(['192.168.9.11:80 rs1: failing a doctor check', '192.168.9.12:80 rs2: in sync']);
   });
 
   it('without the director selected there is no topology and nothing to say', () => {
