@@ -326,9 +326,10 @@ export function adhocTargets(
   selection: HostSelection,
   connect: (host: InventoryHost) => Promise<Transport>,
   sharedSecrets: readonly Secret[] = [],
-): AdhocTarget[] {
+): (AdhocTarget & { address: string })[] {
   return selectedHosts(inventory, selection).map((host) => ({
     name: host.name,
+    address: host.address,
     connect: () => connect(host),
     secrets: [...connectionSecrets(host), ...sharedSecrets],
   }));
