@@ -408,7 +408,10 @@ function notServing(host: string, refused: readonly RealServerUse[], seenOnHost:
   };
 }
 
-export function diagnose(hosts: readonly DoctorHost[], arp?: { director: string; probes: readonly ArpProbe[] }): Diagnosis {
+/** What the active ARP probe gave: each VIP's answers, or why the probe did not run to its end. */
+export type ArpProbeResult = { director: string; probes: readonly ArpProbe[] } | { director: string; failed: string };
+
+export function diagnose(hosts: readonly DoctorHost[], arp?: ArpProbeResult): Diagnosis {
   const directors = hosts.filter((host) => (host.state?.ipvs?.table.length ?? 0) > 0);
   const uses: RealServerUse[] = directors.flatMap((director) =>
     virtualServices(director.name, director.state!.ipvs!.table).flatMap((service) =>
@@ -466,7 +469,9 @@ export function diagnose(hosts: readonly DoctorHost[], arp?: { director: string;
       );
     }
   }
-  if (arp) {
+  if (arp && 'failed' in arp) {
+    skipped.push({ host: arp.director, reason: arp.failed, checks: ['arp-flux-observed'] });
+  } else if (arp) {
     findings.push(...arpProbeFindings(hosts, arp.director, arp.probes, findings));
     if (arp.probes.some((probe) => !probe.tool))
       skipped.push({ host: arp.director, reason: 'the director has no arping', checks: ['arp-flux-observed'] });

@@ -5,8 +5,8 @@ import { forEachHost, withConnection } from '../engine/fanout.js';
 import { BatchError, runSections } from '../engine/remote.js';
 import type { HostTarget } from '../engine/target.js';
 import { redact } from '../shell/index.js';
-import { type ArpProbe, arpProbeSection, parseArpProbe } from './arpProbe.js';
-import { type Diagnosis, diagnose } from './findings.js';
+import { arpProbeSection, parseArpProbe } from './arpProbe.js';
+import { type ArpProbeResult, type Diagnosis, diagnose } from './findings.js';
 import { doctorSections, type HostState, parseHostState, type SectionName } from './state.js';
 
 export type DoctorTarget = Pick<HostTarget, 'name' | 'connect' | 'secrets'> & { address: string };
@@ -99,20 +99,20 @@ function vipInterfaces(state: HostState): { vip: string; device: string }[] {
   });
 }
 
-/** One more invocation, on the first director read: the active ARP probe for each of its VIPs. */
-async function probeArp(
-  options: DoctorOptions,
-  hosts: readonly DoctorHostResult[],
-): Promise<{ director: string; probes: ArpProbe[] } | undefined> {
+/**
+ * One more invocation, on the first director read: the active ARP probe for each of its VIPs. The director answered
+ * the read a moment ago, so a probe that fails is no finding: its check is listed as skipped, with why.
+ */
+async function probeArp(options: DoctorOptions, hosts: readonly DoctorHostResult[]): Promise<ArpProbeResult | undefined> {
   const director = hosts.find((host) => (host.state?.ipvs?.table.length ?? 0) > 0);
   const target = options.hosts.find((candidate) => candidate.name === director?.host);
   if (!director?.state || !target) return undefined;
   const vips = vipInterfaces(director.state);
   if (vips.length === 0) return undefined;
   const sections = vips.map(({ vip, device }) => arpProbeSection(vip, device));
-  try {
-    const transport = await target.connect();
-    try {
+  return withConnection<ArpProbeResult>(
+    target,
+    async (transport) => {
       const results = await runSections(transport, sections, options.timeoutMs);
       return {
         director: director.host,
@@ -120,13 +120,12 @@ async function probeArp(
           parseArpProbe(vip, device, results.get(sections[index]!.name)?.stdout ?? '@no-arping'),
         ),
       };
-    } finally {
-      await transport.close().catch(() => undefined);
-    }
-  } catch {
-    // The director answered the read a moment ago; the probe only adds evidence, so its failure is not a finding.
-    return undefined;
-  }
+    },
+    (error, connected) => ({
+      director: director.host,
+      failed: redact(`the ARP probe ${connected ? 'failed' : 'could not connect'}: ${error.message}`, target.secrets ?? []),
+    }),
+  );
 }
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorSummary> {

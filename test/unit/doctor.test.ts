@@ -274,4 +274,20 @@ describe('doctor, one fault at a time', () => {
       { host: 'director', reason: 'the director has no arping', checks: ['arp-flux-observed'] },
     ]);
   });
+
+  it('the active ARP probe: one that fails is a skipped check with its reason, not a finding', () => {
+    const hosts = hostsOf(captured('converged'));
+    const failed = {
+      director: 'director',
+      failed: 'the ARP probe failed: remote script timed out after 60 s during arp 192.168.9.100 eth0',
+    };
+    const diagnosis = diagnose(hosts, failed);
+    expect(named(diagnosis.findings)).toEqual([]);
+    expect(diagnosis.skipped).toEqual([{ host: 'director', reason: failed.failed, checks: ['arp-flux-observed'] }]);
+    const summary = { ...summaryOf(hosts), skipped: diagnosis.skipped };
+    expect(doctorLines(summary)).toContain(
+      'director: skipped arp-flux-observed (the ARP probe failed: remote script timed out after 60 s during arp 192.168.9.100 eth0)',
+    );
+    expect(validReport(toDoctorReport(summary)), JSON.stringify(validReport.errors)).toBe(true);
+  });
 });
