@@ -1,16 +1,12 @@
 /** `keel run -- COMMAND…`: one shell command on every selected host, in parallel. Not a resource, never idempotent. */
-import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { type AdhocTarget, runAdhoc } from '../engine/adhoc.js';
+import { runAdhoc } from '../engine/adhoc.js';
 import { EXIT } from '../engine/events.js';
-import { connector } from '../planner/connect.js';
-import { adhocTargets } from '../planner/targets.js';
 import { adhocReporter, toAdhocReport } from '../report/adhoc.js';
 import { colorEnabled } from '../report/color.js';
 import type { AdhocProgressHandle } from '../ui/adhocProgress.js';
-import { openInventory } from './inventory.js';
-import { addConnectionOptions, addHostOptions, type HostFlags, localTakesOneHost, wantsLiveView } from './options.js';
-import { promptSecret } from './prompt.js';
+import { addConnectionOptions, addHostOptions, type HostFlags, wantsLiveView, writeJsonReport } from './options.js';
+import { selectedTargets } from './targets.js';
 
 interface AdhocFlags extends HostFlags {
   become?: boolean;
@@ -34,31 +30,6 @@ Exit codes (OR-ed together when several apply):
   4    the command exited otherwise (or timed out) on a host
   8    a host was unreachable
   130  interrupted (Ctrl-C): no host started after it`;
-
-/**
- * The selected hosts, with a way to reach each; undefined (and said why) when none is selected, or several with
- * --connection local. `become` asks for sudo on every host (keel run --become).
- */
-export async function selectedTargets(flags: HostFlags, purpose: string, become = false): Promise<AdhocTarget[] | undefined> {
-  const inventory = openInventory(flags.inventory);
-  const becomePassword = flags.askBecomePass ? await promptSecret('BECOME password: ') : undefined;
-  const hosts = adhocTargets(
-    inventory,
-    { limit: flags.limit, shard: flags.shard },
-    connector({ kind: flags.connection, acceptNew: flags.acceptNew, knownHostsFile: flags.knownHosts, becomePassword, become }),
-    becomePassword ? [becomePassword] : [],
-  );
-  if (hosts.length === 0) {
-    process.stderr.write(`keel: ${flags.inventory} has no host to ${purpose}\n`);
-    return undefined;
-  }
-  return localTakesOneHost(
-    flags.connection,
-    hosts.map((host) => host.name),
-  )
-    ? hosts
-    : undefined;
-}
 
 async function runOnHosts(words: string[], flags: AdhocFlags): Promise<number> {
   const hosts = await selectedTargets(flags, 'run the command on', flags.become === true);
@@ -89,11 +60,7 @@ async function runOnHosts(words: string[], flags: AdhocFlags): Promise<number> {
       emit,
       signal: controller.signal,
     });
-    if (flags.json !== undefined) {
-      const document = `${JSON.stringify(toAdhocReport(summary), null, 2)}\n`;
-      if (jsonToStdout) process.stdout.write(document);
-      else writeFileSync(flags.json as string, document);
-    }
+    if (flags.json !== undefined) writeJsonReport(flags.json, toAdhocReport(summary));
     return summary.exitCode;
   } finally {
     progress?.done();

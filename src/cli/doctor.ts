@@ -4,11 +4,8 @@ import { type Command, Option } from 'commander';
 import { doctorLines, toDoctorReport } from '../doctor/report.js';
 import { type DoctorEvent, runDoctor } from '../doctor/run.js';
 import { EXIT } from '../engine/events.js';
-import { connector } from '../planner/connect.js';
-import { adhocTargets, selectedHosts } from '../planner/targets.js';
-import { openInventory } from './inventory.js';
-import { addConnectionOptions, addHostOptions, type HostFlags, localTakesOneHost, wantsLiveView } from './options.js';
-import { promptSecret } from './prompt.js';
+import { addConnectionOptions, addHostOptions, type HostFlags, wantsLiveView, writeJsonReport } from './options.js';
+import { selectedTargets } from './targets.js';
 
 const DOCTOR_HELP = `
 doctor needs no recipe: every selected host whose IPVS table has virtual services is a director, and each real
@@ -56,27 +53,8 @@ function progressLine(stream: NodeJS.WriteStream): { sink(event: DoctorEvent): v
 }
 
 async function doctor(flags: HostFlags & { html?: string }): Promise<number> {
-  const inventory = openInventory(flags.inventory);
-  const becomePassword = flags.askBecomePass ? await promptSecret('BECOME password: ') : undefined;
-  const selection = { limit: flags.limit, shard: flags.shard };
-  const selected = selectedHosts(inventory, selection);
-  const targets = adhocTargets(
-    inventory,
-    selection,
-    connector({ kind: flags.connection, acceptNew: flags.acceptNew, knownHostsFile: flags.knownHosts, becomePassword }),
-    becomePassword ? [becomePassword] : [],
-  ).map((target, index) => ({ ...target, address: selected[index]!.address }));
-  if (targets.length === 0) {
-    process.stderr.write(`keel: ${flags.inventory} has no selected host to examine\n`);
-    return EXIT.usage;
-  }
-  if (
-    !localTakesOneHost(
-      flags.connection,
-      targets.map((target) => target.name),
-    )
-  )
-    return EXIT.usage;
+  const targets = await selectedTargets(flags, 'examine');
+  if (!targets) return EXIT.usage;
   const jsonToStdout = flags.json === true || flags.json === '-';
   const output = jsonToStdout ? process.stderr : process.stdout;
   const progress = wantsLiveView(flags.ui, jsonToStdout) ? progressLine(process.stdout) : undefined;
@@ -93,11 +71,7 @@ async function doctor(flags: HostFlags & { html?: string }): Promise<number> {
     const { renderDoctorHtml } = await import('../doctor/html.js');
     writeFileSync(flags.html, renderDoctorHtml(summary));
   }
-  if (flags.json !== undefined) {
-    const document = `${JSON.stringify(toDoctorReport(summary), null, 2)}\n`;
-    if (jsonToStdout) process.stdout.write(document);
-    else writeFileSync(flags.json as string, document);
-  }
+  if (flags.json !== undefined) writeJsonReport(flags.json, toDoctorReport(summary));
   return summary.exitCode;
 }
 

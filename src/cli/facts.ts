@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { EXIT } from '../engine/events.js';
 import { factsExitCode, gatherFleetFacts } from '../planner/facts.js';
-import { selectedTargets } from './adhoc.js';
 import { addConnectionOptions, addHostOptions, type HostFlags } from './options.js';
+import { selectedTargets } from './targets.js';
 
 const DEFAULT_TIMEOUT_SECONDS = 120;
 

@@ -1,4 +1,5 @@
 /** Options the commands that reach hosts share, and parsers for option values, with messages in keel's words. */
+import { writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import isInCi from 'is-in-ci';
 import { parseShard, type Shard, ShardError } from '../inventory/shard.js';
@@ -74,4 +75,11 @@ export function localTakesOneHost(connection: string, hosts: readonly string[]):
 /** Ink's own test: under CI it draws no frame until the end, so a live view there would show nothing. */
 export function wantsLiveView(ui: 'auto' | 'live' | 'plain', jsonToStdout: boolean): boolean {
   return !jsonToStdout && (ui === 'live' || (ui === 'auto' && process.stdout.isTTY === true && !isInCi));
+}
+
+/** `--json`: the report to stdout (`--json` or `--json -`), or to the file it names. */
+export function writeJsonReport(json: string | true, report: unknown): void {
+  const document = `${JSON.stringify(report, null, 2)}\n`;
+  if (json === true || json === '-') process.stdout.write(document);
+  else writeFileSync(json, document);
 }

@@ -1,5 +1,4 @@
 /** `keel plan|apply|check`: load the inventory and recipes, plan the hosts, run the engine, write the reports. */
-import { writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Mode } from '../engine/events.js';
 import { EXIT } from '../engine/events.js';
@@ -20,7 +19,7 @@ import type { LiveViewHandle } from '../ui/start.js';
 import { EXAMPLES, EXIT_CODES } from './help.js';
 import { openInventory } from './inventory.js';
 import { acquireLocalLock } from './localLock.js';
-import { addConnectionOptions, addHostOptions, type HostFlags, localTakesOneHost, wantsLiveView } from './options.js';
+import { addConnectionOptions, addHostOptions, type HostFlags, localTakesOneHost, wantsLiveView, writeJsonReport } from './options.js';
 import { promptSecret } from './prompt.js';
 import { writeHtmlReport } from './report.js';
 import { expectPlannedReads, planForApply, planSources, reportSettled, writePlanFile } from './savedPlans.js';
@@ -159,11 +158,7 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
       writePlanFile(flags.out, summary, planned, targets, planSources(recipeFiles, inventory, { ...flags, limit }));
     if (savedPlan) reportSettled(savedPlan, summary, (line) => void output.write(`${line}\n`));
     const report = toReport(summary, savedPlan ? { file: flags.plan!, createdAt: savedPlan.createdAt } : undefined);
-    if (flags.json !== undefined) {
-      const document = `${JSON.stringify(report, null, 2)}\n`;
-      if (jsonToStdout) process.stdout.write(document);
-      else writeFileSync(flags.json as string, document);
-    }
+    if (flags.json !== undefined) writeJsonReport(flags.json, report);
     if (flags.prometheus !== undefined) writePrometheusFile(flags.prometheus, summary);
     if (flags.html !== undefined) await writeHtmlReport(flags.html, report, inventory);
     return summary.exitCode;

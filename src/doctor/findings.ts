@@ -5,7 +5,7 @@
 
 import { sameIpv4Network } from '../resources/ifaceAlias.js';
 import type { IpvsService } from '../resources/ipvsRule.js';
-import { ruleLines } from '../resources/ipvsRule.js';
+import { ruleLines, splitAddressPort } from '../resources/ipvsRule.js';
 import type { ArpProbe } from './arpProbe.js';
 import type { HostState } from './state.js';
 import { sysctlNumber } from './state.js';
@@ -93,11 +93,6 @@ interface RealServerUse {
   port: number;
 }
 
-function splitHostPort(text: string): { address: string; port: number } {
-  const colon = text.lastIndexOf(':');
-  return { address: text.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(text.slice(colon + 1)) };
-}
-
 /** TCP and UDP services of a table (fwmark services name no VIP). */
 function virtualServices(director: string, table: readonly IpvsService[]): VirtualService[] {
   return table.flatMap((service) => {
@@ -108,7 +103,7 @@ function virtualServices(director: string, table: readonly IpvsService[]): Virtu
 }
 
 function vipPort(value: string): { vip: string; port: number } {
-  const { address, port } = splitHostPort(value);
+  const { address, port } = splitAddressPort(value);
   return { vip: address, port };
 }
 
@@ -413,13 +408,16 @@ function notServing(host: string, refused: readonly RealServerUse[], seenOnHost:
   };
 }
 
-export function diagnose(hosts: readonly DoctorHost[], arp?: { director: string; probes: readonly ArpProbe[] }): Diagnosis {
+/** What the active ARP probe gave: each VIP's answers, or why the probe did not run to its end. */
+export type ArpProbeResult = { director: string; probes: readonly ArpProbe[] } | { director: string; failed: string };
+
+export function diagnose(hosts: readonly DoctorHost[], arp?: ArpProbeResult): Diagnosis {
   const directors = hosts.filter((host) => (host.state?.ipvs?.table.length ?? 0) > 0);
   const uses: RealServerUse[] = directors.flatMap((director) =>
     virtualServices(director.name, director.state!.ipvs!.table).flatMap((service) =>
       director
         .state!.ipvs!.table.find((s) => s.key === service.key)!
-        .realServers.map((rs) => ({ service, server: rs.server, ...splitHostPort(rs.server) })),
+        .realServers.map((rs) => ({ service, server: rs.server, ...splitAddressPort(rs.server) })),
     ),
   );
   const findings: Finding[] = [];
@@ -471,7 +469,9 @@ export function diagnose(hosts: readonly DoctorHost[], arp?: { director: string;
       );
     }
   }
-  if (arp) {
+  if (arp && 'failed' in arp) {
+    skipped.push({ host: arp.director, reason: arp.failed, checks: ['arp-flux-observed'] });
+  } else if (arp) {
     findings.push(...arpProbeFindings(hosts, arp.director, arp.probes, findings));
     if (arp.probes.some((probe) => !probe.tool))
       skipped.push({ host: arp.director, reason: 'the director has no arping', checks: ['arp-flux-observed'] });

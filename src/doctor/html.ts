@@ -2,7 +2,7 @@
  * `keel doctor --html`: the doctor's findings as a keel page, the cluster drawn from the IPVS tables it read, each
  * node marked where a finding is about its host; clicking a node shows that host's findings.
  */
-import { addressOf, type ClusterService, type NodeState } from '../report/cluster.js';
+import { type ClusterService, clusterFromTables } from '../report/cluster.js';
 import { anchor, escapeHtml, page } from '../report/html.js';
 import type { Finding } from './findings.js';
 import { groupByHost } from './report.js';
@@ -13,29 +13,11 @@ function failing(findings: readonly Finding[], host: string): boolean {
 }
 
 export function doctorCluster(summary: DoctorSummary): ClusterService[] {
-  const hostAt = new Map(summary.hosts.map((host) => [host.address, host.host]));
-  const services = new Map<string, ClusterService>();
-  for (const director of summary.hosts) {
-    for (const service of director.state?.ipvs?.table ?? []) {
-      const entry = services.get(service.key) ?? { key: service.key, directors: [], realServers: [] };
-      services.set(service.key, entry);
-      entry.directors.push({ host: director.host, state: failing(summary.findings, director.host) ? 'failing a doctor check' : 'in sync' });
-      for (const rs of service.realServers) {
-        if (entry.realServers.some((known) => known.server === rs.server)) continue;
-        const host = hostAt.get(addressOf(rs.server));
-        const state: NodeState =
-          rs.weight === 0
-            ? 'drained'
-            : host === undefined
-              ? 'not in the run'
-              : failing(summary.findings, host)
-                ? 'failing a doctor check'
-                : 'in sync';
-        entry.realServers.push({ server: rs.server, weight: rs.weight, state, ...(host ? { host } : {}) });
-      }
-    }
-  }
-  return [...services.values()];
+  return clusterFromTables(
+    summary.hosts.map((host) => ({ host: host.host, table: host.state?.ipvs?.table ?? [] })),
+    new Map(summary.hosts.map((host) => [host.address, host.host])),
+    (host) => (failing(summary.findings, host) ? 'failing a doctor check' : 'in sync'),
+  );
 }
 
 function findingItem(finding: Finding): string {

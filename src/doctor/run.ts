@@ -1,13 +1,12 @@
 /** Reading every selected host in one remote invocation each, in parallel, then diagnosing the cluster from what was read. */
-import pLimit from 'p-limit';
 import { adhocExitCode } from '../engine/adhoc.js';
 import { EXIT } from '../engine/events.js';
+import { forEachHost, withConnection } from '../engine/fanout.js';
 import { BatchError, runSections } from '../engine/remote.js';
 import type { HostTarget } from '../engine/target.js';
 import { redact } from '../shell/index.js';
-import type { Transport } from '../transport/types.js';
-import { type ArpProbe, arpProbeSection, parseArpProbe } from './arpProbe.js';
-import { type Diagnosis, diagnose } from './findings.js';
+import { arpProbeSection, parseArpProbe } from './arpProbe.js';
+import { type ArpProbeResult, type Diagnosis, diagnose } from './findings.js';
 import { doctorSections, type HostState, parseHostState, type SectionName } from './state.js';
 
 export type DoctorTarget = Pick<HostTarget, 'name' | 'connect' | 'secrets'> & { address: string };
@@ -52,44 +51,36 @@ async function readHost(target: DoctorTarget, timeoutMs: number): Promise<Doctor
   const started = Date.now();
   const clean = (text: string): string => redact(text, target.secrets ?? []);
   const base = { host: target.name, address: target.address, state: null };
-  let transport: Transport;
-  try {
-    transport = await target.connect();
-  } catch (error) {
-    return { ...base, outcome: 'unreachable', error: clean((error as Error).message), durationMs: Date.now() - started };
-  }
-  try {
-    const results = await runSections(transport, doctorSections(), timeoutMs);
-    const outputs = {} as Record<SectionName, string>;
-    for (const section of doctorSections()) {
-      const result = results.get(section.name);
-      if (result?.code !== 0) {
-        const detail = result ? `exit ${result.code}: ${result.stderr.trim()}` : 'no output';
-        return { ...base, outcome: 'failed', error: clean(`${section.command.display}: ${detail}`), durationMs: Date.now() - started };
+  const ended = (outcome: DoctorOutcome, error: string): DoctorHostResult => ({
+    ...base,
+    outcome,
+    error: clean(error),
+    durationMs: Date.now() - started,
+  });
+  return withConnection(
+    target,
+    async (transport) => {
+      const results = await runSections(transport, doctorSections(), timeoutMs);
+      const outputs = {} as Record<SectionName, string>;
+      for (const section of doctorSections()) {
+        const result = results.get(section.name);
+        if (result?.code !== 0)
+          return ended('failed', `${section.command.display}: ${result ? `exit ${result.code}: ${result.stderr.trim()}` : 'no output'}`);
+        outputs[section.name as SectionName] = result.stdout;
       }
-      outputs[section.name as SectionName] = result.stdout;
-    }
-    try {
-      return { ...base, outcome: 'ok', state: parseHostState(outputs), durationMs: Date.now() - started };
-    } catch (error) {
-      return {
-        ...base,
-        outcome: 'failed',
-        error: clean(`cannot read the host's state: ${(error as Error).message}`),
-        durationMs: Date.now() - started,
-      };
-    }
-  } catch (error) {
-    if (error instanceof BatchError) return { ...base, outcome: 'failed', error: clean(error.message), durationMs: Date.now() - started };
-    return {
-      ...base,
-      outcome: 'unreachable',
-      error: clean(`connection lost: ${(error as Error).message}`),
-      durationMs: Date.now() - started,
-    };
-  } finally {
-    await transport.close().catch(() => undefined);
-  }
+      try {
+        return { ...base, outcome: 'ok', state: parseHostState(outputs), durationMs: Date.now() - started };
+      } catch (error) {
+        return ended('failed', `cannot read the host's state: ${(error as Error).message}`);
+      }
+    },
+    (error, connected) =>
+      !connected
+        ? ended('unreachable', error.message)
+        : error instanceof BatchError
+          ? ended('failed', error.message)
+          : ended('unreachable', `connection lost: ${error.message}`),
+  );
 }
 
 /** The VIPs of a director's table with the up interface other than lo that holds each. */
@@ -108,20 +99,20 @@ function vipInterfaces(state: HostState): { vip: string; device: string }[] {
   });
 }
 
-/** One more invocation, on the first director read: the active ARP probe for each of its VIPs. */
-async function probeArp(
-  options: DoctorOptions,
-  hosts: readonly DoctorHostResult[],
-): Promise<{ director: string; probes: ArpProbe[] } | undefined> {
+/**
+ * One more invocation, on the first director read: the active ARP probe for each of its VIPs. The director answered
+ * the read a moment ago, so a probe that fails is no finding: its check is listed as skipped, with why.
+ */
+async function probeArp(options: DoctorOptions, hosts: readonly DoctorHostResult[]): Promise<ArpProbeResult | undefined> {
   const director = hosts.find((host) => (host.state?.ipvs?.table.length ?? 0) > 0);
   const target = options.hosts.find((candidate) => candidate.name === director?.host);
   if (!director?.state || !target) return undefined;
   const vips = vipInterfaces(director.state);
   if (vips.length === 0) return undefined;
   const sections = vips.map(({ vip, device }) => arpProbeSection(vip, device));
-  try {
-    const transport = await target.connect();
-    try {
+  return withConnection<ArpProbeResult>(
+    target,
+    async (transport) => {
       const results = await runSections(transport, sections, options.timeoutMs);
       return {
         director: director.host,
@@ -129,29 +120,23 @@ async function probeArp(
           parseArpProbe(vip, device, results.get(sections[index]!.name)?.stdout ?? '@no-arping'),
         ),
       };
-    } finally {
-      await transport.close().catch(() => undefined);
-    }
-  } catch {
-    // The director answered the read a moment ago; the probe only adds evidence, so its failure is not a finding.
-    return undefined;
-  }
+    },
+    (error, connected) => ({
+      director: director.host,
+      failed: redact(`the ARP probe ${connected ? 'failed' : 'could not connect'}: ${error.message}`, target.secrets ?? []),
+    }),
+  );
 }
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorSummary> {
   const started = Date.now();
   options.emit({ type: 'doctor-start', hosts: options.hosts.map((host) => host.name), at: started });
-  const limit = pLimit(Math.max(1, options.forks));
-  const hosts = await Promise.all(
-    options.hosts.map((target) =>
-      limit(async () => {
-        options.emit({ type: 'doctor-host-start', host: target.name, at: Date.now() });
-        const result = await readHost(target, options.timeoutMs);
-        options.emit({ type: 'doctor-host-end', result });
-        return result;
-      }),
-    ),
-  );
+  const hosts = await forEachHost(options.hosts, options.forks, async (target) => {
+    options.emit({ type: 'doctor-host-start', host: target.name, at: Date.now() });
+    const result = await readHost(target, options.timeoutMs);
+    options.emit({ type: 'doctor-host-end', result });
+    return result;
+  });
   const arp = await probeArp(options, hosts);
   const diagnosis = diagnose(
     hosts.map((host) => ({ name: host.host, address: host.address, state: host.state })),

@@ -2,10 +2,9 @@
  * One shell command on many hosts, as the operator typed it (`keel run`). It is not a resource: nothing is read or
  * compared first, nothing promises that running it twice changes nothing, and plan and check know nothing of it.
  */
-import pLimit from 'p-limit';
 import { redact } from '../shell/index.js';
-import type { Transport } from '../transport/types.js';
 import { EXIT } from './events.js';
+import { forEachHost, withConnection } from './fanout.js';
 import type { HostTarget } from './target.js';
 
 export type AdhocTarget = Pick<HostTarget, 'name' | 'connect' | 'secrets'>;
@@ -72,48 +71,37 @@ async function onHost(target: AdhocTarget, options: AdhocOptions): Promise<Adhoc
   const base = { host: target.name, stdout: '', stderr: '' };
   if (options.signal?.aborted) return { ...base, outcome: 'failed', error: 'interrupted before this host started', durationMs: 0 };
   options.emit({ type: 'adhoc-host-start', host: target.name, at: started });
-  let transport: Transport;
-  try {
-    transport = await target.connect();
-  } catch (error) {
-    return { ...base, outcome: 'unreachable', error: clean((error as Error).message), durationMs: Date.now() - started };
-  }
-  try {
-    // sudo when the host's settings ask for it (become), as every command keel sends does.
-    const result = await transport.exec(options.command, { sudo: true, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
-    return {
-      host: target.name,
-      outcome: result.code === 0 ? 'ok' : 'failed',
-      exitCode: result.code,
-      stdout: clean(result.stdout.toString()),
-      stderr: clean(result.stderr.toString()),
-      durationMs: Date.now() - started,
-    };
-  } catch (error) {
-    return {
+  return withConnection(
+    target,
+    async (transport): Promise<AdhocHostResult> => {
+      // sudo when the host's settings ask for it (become), as every command keel sends does.
+      const result = await transport.exec(options.command, { sudo: true, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+      return {
+        host: target.name,
+        outcome: result.code === 0 ? 'ok' : 'failed',
+        exitCode: result.code,
+        stdout: clean(result.stdout.toString()),
+        stderr: clean(result.stderr.toString()),
+        durationMs: Date.now() - started,
+      };
+    },
+    (error, connected) => ({
       ...base,
       outcome: 'unreachable',
-      error: clean(`connection lost: ${(error as Error).message}`),
+      error: clean(connected ? `connection lost: ${error.message}` : error.message),
       durationMs: Date.now() - started,
-    };
-  } finally {
-    await transport.close().catch(() => undefined);
-  }
+    }),
+  );
 }
 
 export async function runAdhoc(options: AdhocOptions): Promise<AdhocSummary> {
   const started = Date.now();
   options.emit({ type: 'adhoc-start', command: options.command, hosts: options.hosts.map((host) => host.name), at: started });
-  const limit = pLimit(Math.max(1, options.forks));
-  const hosts = await Promise.all(
-    options.hosts.map((target) =>
-      limit(async () => {
-        const result = await onHost(target, options);
-        options.emit({ type: 'adhoc-host-end', result });
-        return result;
-      }),
-    ),
-  );
+  const hosts = await forEachHost(options.hosts, options.forks, async (target) => {
+    const result = await onHost(target, options);
+    options.emit({ type: 'adhoc-host-end', result });
+    return result;
+  });
   const interrupted = options.signal?.aborted ?? false;
   const summary: AdhocSummary = {
     command: options.command,

@@ -16,7 +16,7 @@ import {
 import { observeHost, readerFor } from './observe.js';
 import { prepareHost } from './prepare.js';
 import { readSection } from './reads.js';
-import { BatchError, invocationLog, REMOTE_SCRIPT, type Trace } from './remote.js';
+import { BatchError, invocationLog, REMOTE_SCRIPT, runSections, type Trace } from './remote.js';
 import { desiredOf, recipeLocation } from './resource.js';
 import { type RollingOptions, refuseEmptiedPools, rollingOrder, rolloutStage, runRolling } from './rollout.js';
 import type { HostTarget, Timeouts } from './target.js';
@@ -109,7 +109,7 @@ async function runHost(planned: HostTarget, options: RunOptions, outAtStart = fa
   const log = options.trace ? invocationLog(target.name, options.trace, emit, target.secrets) : undefined;
   try {
     emit({ type: 'host-phase', host: target.name, phase: 'read' });
-    const preparation = await prepareHost(target, transport, options.timeouts.readMs);
+    const preparation = await prepareHost(target, (sections) => runSections(transport, sections, options.timeouts.readMs, log));
     const execs = () => ({ total: transport.execCount, read: transport.execCount });
     if ('failed' in preparation)
       return summarize(target, [], [], started, execs(), { ...preparation.failed, message: clean(preparation.failed.message) });
@@ -124,7 +124,8 @@ async function runHost(planned: HostTarget, options: RunOptions, outAtStart = fa
         log,
         ...(stage ? { beforeChange: stage.leave } : {}),
       });
-      readExecs = preparingExecs + 1;
+      // The first read opens the host's shell, unless preparation already did.
+      readExecs = Math.max(preparingExecs, 1);
       const lost =
         outcome.connectionError === undefined ? undefined : { outcome: 'unreachable' as const, message: clean(outcome.connectionError) };
       const succeeded =

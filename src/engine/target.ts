@@ -2,6 +2,7 @@
 
 import { redactDeep, type Secret } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
+import type { Section, SectionResult } from './batch.js';
 import type { HandlerResult, ResourceResult, RolloutPhase } from './events.js';
 import type { ReadState } from './reads.js';
 import type { ResourceInstance } from './resource.js';
@@ -33,14 +34,18 @@ export interface HostTarget {
   /**
    * Run once connected, before anything is read, for a host whose resources depend on the host itself (its facts):
    * returns what the run then takes, `resources` and `leftOut` included. A host with this is contacted even when
-   * `resources` is empty. A ConnectionError makes the host unreachable; any other error fails it.
+   * `resources` is empty. A ConnectionError makes the host unreachable; any other error fails it. `read` sends
+   * sections the way reads go: one invocation in the host's long-lived shell, shown by the -v trace.
    */
-  prepare?(transport: Transport, timeoutMs: number): Promise<Prepared>;
+  prepare?(read: ReadSections): Promise<Prepared>;
   /** What preparation gathered from the host, carried as is into its summary. */
   gathered?: unknown;
 }
 
 export type Prepared = Pick<HostTarget, 'resources' | 'leftOut' | 'gathered'>;
+
+/** Runs read-only sections as one invocation on the host, with the read timeout. */
+export type ReadSections = (sections: readonly Section[]) => Promise<Map<string, SectionResult>>;
 
 export interface Timeouts {
   readMs: number;

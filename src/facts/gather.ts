@@ -2,7 +2,7 @@
  * Gathering a host's facts: one invocation of read-only shell builtins and standard tools (/etc/os-release, /proc,
  * uname, `ip -j`), and a pure parser of what it prints.
  */
-import { ConnectionError, type Transport } from '../transport/types.js';
+import type { Transport } from '../transport/types.js';
 import type { Facts, OsFamily, PackageManager } from './model.js';
 
 const MARK = '@@keel-facts ';
@@ -158,18 +158,32 @@ export function parseFacts(output: string): Facts {
   };
 }
 
-/** One invocation on the host; a dropped connection stays a ConnectionError, anything else is a FactsError. */
-export async function gatherFacts(transport: Transport, timeoutMs: number): Promise<Facts> {
-  const result = await transport.exec(FACTS_COMMAND, { stdin: FACTS_SCRIPT, timeoutMs });
-  const stdout = result.stdout.toString('utf8');
+/** What one run of FACTS_SCRIPT gave: by its own invocation, or as a section of the host's read invocation. */
+export interface FactsOutput {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** The facts in what FACTS_SCRIPT printed, or a FactsError naming the host, the exit code and stderr's tail. */
+export function factsFrom(host: string, output: FactsOutput, command: string): Facts {
   try {
-    return parseFacts(stdout);
+    return parseFacts(output.stdout);
   } catch (error) {
-    if (error instanceof ConnectionError) throw error;
-    const stderr = result.stderr.toString('utf8').trim();
+    const stderr = output.stderr.trim();
     throw new FactsError(
-      transport.host,
-      `${FACTS_COMMAND} exited ${result.code}: ${(error as Error).message}${stderr ? `; stderr: ${stderr.slice(-600)}` : ''}`,
+      host,
+      `${command} exited ${output.code}: ${(error as Error).message}${stderr ? `; stderr: ${stderr.slice(-600)}` : ''}`,
     );
   }
+}
+
+/** One invocation of its own on the host (`keel facts`); a dropped connection stays a ConnectionError, anything else is a FactsError. */
+export async function gatherFacts(transport: Transport, timeoutMs: number): Promise<Facts> {
+  const result = await transport.exec(FACTS_COMMAND, { stdin: FACTS_SCRIPT, timeoutMs });
+  return factsFrom(
+    transport.host,
+    { stdout: result.stdout.toString('utf8'), stderr: result.stderr.toString('utf8'), code: result.code },
+    FACTS_COMMAND,
+  );
 }

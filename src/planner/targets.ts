@@ -3,6 +3,7 @@
  * against each recipe's schema before any host is contacted.
  */
 import type { AdhocTarget } from '../engine/adhoc.js';
+import type { Section } from '../engine/batch.js';
 import {
   checkVars,
   flattenResources,
@@ -13,15 +14,15 @@ import {
   type RolloutDeclaration,
 } from '../engine/recipe.js';
 import type { ResourceInstance } from '../engine/resource.js';
-import type { HostTarget } from '../engine/target.js';
-import { gatherFacts } from '../facts/gather.js';
+import type { HostTarget, ReadSections } from '../engine/target.js';
+import { FACTS_SCRIPT, factsFrom } from '../facts/gather.js';
 import type { Facts } from '../facts/model.js';
 import { type Inventory, InventoryError, type InventoryHost } from '../inventory/load.js';
 import { connectionSecrets, resolveSecretVars } from '../inventory/secrets.js';
 import { selectHosts, unmatchedPatterns } from '../inventory/select.js';
 import { inShard, type Shard } from '../inventory/shard.js';
 import { formatPath, secretPaths } from '../schema/index.js';
-import type { Secret } from '../shell/index.js';
+import { type Secret, ShellCommand } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
 import { type ExtraVars, ExtraVarsError } from './extraVars.js';
 import {
@@ -283,6 +284,9 @@ function warnUndeclared(extra: ExtraVars, recipes: readonly Recipe[], warn: Plan
   }
 }
 
+/** A host's facts, read in the first invocation of its shell, before its resources are read. */
+const FACTS_SECTION: Section = { name: 'gather facts', command: new ShellCommand(FACTS_SCRIPT), streamed: true };
+
 /**
  * Resolves every host's connection secrets first, so that a missing one stops the run before any host is contacted.
  * `sharedSecrets` (a password typed at a prompt) are scrubbed from every host's messages too.
@@ -308,8 +312,9 @@ export function hostTargets(
     secrets: [...connectionSecrets(host), ...secrets, ...sharedSecrets],
     ...(withFacts
       ? {
-          async prepare(transport: Transport, timeoutMs: number) {
-            const facts = await gatherFacts(transport, timeoutMs);
+          async prepare(read: ReadSections) {
+            const output = (await read([FACTS_SECTION])).get(FACTS_SECTION.name);
+            const facts = factsFrom(host.name, output ?? { stdout: '', stderr: '', code: -1 }, FACTS_SECTION.name);
             return { ...withFacts(facts), gathered: facts };
           },
         }
@@ -326,9 +331,10 @@ export function adhocTargets(
   selection: HostSelection,
   connect: (host: InventoryHost) => Promise<Transport>,
   sharedSecrets: readonly Secret[] = [],
-): AdhocTarget[] {
+): (AdhocTarget & { address: string })[] {
   return selectedHosts(inventory, selection).map((host) => ({
     name: host.name,
+    address: host.address,
     connect: () => connect(host),
     secrets: [...connectionSecrets(host), ...sharedSecrets],
   }));

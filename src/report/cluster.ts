@@ -65,26 +65,29 @@ export function addressOf(server: string): string {
   return bracketed ? bracketed[1]! : server.replace(/:\d+$/, '');
 }
 
-/** The services in the order first seen; empty when the run read no IPVS table. */
-export function clusterOf(report: Report, addresses: ReadonlyMap<string, string> = new Map()): ClusterService[] {
-  const hostAt = new Map([...addresses].map(([host, address]) => [address, host]));
-  const hosts = new Map(report.hosts.map((host) => [host.host, host]));
+/**
+ * The services in the order first seen, from the directors' tables. A real server is matched to a host by
+ * address; `stateOf` gives a host's state, or undefined for a host that is not in the run.
+ */
+export function clusterFromTables(
+  directors: Iterable<{ host: string; table: readonly TableShape[] }>,
+  hostAt: ReadonlyMap<string, string>,
+  stateOf: (host: string) => NodeState | undefined,
+): ClusterService[] {
   const services = new Map<string, ClusterService>();
-  for (const host of report.hosts) {
-    const tables = host.resources.filter((resource) => resource.type === 'ipvsRule').flatMap((resource) => tableOf(resource.actual));
-    for (const service of tables) {
+  for (const director of directors) {
+    for (const service of director.table) {
       let entry = services.get(service.key);
       if (!entry) {
         entry = { key: service.key, directors: [], realServers: [] };
         services.set(service.key, entry);
       }
-      if (entry.directors.some((director) => director.host === host.host)) continue;
-      entry.directors.push({ host: host.host, state: hostState(host) });
+      if (entry.directors.some((known) => known.host === director.host)) continue;
+      entry.directors.push({ host: director.host, state: stateOf(director.host) ?? 'not in the run' });
       for (const rs of service.realServers) {
         if (entry.realServers.some((known) => known.server === rs.server)) continue;
         const name = hostAt.get(addressOf(rs.server));
-        const serving = name ? hosts.get(name) : undefined;
-        const state: NodeState = rs.weight === 0 ? 'drained' : serving ? hostState(serving) : 'not in the run';
+        const state: NodeState = rs.weight === 0 ? 'drained' : ((name === undefined ? undefined : stateOf(name)) ?? 'not in the run');
         entry.realServers.push({
           server: rs.server,
           weight: rs.weight,
@@ -96,4 +99,20 @@ export function clusterOf(report: Report, addresses: ReadonlyMap<string, string>
     }
   }
   return [...services.values()];
+}
+
+/** The cluster of a run's report; empty when the run read no IPVS table. */
+export function clusterOf(report: Report, addresses: ReadonlyMap<string, string> = new Map()): ClusterService[] {
+  const hosts = new Map(report.hosts.map((host) => [host.host, host]));
+  return clusterFromTables(
+    report.hosts.map((host) => ({
+      host: host.host,
+      table: host.resources.filter((resource) => resource.type === 'ipvsRule').flatMap((resource) => tableOf(resource.actual)),
+    })),
+    new Map([...addresses].map(([host, address]) => [address, host])),
+    (name) => {
+      const host = hosts.get(name);
+      return host ? hostState(host) : undefined;
+    },
+  );
 }

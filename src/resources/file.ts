@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { defineResource, type FieldChange, fieldChange, Unknowable } from '../engine/resource.js';
-import { AbsolutePath, FileMode, SecretString, StringEnum, UserOrGroup } from '../schema/index.js';
+import { AbsolutePath, FileAttributes, SecretString, StringEnum } from '../schema/index.js';
 import { atomicWriteScript, REDACTED, Secret, type ShellCommand, sh } from '../shell/index.js';
 
 const FileParams = Type.Object(
@@ -19,13 +19,7 @@ const FileParams = Type.Object(
      * `SecretString` var, or `template` filled with one) never reaches a report, not even as a checksum.
      */
     content: Type.Optional(Type.Union([Type.String({ maxLength: 16 * 1024 * 1024 }), SecretString])),
-    owner: Type.Optional(UserOrGroup),
-    group: Type.Optional(UserOrGroup),
-    mode: Type.Optional(FileMode),
-    /** Create missing parent directories; without it a missing directory is an error. */
-    makeParents: Type.Optional(Type.Boolean()),
-    /** Show content changes as checksums only, so secrets in the file never reach a report. */
-    sensitive: Type.Optional(Type.Boolean()),
+    ...FileAttributes,
   },
   { additionalProperties: false },
 );

@@ -377,10 +377,15 @@ export const READ_TABLE: ShellCommand = sh`ipvsadm -Sn`;
 /** The distribution's rules file, which holds the table as the recipes want it; empty when there is none. */
 export const READ_PERSISTED_RULES: ShellCommand = sh`cat ${RULES_FILE.debian} 2>/dev/null || cat ${RULES_FILE.rhel} 2>/dev/null || true`;
 
+/** `ADDRESS:PORT` as ipvsadm prints it, a VIP or a real server: `192.168.9.11:80` or `[fd00::11]:80`, the address unbracketed. */
+export function splitAddressPort(text: string): { address: string; port: number } {
+  const colon = text.lastIndexOf(':');
+  return { address: text.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(text.slice(colon + 1)) };
+}
+
 /** The address of a real server as ipvsadm prints it (`192.168.9.11:80`, `[fd00::11]:80`), canonical. */
 export function realServerAddress(server: string): string {
-  const bracketed = /^\[(.+)\]:\d+$/.exec(server);
-  return canonicalIp(bracketed ? bracketed[1]! : server.replace(/:\d+$/, ''));
+  return canonicalIp(splitAddressPort(server).address);
 }
 
 /**

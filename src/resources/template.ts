@@ -6,10 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, type TObject, Type } from '@sinclair/typebox';
 import nunjucks from 'nunjucks';
 import { defineResource, type FieldChange, type ReadSpec, type ResourceFactory } from '../engine/resource.js';
-import { AbsolutePath, FileMode, StringEnum, UserOrGroup } from '../schema/index.js';
+import { AbsolutePath, FileAttributes, StringEnum } from '../schema/index.js';
 import { Secret, type ShellCommand } from '../shell/index.js';
 
 const TemplateParams = Type.Object(
@@ -23,28 +23,14 @@ const TemplateParams = Type.Object(
     vars: Type.Optional(
       Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' }), Type.Unknown(), { additionalProperties: false }),
     ),
-    owner: Type.Optional(UserOrGroup),
-    group: Type.Optional(UserOrGroup),
-    mode: Type.Optional(FileMode),
-    makeParents: Type.Optional(Type.Boolean()),
-    /** Show content changes as checksums only. */
-    sensitive: Type.Optional(Type.Boolean()),
+    ...FileAttributes,
   },
   { additionalProperties: false },
 );
 
 type TemplateParamsType = Static<typeof TemplateParams>;
 /** The parameters of the file resource that the rendered text is handed to. */
-interface FileParams {
-  path: string;
-  state?: 'present' | 'absent';
-  content?: string | Secret;
-  owner?: string;
-  group?: string;
-  mode?: string;
-  makeParents?: boolean;
-  sensitive?: boolean;
-}
+type FileParams = Static<TObject<typeof FileAttributes>> & { path: string; state?: 'present' | 'absent'; content?: string | Secret };
 
 /** What the template takes from the file resource: how a file is read, compared and written. */
 export interface FileBehaviour<State, Field extends string> {

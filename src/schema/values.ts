@@ -33,6 +33,17 @@ export const UserOrGroup = Type.String({ pattern: '^[a-z_][a-z0-9_-]*\\$?$|^[0-9
 export const AccountName = Type.String({ pattern: '^[a-z_][a-z0-9_-]*\\$?$', maxLength: 32, title: 'a user or group name' });
 export const FileMode = Type.String({ pattern: '^0?[0-7]{3,4}$', title: 'an octal file mode such as 0644' });
 
+/** The attributes of a managed file besides its path and content, which `file` and `template` share. */
+export const FileAttributes = {
+  owner: Type.Optional(UserOrGroup),
+  group: Type.Optional(UserOrGroup),
+  mode: Type.Optional(FileMode),
+  /** Create missing parent directories; without it a missing directory is an error. */
+  makeParents: Type.Optional(Type.Boolean()),
+  /** Show content changes as checksums only, so secrets in the file never reach a report. */
+  sensitive: Type.Optional(Type.Boolean()),
+};
+
 /** A string enum that validates as `enum` (clear error messages) and types as a union of literals. */
 export function StringEnum<const Values extends readonly string[]>(
   values: Values,

@@ -1,23 +1,18 @@
 /** Configuration errors stop the run before any host is contacted, and say exactly where they are. */
 
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keel, recipeProject } from '../support/cli.js';
+import { type WatchedPort, watchPort } from '../support/watchedPort.js';
 
-let server: Server;
+let watched: WatchedPort;
 let port: number;
-let connections = 0;
 let project: string;
 
 beforeAll(async () => {
-  server = createServer((socket) => {
-    connections += 1;
-    socket.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as { port: number }).port;
+  watched = await watchPort();
+  port = watched.port;
   project = recipeProject({
     'pool.ts': `
 import { recipe, sysctl, Type, Vars, Ipv4, SecretString } from 'keel';
@@ -48,7 +43,7 @@ export default recipe({
   });
 });
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => watched.close());
 
 function inventory(name: string, body: string): string {
   const file = join(project, name);
@@ -57,7 +52,7 @@ function inventory(name: string, body: string): string {
 }
 
 describe('configuration errors', () => {
-  it('a var that violates the recipe schema gives file:line:col, exit 1, and no connection', () => {
+  it('a var that violates the recipe schema gives file:line:col, exit 1, and no connection', async () => {
     const file = inventory(
       'bad-vars.yaml',
       `defaults:\n  port: ${port}\nhosts:\n  rs1:\n    address: 127.0.0.1\n    vars:\n      vip: 192.168.9.300\n`,
@@ -65,15 +60,15 @@ describe('configuration errors', () => {
     const result = keel(['check', 'web.ts', '-i', file], { cwd: project });
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toBe('bad-vars.yaml:7:12: vars.vip: must be an IPv4 address (recipe web, host rs1)');
-    expect(connections).toBe(0);
+    expect(await watched.connections()).toBe(0);
   });
 
-  it('an unknown key in the inventory is named with its position', () => {
+  it('an unknown key in the inventory is named with its position', async () => {
     const file = inventory('bad-key.yaml', `hosts:\n  rs1:\n    address: 127.0.0.1\n    port: ${port}\n    adress: 127.0.0.2\n`);
     const result = keel(['plan', 'web.ts', '-i', file], { cwd: project });
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toBe('bad-key.yaml:5:5: hosts.rs1.adress: is not a known key');
-    expect(connections).toBe(0);
+    expect(await watched.connections()).toBe(0);
   });
 
   it('a YAML syntax error is located', () => {
@@ -83,16 +78,16 @@ describe('configuration errors', () => {
     expect(result.stderr).toMatch(/^broken\.yaml:\d+:\d+: /);
   });
 
-  it('a missing recipe file and a --limit that matches nothing are usage errors', () => {
+  it('a missing recipe file and a --limit that matches nothing are usage errors', async () => {
     const file = inventory('ok.yaml', `hosts:\n  rs1:\n    address: 127.0.0.1\n    port: ${port}\n    vars: { vip: 192.168.9.100 }\n`);
     expect(keel(['check', 'nope.ts', '-i', file], { cwd: project })).toMatchObject({ code: 1, stderr: 'nope.ts: no such recipe file\n' });
     const limited = keel(['check', 'web.ts', '-i', file, '--limit', 'rs9'], { cwd: project });
     expect(limited.code).toBe(1);
     expect(limited.stderr).toContain('"rs9" matches no host or group');
-    expect(connections).toBe(0);
+    expect(await watched.connections()).toBe(0);
   });
 
-  it('a nested var is located at its own line, with its path, and every problem is listed', () => {
+  it('a nested var is located at its own line, with its path, and every problem is listed', async () => {
     const file = inventory(
       'pool.yaml',
       `defaults:\n  port: ${port}\nhosts:\n  lb1:\n    address: 127.0.0.1\n    vars:\n      token: {secret: {env: KEEL_TEST_TOKEN}}\n      pool:\n        - {address: 192.168.9.11, weight: 1}\n        - {address: 192.168.9.12; reboot, weight: -1}\n        - {address: 192.168.9.13, weight: 1, wieght: 2}\n`,
@@ -104,10 +99,10 @@ describe('configuration errors', () => {
       'pool.yaml:10:51: vars.pool[1].weight: must be at least 0 (recipe pool, host lb1)',
       'pool.yaml:11:54: vars.pool[2].wieght: is not a known key (recipe pool, host lb1)',
     ]);
-    expect(connections).toBe(0);
+    expect(await watched.connections()).toBe(0);
   });
 
-  it('a secret var must come from the environment or a file, and one that is missing stops the run', () => {
+  it('a secret var must come from the environment or a file, and one that is missing stops the run', async () => {
     const plain = inventory(
       'plain-secret.yaml',
       `hosts:\n  lb1:\n    address: 127.0.0.1\n    port: ${port}\n    vars:\n      pool: []\n      token: hunter2\n`,
@@ -130,10 +125,10 @@ describe('configuration errors', () => {
     expect(keel(['check', 'pool.ts', '-i', malformed], { cwd: project }).stderr.trim()).toBe(
       'malformed-secret.yaml:7:14: vars.token.secret: must be {env: NAME} or {file: PATH}',
     );
-    expect(connections).toBe(0);
+    expect(await watched.connections()).toBe(0);
   });
 
-  it('a hostile var that reaches a resource parameter is refused where the recipe declares the resource', () => {
+  it('a hostile var that reaches a resource parameter is refused where the recipe declares the resource', async () => {
     const file = inventory(
       'hostile.yaml',
       `hosts:\n  rs1:\n    address: 127.0.0.1\n    port: ${port}\n    vars:\n      iface: "eth0; reboot"\n`,
@@ -143,7 +138,14 @@ describe('configuration errors', () => {
     expect(result.stderr).toMatch(
       /hostile\.ts:7: invalid sysctl parameters: key must be a sysctl key such as net\.ipv4\.conf\.eth0\.arp_ignore\n$/,
     );
-    expect(connections).toBe(0);
+    expect(await watched.connections()).toBe(0);
+  });
+
+  it('the listener does count a run that gets past its configuration (so the zeros above can fail)', async () => {
+    const file = inventory('reached.yaml', `hosts:\n  rs1:\n    address: 127.0.0.1\n    port: ${port}\n    vars: { vip: 192.168.9.100 }\n`);
+    const before = await watched.connections();
+    expect(keel(['check', 'web.ts', '-i', file], { cwd: project }).code).toBe(8);
+    expect(await watched.connections()).toBeGreaterThan(before);
   });
 
   it('inventory validate accepts a good inventory', () => {

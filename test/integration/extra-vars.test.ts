@@ -4,26 +4,21 @@
  * does reach for them exits 8.
  */
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, recipeProject } from '../support/cli.js';
 import { startKeel } from '../support/keelProcess.js';
+import { type WatchedPort, watchPort } from '../support/watchedPort.js';
 
 const RECIPES = ['recipes/director.ts', 'recipes/realserver.ts'];
 
-let server: Server;
-let connections = 0;
+let watched: WatchedPort;
 let project: string;
 let inventory: string;
 
 beforeAll(async () => {
-  server = createServer((socket) => {
-    connections += 1;
-    socket.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
+  watched = await watchPort();
+  const { port } = watched;
   project = recipeProject({
     'token.ts': `
 import { recipe, sysctl, Vars, Ipv4, SecretString } from 'keel';
@@ -56,7 +51,7 @@ export default recipe({
   );
 });
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => watched.close());
 
 // Run asynchronously: the listener counts connections in this process, which must not be blocked meanwhile.
 const run = (args: string[]) => startKeel(args, { cwd: project, env: { KEEL_TEST_TOKEN: 'x' } }).done;
@@ -64,25 +59,25 @@ const repoRecipes = (args: string[]) => startKeel(args, { cwd: REPO, env: { KEEL
 
 describe('-e on the command line', () => {
   it('a good extra var lets the plan go on to the hosts (here unreachable: exit 8)', async () => {
-    const before = connections;
+    const before = await watched.connections();
     const result = await repoRecipes(['plan', ...RECIPES, '-i', inventory, '-e', 'vip=192.168.9.101', '--ui', 'plain']);
     expect(result.code).toBe(8);
-    expect(connections).toBeGreaterThan(before);
+    expect(await watched.connections()).toBeGreaterThan(before);
   });
 
   it('vip=not-an-ip exits 1 naming the -e, and no host is contacted', async () => {
-    const before = connections;
+    const before = await watched.connections();
     const result = await repoRecipes(['plan', ...RECIPES, '-i', inventory, '-e', 'vip=not-an-ip']);
     expect(result).toMatchObject({
       code: 1,
       stdout: '',
       stderr: 'extra vars (-e vip=…): vars.vip: must be an IPv4 address (recipe director, host director)\n',
     });
-    expect(connections).toBe(before);
+    expect(await watched.connections()).toBe(before);
   });
 
   it('a secret var given with -e is refused, its value never printed, and no host is contacted', async () => {
-    const before = connections;
+    const before = await watched.connections();
     const result = await run(['check', 'token.ts', '-i', inventory, '-e', 'token=hunter2']);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
@@ -90,11 +85,11 @@ describe('-e on the command line', () => {
         'give it in the inventory instead, as {secret: {env: NAME}} or {secret: {file: PATH}}\n',
     );
     expect(`${result.stdout}${result.stderr}`).not.toContain('hunter2');
-    expect(connections).toBe(before);
+    expect(await watched.connections()).toBe(before);
   });
 
   it('an extra var no recipe declares is warned of, a malformed -e refused', async () => {
-    const before = connections;
+    const before = await watched.connections();
     const typo = await repoRecipes([
       'plan',
       'recipes/director.ts',
@@ -110,6 +105,6 @@ describe('-e on the command line', () => {
     expect(typo.stderr).toContain('keel: warning: extra vars (-e vpi=…): no recipe of this run declares a var vpi (director)\n');
     const malformed = await repoRecipes(['plan', 'recipes/director.ts', '-i', inventory, '-e', 'vars.yaml']);
     expect(malformed).toMatchObject({ code: 1, stderr: 'extra vars (-e vars.yaml): a file of extra vars is written -e @vars.yaml\n' });
-    expect(connections).toBe(before + 1);
+    expect(await watched.connections()).toBe(before + 1);
   });
 });

@@ -88,7 +88,7 @@ describe('keel facts', () => {
 });
 
 describe('a recipe with facts: true', () => {
-  it('builds from the host’s facts, reports them once, and costs one invocation more than the read', () => {
+  it('builds from the host’s facts, reports them once, and gathers them in the session that reads the resources', () => {
     const project = recipeProject({ 'web.ts': readFileSync(`${REPO}/docs/examples/facts/web.ts`, 'utf8') });
     const result = keel(['check', `${project}/web.ts`, '-i', lab.inventoryPath, '--json', '-']);
     expect(result.code, result.stderr).toBe(2);
@@ -99,9 +99,22 @@ describe('a recipe with facts: true', () => {
       'sysctl[net.ipv4.conf.eth0.arp_ignore]',
       'sysctl[net.ipv4.conf.eth0.arp_announce]',
     ]);
-    expect(host.execs).toEqual({ total: 2, read: 2 });
+    expect(host.execs).toEqual({ total: 1, read: 1 });
     expect(host.facts).toEqual(factsOf(gathered(), 'h1'));
     expect(result.stdout.match(/"facts":/g)).toHaveLength(1);
+  });
+
+  it('shows the facts invocation under -v, before the read of the resources built from them', () => {
+    const project = recipeProject({ 'web.ts': readFileSync(`${REPO}/docs/examples/facts/web.ts`, 'utf8') });
+    const result = keel(['check', `${project}/web.ts`, '-i', lab.inventoryPath, '-v']);
+    expect(result.code, result.stderr).toBe(2);
+    const lines = result.stdout.split('\n');
+    const facts = lines.indexOf('h1: invocation 1 sent: 1 section');
+    expect(facts, result.stdout).toBeGreaterThanOrEqual(0);
+    expect(lines[facts + 1]).toBe('h1:   gather facts');
+    expect(lines[facts + 2]).toBe('h1:     $ exec 2>/dev/null');
+    expect(lines).toContainEqual(expect.stringMatching(/^h1: invocation 1 returned in \d+ ms: exit 0$/));
+    expect(lines.indexOf('h1: invocation 2 sent: 3 sections')).toBeGreaterThan(facts);
   });
 
   it('is refused by plan --out, before any host is contacted: a saved plan fixes resources facts would build', () => {

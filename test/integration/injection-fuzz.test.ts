@@ -194,6 +194,23 @@ const framedPath = (index: number, value: string): string => `${FUZZ_ROOT}/${ind
 const firstBase64Line = (content: string): string => Buffer.from(content).toString('base64').slice(0, 76);
 
 /** Every string parameter of every resource, with plain values for the others. */
+/** A path with its owner, group, mode and state, as file and directory take them; `also` right after the path. */
+const ownedPathAttempts = (value: string, index: number, ...also: Attempt[]): Attempt[] => [
+  { parameter: 'path', value: framedPath(index, value), arrives: framedPath(index, value) },
+  ...also,
+  { parameter: 'owner', value, arrives: value },
+  { parameter: 'group', value, arrives: value },
+  { parameter: 'mode', value, arrives: value },
+  { parameter: 'state', value },
+];
+
+const ownedPathParams = (accepted: Map<string, unknown>, path: string, mode: string) => ({
+  path: (accepted.get('path') as string) ?? path,
+  owner: (accepted.get('owner') as string) ?? 'root',
+  group: (accepted.get('group') as string) ?? 'root',
+  mode: (accepted.get('mode') as string) ?? mode,
+});
+
 const RESOURCES: ResourceFuzz[] = [
   {
     resource: 'sysctl',
@@ -217,21 +234,9 @@ const RESOURCES: ResourceFuzz[] = [
   },
   {
     resource: 'file',
-    attempts: (value, index) => [
-      { parameter: 'path', value: framedPath(index, value), arrives: framedPath(index, value) },
-      { parameter: 'content', value, arrives: firstBase64Line(value) },
-      { parameter: 'owner', value, arrives: value },
-      { parameter: 'group', value, arrives: value },
-      { parameter: 'mode', value, arrives: value },
-      { parameter: 'state', value },
-    ],
+    attempts: (value, index) => ownedPathAttempts(value, index, { parameter: 'content', value, arrives: firstBase64Line(value) }),
     scenarios: (accepted, index) => {
-      const params = {
-        path: (accepted.get('path') as string) ?? `${FUZZ_ROOT}/${index}/plain`,
-        owner: (accepted.get('owner') as string) ?? 'root',
-        group: (accepted.get('group') as string) ?? 'root',
-        mode: (accepted.get('mode') as string) ?? '0600',
-      };
+      const params = ownedPathParams(accepted, `${FUZZ_ROOT}/${index}/plain`, '0600');
       const content = (accepted.get('content') as string) ?? 'plain';
       return [
         { instance: () => file({ ...params, content, makeParents: true }), current: absentFile },
@@ -452,20 +457,9 @@ const RESOURCES: ResourceFuzz[] = [
   },
   {
     resource: 'directory',
-    attempts: (value, index) => [
-      { parameter: 'path', value: framedPath(index, value), arrives: framedPath(index, value) },
-      { parameter: 'owner', value, arrives: value },
-      { parameter: 'group', value, arrives: value },
-      { parameter: 'mode', value, arrives: value },
-      { parameter: 'state', value },
-    ],
+    attempts: ownedPathAttempts,
     scenarios: (accepted, index) => {
-      const params = {
-        path: (accepted.get('path') as string) ?? `${FUZZ_ROOT}/${index}/dir`,
-        owner: (accepted.get('owner') as string) ?? 'root',
-        group: (accepted.get('group') as string) ?? 'root',
-        mode: (accepted.get('mode') as string) ?? '0750',
-      };
+      const params = ownedPathParams(accepted, `${FUZZ_ROOT}/${index}/dir`, '0750');
       const absent = { type: 'absent', owner: null, uid: null, group: null, gid: null, mode: null, empty: null, differingBeneath: null };
       return [
         { instance: () => directory({ ...params, recursive: true }), current: absent },

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keel, recipeProject } from '../support/cli.js';
+import { DR_SYSCTLS_RECIPE, keel, recipeProject } from '../support/cli.js';
 
 const NETNS = `keel-local-${process.pid}`;
 const inNetns = (...command: string[]): string => execFileSync('ip', ['netns', 'exec', NETNS, ...command], { encoding: 'utf8' });
@@ -22,19 +22,7 @@ function snapshot(): string {
 beforeAll(() => {
   execFileSync('ip', ['netns', 'add', NETNS]);
   project = recipeProject({
-    'recipes/dr.ts': `
-import { recipe, sysctl, Type, Vars, InterfaceName } from 'keel';
-
-export default recipe({
-  name: 'dr-sysctls',
-  vars: Vars({ lanInterface: InterfaceName, sysctlFile: Type.String() }),
-  resources: ({ vars }) => [
-    sysctl({ key: 'net.ipv4.conf.all.arp_ignore', value: 1, file: vars.sysctlFile }),
-    sysctl({ key: 'net.ipv4.conf.all.arp_announce', value: 2, file: vars.sysctlFile }),
-    sysctl({ key: \`net.ipv4.conf.\${vars.lanInterface}.arp_ignore\`, value: 1, file: vars.sysctlFile }),
-  ],
-});
-`,
+    'recipes/dr.ts': DR_SYSCTLS_RECIPE,
     'sysctl.d/.keep': '',
   });
   writeFileSync(

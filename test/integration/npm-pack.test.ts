@@ -103,6 +103,11 @@ describe('the npm package', () => {
     expect(help.stdout).not.toMatch(/^ {2}lab\b/m);
   });
 
+  it('prints the version of the package it was installed from', () => {
+    const version = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+    expect(keelInProject(['--version'])).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+
   it('plans a recipe over the local connection: one file to write, exit 2, nothing changed', () => {
     const plan = keelInProject(['plan', 'recipes/motd.ts', '-i', 'inventory.yaml', '--connection', 'local']);
     expect(plan.stderr).toBe('');

@@ -1,13 +1,12 @@
 /** Bad parameters of the account, directory, link, line and cron resources stop a run before any host is contacted, naming the recipe line. */
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keel, recipeProject } from '../support/cli.js';
+import { type WatchedPort, watchPort } from '../support/watchedPort.js';
 
-let server: Server;
+let watched: WatchedPort;
 let port: number;
-let connections = 0;
 let project: string;
 
 const recipeWith = (resource: string): string => `import { cronJob, directory, group, lineInFile, recipe, symlink, user, Vars } from 'keel';
@@ -38,23 +37,19 @@ const BAD: [string, string, string][] = [
 ];
 
 beforeAll(async () => {
-  server = createServer((socket) => {
-    connections += 1;
-    socket.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as { port: number }).port;
+  watched = await watchPort();
+  port = watched.port;
   project = recipeProject(Object.fromEntries(BAD.map(([file, resource]) => [file, recipeWith(resource)])));
   writeFileSync(join(project, 'hosts.yaml'), `hosts:\n  web1:\n    address: 127.0.0.1\n    port: ${port}\n`);
 });
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => watched.close());
 
 describe('bad resource parameters', () => {
-  it.each(BAD)('%s: exit 1, the recipe line and what the parameter must be, no connection', (file, _resource, message) => {
+  it.each(BAD)('%s: exit 1, the recipe line and what the parameter must be, no connection', async (file, _resource, message) => {
     const result = keel(['plan', file, '-i', 'hosts.yaml'], { cwd: project });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`${file}:6: ${message}`);
-    expect(connections).toBe(0);
+    expect(await watched.connections()).toBe(0);
   });
 });

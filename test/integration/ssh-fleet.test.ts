@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lab, startHosts } from '../../lab/hosts.js';
 import type { Report } from '../../src/report/json.js';
-import { keel, recipeProject } from '../support/cli.js';
+import { DR_SYSCTLS_RECIPE, keel, recipeProject } from '../support/cli.js';
 import { generateKey } from '../support/sshd.js';
 
 const KEYS = ['net.ipv4.conf.all.arp_ignore', 'net.ipv4.conf.all.arp_announce', 'net.ipv4.conf.eth0.arp_ignore'];
@@ -54,19 +54,7 @@ beforeAll(async () => {
   lab = await startHosts({ lab: 'ssh-fleet', count: 4, kind: 'light' });
   home = mkdtempSync(join(tmpdir(), 'keel-home-'));
   project = recipeProject({
-    'recipes/dr.ts': `
-import { recipe, sysctl, Type, Vars, InterfaceName } from 'keel';
-
-export default recipe({
-  name: 'dr-sysctls',
-  vars: Vars({ lanInterface: InterfaceName, sysctlFile: Type.String() }),
-  resources: ({ vars }) => [
-    sysctl({ key: 'net.ipv4.conf.all.arp_ignore', value: 1, file: vars.sysctlFile }),
-    sysctl({ key: 'net.ipv4.conf.all.arp_announce', value: 2, file: vars.sysctlFile }),
-    sysctl({ key: \`net.ipv4.conf.\${vars.lanInterface}.arp_ignore\`, value: 1, file: vars.sysctlFile }),
-  ],
-});
-`,
+    'recipes/dr.ts': DR_SYSCTLS_RECIPE,
   });
 });
 

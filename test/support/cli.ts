@@ -42,3 +42,18 @@ export function recipeProject(files: Record<string, string>): string {
   }
   return directory;
 }
+
+/** A recipe of three DR sysctls on the host's `lanInterface`, persisted to its `sysctlFile`: real kernel state, per network namespace. */
+export const DR_SYSCTLS_RECIPE = `
+import { recipe, sysctl, Type, Vars, InterfaceName } from 'keel';
+
+export default recipe({
+  name: 'dr-sysctls',
+  vars: Vars({ lanInterface: InterfaceName, sysctlFile: Type.String() }),
+  resources: ({ vars }) => [
+    sysctl({ key: 'net.ipv4.conf.all.arp_ignore', value: 1, file: vars.sysctlFile }),
+    sysctl({ key: 'net.ipv4.conf.all.arp_announce', value: 2, file: vars.sysctlFile }),
+    sysctl({ key: \`net.ipv4.conf.\${vars.lanInterface}.arp_ignore\`, value: 1, file: vars.sysctlFile }),
+  ],
+});
+`;

@@ -23,6 +23,15 @@ function tree(files: Record<string, string>): string {
 }
 
 const host = (inventory: Inventory, name: string) => inventory.hosts.find((h) => h.name === name)!;
+/** What two readings of one inventory must agree on, host by host. */
+const shape = (inventory: Inventory) =>
+  inventory.hosts.map((h) => ({
+    name: h.name,
+    address: h.address,
+    groups: [...h.groups].sort(),
+    connection: h.connection,
+    vars: h.vars,
+  }));
 
 describe('host patterns', () => {
   it('expands zero-padded numbers, letters, steps and several ranges', () => {
@@ -96,14 +105,6 @@ describe('an Ansible inventory', () => {
   it('reads the docs examples in INI and YAML alike', () => {
     const ini = loadInventory(join(DOCS, 'hosts.ini'));
     const yaml = loadInventory(join(DOCS, 'hosts.yml'));
-    const shape = (inventory: Inventory) =>
-      inventory.hosts.map((h) => ({
-        name: h.name,
-        address: h.address,
-        groups: [...h.groups].sort(),
-        connection: h.connection,
-        vars: h.vars,
-      }));
     expect(shape(yaml)).toEqual(shape(ini));
     expect(host(ini, 'host2').groups).toEqual(['atlanta', 'raleigh', 'southeast', 'usa']);
     // group_vars/raleigh/ is a directory: db_settings (read last) wins over cluster_settings, and over atlanta's
@@ -235,14 +236,6 @@ describe('keel inventory import', () => {
       const imported = inventoryFromText(join(DOCS, 'imported.yaml'), yaml);
       const original = loadInventory(file);
       expect(imported.format).toBe('keel');
-      const shape = (inventory: Inventory) =>
-        inventory.hosts.map((h) => ({
-          name: h.name,
-          address: h.address,
-          groups: [...h.groups].sort(),
-          connection: h.connection,
-          vars: h.vars,
-        }));
       expect(shape(imported)).toEqual(shape(original));
     }
   });

@@ -8,6 +8,7 @@ import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { parseArpProbe } from '../../src/doctor/arpProbe.js';
 import { type DoctorHost, diagnose, type Finding } from '../../src/doctor/findings.js';
+import { doctorCluster } from '../../src/doctor/html.js';
 import { DoctorReportSchema, doctorLines, groupByHost, toDoctorReport } from '../../src/doctor/report.js';
 import { type DoctorSummary, doctorExitCode } from '../../src/doctor/run.js';
 import { parseHostState, type SectionName } from '../../src/doctor/state.js';
@@ -68,6 +69,19 @@ describe('doctor on the converged lab', () => {
 
   it('exits 0: a note never changes the exit code', () => {
     expect(summaryOf(hostsOf(captured('converged'))).exitCode).toBe(0);
+  });
+
+  it("draws the cluster from the director's table, a node failing a check where a finding is about its host", () => {
+    const states = (scenario: string) =>
+      doctorCluster(summaryOf(hostsOf(captured(scenario)))).map((service) => [
+        service.key,
+        service.directors.map((d) => `${d.host}: ${d.state}`),
+        service.realServers.map((rs) => `${rs.server} ${rs.host}: ${rs.state}`),
+      ]);
+    expect(states('converged')).toEqual([
+      ['-t 192.168.9.100:80', ['director: in sync'], ['192.168.9.11:80 rs1: in sync', '192.168.9.12:80 rs2: in sync']],
+    ]);
+    expect(states('arp-ignore-rs1')[0]![2]).toEqual(['192.168.9.11:80 rs1: failing a doctor check', '192.168.9.12:80 rs2: in sync']);
   });
 
   it('without the director selected there is no topology and nothing to say', () => {
@@ -259,5 +273,21 @@ describe('doctor, one fault at a time', () => {
     expect(diagnose(hosts, none).skipped).toEqual([
       { host: 'director', reason: 'the director has no arping', checks: ['arp-flux-observed'] },
     ]);
+  });
+
+  it('the active ARP probe: one that fails is a skipped check with its reason, not a finding', () => {
+    const hosts = hostsOf(captured('converged'));
+    const failed = {
+      director: 'director',
+      failed: 'the ARP probe failed: remote script timed out after 60 s during arp 192.168.9.100 eth0',
+    };
+    const diagnosis = diagnose(hosts, failed);
+    expect(named(diagnosis.findings)).toEqual([]);
+    expect(diagnosis.skipped).toEqual([{ host: 'director', reason: failed.failed, checks: ['arp-flux-observed'] }]);
+    const summary = { ...summaryOf(hosts), skipped: diagnosis.skipped };
+    expect(doctorLines(summary)).toContain(
+      'director: skipped arp-flux-observed (the ARP probe failed: remote script timed out after 60 s during arp 192.168.9.100 eth0)',
+    );
+    expect(validReport(toDoctorReport(summary)), JSON.stringify(validReport.errors)).toBe(true);
   });
 });

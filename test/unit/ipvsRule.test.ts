@@ -12,6 +12,8 @@ import {
   ipvsRuleSteps,
   parseIpvsadmRules,
   parseIpvsRuleRead,
+  realServerAddress,
+  splitAddressPort,
   withAutoTrue,
   withServiceRules,
 } from '../../src/resources/ipvsRule.js';
@@ -102,6 +104,20 @@ describe('ipvsRule: parsing ipvsadm -Sn', () => {
     ]);
     expect(services[2]!.realServers).toEqual([{ server: '192.168.9.41:53', forwarding: 'tunnel', weight: 1, options: '' }]);
     expect(services[5]!.realServers).toEqual([{ server: '[fd00:9::31]:0', forwarding: 'route', weight: 2, options: '' }]);
+  });
+
+  it('splits the ADDRESS:PORT it prints, IPv4 and bracketed IPv6, for VIPs and real servers', () => {
+    const services = parseIpvsadmRules(table('other-owners'));
+    const vips = services.filter((s) => !s.key.startsWith('-f ')).map((s) => splitAddressPort(s.key.split(' ')[1]!));
+    expect(vips).toEqual([
+      { address: '192.168.9.100', port: 80 },
+      { address: '192.168.9.200', port: 443 },
+      { address: '192.168.9.200', port: 53 },
+      { address: 'fd00:9::100', port: 53 },
+    ]);
+    expect(splitAddressPort(services[5]!.realServers[0]!.server)).toEqual({ address: 'fd00:9::31', port: 0 });
+    expect(realServerAddress(services[1]!.realServers[0]!.server)).toBe('10.0.0.21');
+    expect(realServerAddress('[FD00:9:0::31]:0')).toBe('fd00:9::31');
   });
 
   it('reads an empty table, and refuses lines it does not understand', () => {
