@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { TransformOptions } from 'jiti';
 import { isRecipe, type Recipe } from './recipe.js';
+import { cachedTransform, recipeCacheDirectory } from './recipeCache.js';
 import { recipeLocation } from './resource.js';
 
 export class RecipeLoadError extends Error {
@@ -62,12 +64,23 @@ function locatingThrows(loaded: Recipe, file: string): Recipe {
 }
 
 /**
- * Imports a recipe module straight from its .ts source. jiti compiles it in-process (cached on disk);
+ * Imports a recipe module straight from its .ts source. jiti compiles it in-process, cached by content hash in
+ * keel's own cache (recipeCache.ts) rather than jiti's, which falls back to a /tmp/jiti every user shares;
  * 'keel' itself is imported natively so the recipe and the engine share one copy of every class.
  */
 export async function loadRecipe(file: string): Promise<Recipe> {
   const { createJiti } = await import('jiti');
-  const jiti = createJiti(import.meta.url, { nativeModules: ['keel'] });
+  const cache = recipeCacheDirectory();
+  let transpiler: ReturnType<typeof createJiti> | undefined;
+  const transpile = (options: TransformOptions): string => {
+    transpiler ??= createJiti(import.meta.url, { fsCache: false });
+    return transpiler.transform(options);
+  };
+  const jiti = createJiti(import.meta.url, {
+    nativeModules: ['keel'],
+    fsCache: false,
+    ...(cache && { transform: cachedTransform(cache, transpile) }),
+  });
   let module: { default?: unknown };
   try {
     module = await jiti.import<{ default?: unknown }>(resolve(file));
