@@ -19,7 +19,7 @@ import { type Lab, startHosts } from '../lab/hosts.js';
 import type { Report } from '../src/report/json.js';
 import { readHistory, recordRun, writeHistory } from './history.js';
 import { renderHistory } from './readme.js';
-import { measureStartup, type StartupFigures, startupSummary } from './startup.js';
+import { measureStartup, median, type StartupFigures, startupSummary } from './startup.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const KEEL = join(REPO, 'bin/keel.js');
@@ -159,12 +159,6 @@ async function ensureTools(): Promise<string> {
     });
   }
   return (await $`ansible-playbook --version`.quiet()).stdout.split('\n')[0]!.trim();
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** The fleet of one size, with what both tools need to reach it. */
