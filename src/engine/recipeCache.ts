@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -36,7 +36,7 @@ function keelVersion(): string {
  * code as a literal). An edited recipe gets a new key; an unchanged one, moved back and forth between versions, its old.
  */
 function cacheKey(options: TransformOptions, versions: string): string {
-  const { source, babel: _babel, ...rest } = options;
+  const { source, ...rest } = options;
   return createHash('sha256')
     .update(versions)
     .update('\0')
@@ -72,6 +72,7 @@ export function cachedTransform(
       renameSync(partial, file);
     } catch {
       // a cache that cannot be written only costs the next run this transpile again
+      rmSync(partial, { force: true });
     }
     return { code };
   };
