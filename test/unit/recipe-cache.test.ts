@@ -6,9 +6,10 @@
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { recipeCacheDirectory } from '../../src/engine/recipeCache.js';
-import { keel, recipeProject } from '../support/cli.js';
+import { keel, REPO, recipeProject } from '../support/cli.js';
 
 const recipeSource = (name: string): string =>
   `import { file, recipe } from 'keel';\nexport default recipe({ name: '${name}', resources: () => [file({ path: '/tmp/x', content: 'x' })] });\n`;
@@ -44,6 +45,30 @@ describe('the recipe cache', () => {
     expect(edited.size).toBe(2);
     const added = [...edited.keys()].find((name) => !first.has(name))!;
     expect(readFileSync(join(cache, added), 'utf8')).toContain("name: 'second'");
+  });
+
+  it('evaluates a cached recipe that imports only keel and built-ins without loading jiti, and one that imports more with it', () => {
+    const project = recipeProject({
+      'site.ts': recipeSource('first'),
+      'local.ts': `import { helper } from './helper.ts';\n${recipeSource('local').replace("name: 'local'", 'name: helper')}`,
+      'helper.ts': "export const helper: string = 'from-helper';\n",
+      'inventory.yaml': 'hosts:\n  web:\n    address: 127.0.0.1\n',
+    });
+    const cacheHome = mkdtempSync(join(tmpdir(), 'keel-cache-'));
+    const jitiLoaded = (recipe: string): boolean => {
+      const log = join(mkdtempSync(join(tmpdir(), 'keel-imports-')), 'imports');
+      const hook = pathToFileURL(join(REPO, 'test/support/importLog.mjs')).href;
+      const result = keel(['inventory', 'validate', '-i', 'inventory.yaml', recipe], {
+        cwd: project,
+        env: { XDG_CACHE_HOME: cacheHome, NODE_OPTIONS: `--import=${hook}`, KEEL_IMPORT_LOG: log },
+      });
+      expect(result.code, result.stderr).toBe(0);
+      return readFileSync(log, 'utf8').includes('/node_modules/jiti/');
+    };
+    expect(jitiLoaded('site.ts')).toBe(true);
+    expect(jitiLoaded('site.ts')).toBe(false);
+    expect(jitiLoaded('local.ts')).toBe(true);
+    expect(jitiLoaded('local.ts')).toBe(true);
   });
 
   it('runs without one where it cannot be written', () => {
