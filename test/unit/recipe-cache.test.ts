@@ -71,6 +71,19 @@ describe('the recipe cache', () => {
     expect(jitiLoaded('local.ts')).toBe(true);
   });
 
+  it("locates a recipe's own error at the same file:line whether jiti or the cache ran it", () => {
+    const throwing =
+      "import { recipe } from 'keel';\n\nexport default recipe({\n  name: 'bad',\n  resources: (host) => {\n    throw new Error(`boom on ${host.name}`);\n  },\n});\n";
+    const project = recipeProject({ 'bad.ts': throwing, 'inventory.yaml': 'hosts:\n  web:\n    address: 127.0.0.1\n' });
+    const cacheHome = mkdtempSync(join(tmpdir(), 'keel-cache-'));
+    const plan = () =>
+      keel(['plan', 'bad.ts', '-i', 'inventory.yaml', '--connection', 'local'], { cwd: project, env: { XDG_CACHE_HOME: cacheHome } });
+    const first = plan();
+    expect(first.code).toBe(1);
+    expect(first.stderr).toContain('bad.ts:6: boom on web (recipe bad, host web)');
+    expect(plan()).toEqual(first);
+  });
+
   it('runs without one where it cannot be written', () => {
     const project = recipeProject({ 'site.ts': recipeSource('first'), 'inventory.yaml': 'hosts:\n  web:\n    address: 127.0.0.1\n' });
     const notADirectory = join(mkdtempSync(join(tmpdir(), 'keel-cache-')), 'file');
