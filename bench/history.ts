@@ -3,6 +3,7 @@
  * time; the README's performance table is generated from it (`npm run bench:readme`), never typed by hand.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { StartupFigures } from './startup.js';
 
 export const HISTORY_VERSION = 'keel.bench-history/v1';
 
@@ -30,6 +31,8 @@ export interface BenchRun {
   command: string;
   machine: { cpus: number; [key: string]: unknown };
   sizes: BenchSize[];
+  /** keel's start-up and a 1-host check against `ssh true` (bench/startup.ts); runs before it have none. */
+  startup?: StartupFigures;
   [key: string]: unknown;
 }
 

@@ -19,6 +19,7 @@ import { type Lab, startHosts } from '../lab/hosts.js';
 import type { Report } from '../src/report/json.js';
 import { readHistory, recordRun, writeHistory } from './history.js';
 import { renderHistory } from './readme.js';
+import { measureStartup, median, type StartupFigures, startupSummary } from './startup.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const KEEL = join(REPO, 'bin/keel.js');
@@ -158,12 +159,6 @@ async function ensureTools(): Promise<string> {
     });
   }
   return (await $`ansible-playbook --version`.quiet()).stdout.split('\n')[0]!.trim();
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** The fleet of one size, with what both tools need to reach it. */
@@ -604,6 +599,24 @@ async function probe(hosts: number, work: string, tools: Tool[]): Promise<Probes
   }
 }
 
+/** keel's start-up and a 1-host check against `ssh true` to the same host, interleaved (bench/startup.ts). */
+async function startupOnOneHost(work: string, rounds: number): Promise<StartupFigures> {
+  const lab = await startHosts({ lab: LAB, count: 1, kind: 'light', log });
+  try {
+    const fleet = new Fleet(lab, work);
+    await fleet.converge();
+    const commands = {
+      node: { file: process.execPath, args: ['-e', '0'], env: process.env },
+      version: { file: process.execPath, args: [KEEL, '--version'], env: process.env },
+      check: fleet.command('keel', 'check'),
+      sshTrue: fleet.command('ssh true', 'check'),
+    };
+    return await measureStartup(commands, Math.max(5, rounds), (command) => timed(command, work));
+  } finally {
+    await lab.down();
+  }
+}
+
 /** `node -e 0`, the floor under any keel run on this machine. */
 async function nodeStartup(work: string): Promise<number> {
   const walls: number[] = [];
@@ -721,6 +734,8 @@ async function main(): Promise<void> {
     const nodeStartupMs = await nodeStartup(work);
     log(`${ansibleVersion}; node ${process.version} (starts in ${seconds(nodeStartupMs)}); ${cpus().length} CPUs`);
     const { ansibleExecs, inkLoaded } = await probe(Math.min(options.sizes[0]!, PROBE_HOSTS), work, options.tools);
+    const startup = await startupOnOneHost(work, options.rounds);
+    for (const line of startupSummary(startup)) log(line);
     const startedAt = new Date().toISOString();
     const commit = await measuredCommit();
     const sizes: SizeResult[] = [];
@@ -744,6 +759,7 @@ async function main(): Promise<void> {
         settings: { hostKind: 'light', rounds: options.rounds, full: options.full, tools: options.tools, vars: VARS },
         ansibleExecsPerHost: ansibleExecs,
         inkLoaded,
+        startup,
         sizes,
         targets: targets(sizes, inkLoaded),
       };
@@ -751,6 +767,11 @@ async function main(): Promise<void> {
       if (hosts !== options.sizes.at(-1)) log(`\n${table(sizes.slice(-1), ansibleExecs)}\n`);
     }
     console.log(table(sizes, ansibleExecs));
+    console.log(
+      `\nStart-up:\n${startupSummary(startup)
+        .map((line) => `  ${line}`)
+        .join('\n')}`,
+    );
     console.log('\nTargets:');
     for (const { target, value, met } of targets(sizes, inkLoaded))
       console.log(`  ${met === null ? '  -   ' : met ? 'met   ' : 'MISSED'}  ${target}: ${value}`);

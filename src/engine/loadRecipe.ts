@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { TransformOptions } from 'jiti';
 import { isRecipe, type Recipe } from './recipe.js';
+import { cachedTransform, importCached, recipeCacheDirectory } from './recipeCache.js';
 import { recipeLocation } from './resource.js';
 
 export class RecipeLoadError extends Error {
@@ -62,15 +64,35 @@ function locatingThrows(loaded: Recipe, file: string): Recipe {
 }
 
 /**
- * Imports a recipe module straight from its .ts source. jiti compiles it in-process (cached on disk);
- * 'keel' itself is imported natively so the recipe and the engine share one copy of every class.
+ * jiti compiles the recipe in-process, its output kept by content hash in keel's own cache rather than jiti's, which
+ * falls back to a /tmp/jiti every user shares.
+ */
+async function importWithJiti(file: string, cache: string | undefined): Promise<{ default?: unknown }> {
+  const { createJiti } = await import('jiti');
+  let transpiler: ReturnType<typeof createJiti> | undefined;
+  const transpile = (options: TransformOptions): string => {
+    transpiler ??= createJiti(import.meta.url, { fsCache: false });
+    return transpiler.transform(options);
+  };
+  const jiti = createJiti(import.meta.url, {
+    nativeModules: ['keel'],
+    fsCache: false,
+    ...(cache && { transform: cachedTransform(cache, transpile) }),
+  });
+  return jiti.import<{ default?: unknown }>(resolve(file));
+}
+
+/**
+ * Imports a recipe module straight from its .ts source: from keel's cache when it holds it (recipeCache.ts), else
+ * compiled in-process by jiti; 'keel' itself is imported natively so the recipe and the engine share one copy of
+ * every class.
  */
 export async function loadRecipe(file: string): Promise<Recipe> {
-  const { createJiti } = await import('jiti');
-  const jiti = createJiti(import.meta.url, { nativeModules: ['keel'] });
-  let module: { default?: unknown };
+  const cache = recipeCacheDirectory();
+  let module: { default?: unknown } | undefined;
   try {
-    module = await jiti.import<{ default?: unknown }>(resolve(file));
+    module = cache ? await importCached(cache, resolve(file)) : undefined;
+    module ??= await importWithJiti(file, cache);
   } catch (error) {
     const message = (error as Error).message;
     if (

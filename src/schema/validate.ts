@@ -1,30 +1,21 @@
 import type { TSchema } from '@sinclair/typebox';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
-import { Secret } from '../shell/index.js';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
+import { createAjv, schemaKey } from './compile.js';
+import { PRECOMPILED } from './precompiled.js';
 
-// Compiling runs at every start-up, so its two costliest extras are off: checking each schema against the JSON
-// Schema meta-schema (TypeBox builds them typed; test/unit/schemas.test.ts checks keel's own) and optimising the
-// generated code, which only ever validates a handful of values.
-const ajv = new Ajv({
-  allErrors: true,
-  useDefaults: true,
-  strict: true,
-  allowUnionTypes: true,
-  verbose: true,
-  validateSchema: false,
-  code: { optimize: false },
-});
-addFormatsModule.default(ajv, ['ipv4', 'ipv6', 'hostname', 'uri', 'date-time']);
-// `SecretString`: only a Secret passes, so a secret never arrives as plain text.
-ajv.addKeyword({ keyword: 'keelSecret', schemaType: 'boolean', validate: (_enabled: boolean, data: unknown) => data instanceof Secret });
-
+let runtimeAjv: Ajv | undefined;
 const compiled = new WeakMap<object, ValidateFunction>();
 
+/** A schema the build knew (inventory, resources, reports) has its validator generated already; others compile now. */
 function validatorFor(schema: TSchema): ValidateFunction {
   let validate = compiled.get(schema);
   if (!validate) {
-    validate = ajv.compile(schema);
+    const generated = PRECOMPILED[schemaKey(schema)];
+    if (generated) validate = generated();
+    else {
+      runtimeAjv ??= createAjv();
+      validate = runtimeAjv.compile(schema);
+    }
     compiled.set(schema, validate);
   }
   return validate;

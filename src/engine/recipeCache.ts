@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runInThisContext } from 'node:vm';
+import type { TransformOptions, TransformResult } from 'jiti';
+
+/**
+ * Where transpiled recipes are kept: `$XDG_CACHE_HOME/keel/recipes`, else `~/.cache/keel/recipes`, created for
+ * this user alone. Undefined when it cannot be written (a read-only home under cron): recipes then transpile on
+ * every run, which is slower and nothing else.
+ */
+export function recipeCacheDirectory(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const base = env['XDG_CACHE_HOME'] || join(env['HOME'] || homedir(), '.cache');
+  const directory = join(base, 'keel', 'recipes');
+  try {
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    accessSync(directory, constants.W_OK);
+    return directory;
+  } catch {
+    return undefined;
+  }
+}
+
+/** keel's version, from the package.json above this module: src/engine in a checkout, dist/ when bundled. */
+function keelVersion(): string {
+  let directory = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(directory, 'package.json')) && dirname(directory) !== directory) directory = dirname(directory);
+  return (JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/**
+ * What a transpiled module is cached under: a hash of its source and of everything else its transpiled code depends
+ * on: keel's and jiti's versions, the transform's options and the file's path (jiti writes `import.meta.url` into the
+ * code as a literal). An edited recipe gets a new key; an unchanged one, moved back and forth between versions, its old.
+ */
+function cacheKey(options: TransformOptions, versions: string): string {
+  const settings = [
+    options.filename,
+    options.ts ?? false,
+    options.async ?? false,
+    options.retainLines ?? false,
+    options.interopDefault ?? false,
+    options.jsx ?? false,
+    options.babel ?? {},
+  ];
+  return createHash('sha256')
+    .update(versions)
+    .update('\0')
+    .update(JSON.stringify(settings))
+    .update('\0')
+    .update(options.source)
+    .digest('hex')
+    .slice(0, 40);
+}
+
+let versionsOfKeelAndJiti: string | undefined;
+
+function versions(): string {
+  const jiti = createRequire(import.meta.url)('jiti/package.json') as { version: string };
+  versionsOfKeelAndJiti ??= `keel ${keelVersion()} jiti ${jiti.version}`;
+  return versionsOfKeelAndJiti;
+}
+
+/**
+ * A jiti transform that keeps its output in `directory` by content hash, and calls `transpile` (jiti's own,
+ * babel) only for code it has not seen. Entries are written whole (a file renamed into place), so concurrent runs
+ * never read half of one.
+ */
+export function cachedTransform(
+  directory: string,
+  transpile: (options: TransformOptions) => string,
+): (options: TransformOptions) => TransformResult {
+  return (options) => {
+    const file = join(directory, `${cacheKey(options, versions())}.js`);
+    try {
+      return { code: readFileSync(file, 'utf8') };
+    } catch {
+      // not cached yet
+    }
+    const code = transpile(options);
+    const partial = `${file}.${process.pid}.tmp`;
+    try {
+      writeFileSync(partial, code, { mode: 0o600 });
+      renameSync(partial, file);
+    } catch {
+      // a cache that cannot be written only costs the next run this transpile again
+      rmSync(partial, { force: true });
+    }
+    return { code };
+  };
+}
+
+/** jiti's wrapper around transpiled code, kept line for line so that a recipe's stack frames name the same lines. */
+const wrapped = (code: string): string =>
+  `(async function (exports, require, module, __filename, __dirname, jitiImport, jitiESMResolve) { ${code}\n});`;
+
+/** What jiti's import gives transpiled code: the namespace, marked as an ES module, its default the namespace's own or itself. */
+function asJitiImport(namespace: Record<string, unknown>): unknown {
+  return new Proxy(namespace, {
+    get: (target, name) => (name === '__esModule' ? true : name === 'default' ? (target['default'] ?? target) : target[name as string]),
+  });
+}
+
+const IMPORT = /\bjitiImport\b/g;
+const NATIVE_IMPORT = /\bjitiImport\("(keel|node:[a-z_/]+)"\)/g;
+
+/**
+ * A recipe already in the cache, evaluated without loading jiti (a tenth of a check's start-up): only one whose
+ * code imports nothing but 'keel' and Node's built-ins, the same way jiti evaluates it (its wrapper, its file name
+ * for stack frames). Undefined when the recipe is not cached or imports anything else; jiti then loads it.
+ */
+export async function importCached(directory: string, file: string): Promise<{ default?: unknown } | undefined> {
+  let code: string;
+  try {
+    const source = readFileSync(file, 'utf8');
+    const options = { filename: file, source, ts: /\.[cm]?ts$/.test(file), async: true, interopDefault: true, jsx: false, babel: {} };
+    code = readFileSync(join(directory, `${cacheKey(options, versions())}.js`), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const imports = [...code.matchAll(NATIVE_IMPORT)];
+  if (imports.length !== [...code.matchAll(IMPORT)].length || /\brequire\s*\(|\bjitiESMResolve\b/.test(code)) return undefined;
+  // Node 20.19 on require()s an ES module: 'keel' gives the same module instance an import would.
+  const requireFromRecipe = createRequire(file);
+  const evaluate = runInThisContext(wrapped(code), { filename: file }) as (...args: unknown[]) => Promise<void>;
+  const module = { exports: {} as { default?: unknown } };
+  const jitiImport = async (specifier: string) => asJitiImport(requireFromRecipe(specifier) as Record<string, unknown>);
+  await evaluate(module.exports, requireFromRecipe, module, file, dirname(file), jitiImport, undefined);
+  return module.exports;
+}
