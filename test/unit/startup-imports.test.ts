@@ -27,7 +27,8 @@ function packagesLoadedBy(args: string[], cwd = REPO): string[] {
     const outside = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path);
     if (outside) packages.add(outside[1]!);
     else if (path.startsWith(join(REPO, 'dist/')))
-      for (const [, name] of readFileSync(path, 'utf8').matchAll(/^\/\/ \S*\/node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)) packages.add(name!);
+      for (const [, name] of readFileSync(path, 'utf8').matchAll(/^\/\/ (?:\S*\/)?node_modules\/((?:@[^/]+\/)?[^/]+)\//gm))
+        packages.add(name!);
   }
   return [...packages].sort();
 }
