@@ -146,7 +146,7 @@ function stopIfInterrupted(): void {
   if (interrupted) throw new Error('interrupted');
 }
 
-async function ensureTools(): Promise<string> {
+export async function ensureTools(): Promise<string> {
   const missing = ['/usr/bin/ansible-playbook', '/usr/bin/time'].filter((path) => !existsSync(path));
   if (missing.length > 0) {
     log(`installing Debian's ansible and time (missing: ${missing.join(', ')})`);
@@ -160,7 +160,7 @@ async function ensureTools(): Promise<string> {
   return (await $`ansible-playbook --version`.quiet()).stdout.split('\n')[0]!.trim();
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
@@ -376,7 +376,7 @@ function processCommandLine(pid: string): string {
  * Ansible's ssh ControlPersist masters detach, so their CPU never reaches the rusage of ansible-playbook: count it
  * here, then end them, so that every run starts with fresh connections as keel's do.
  */
-async function collectMasters(controlPaths: string): Promise<number> {
+export async function collectMasters(controlPaths: string): Promise<number> {
   const pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
   const masters = new Set(pids.filter((pid) => processCommandLine(pid).includes(controlPaths)).map(Number));
   if (masters.size === 0) return 0;
@@ -390,7 +390,7 @@ async function collectMasters(controlPaths: string): Promise<number> {
   return cpuMs;
 }
 
-interface Timed {
+export interface Timed {
   wallMs: number;
   cpuMs: number;
   peakRssKb: number;
@@ -400,7 +400,7 @@ interface Timed {
 }
 
 /** Runs a command under GNU time, which reports the wall time, CPU and peak RSS of it and its waited-for children. */
-async function timed(command: { file: string; args: string[]; env: NodeJS.ProcessEnv }, work: string): Promise<Timed> {
+export async function timed(command: { file: string; args: string[]; env: NodeJS.ProcessEnv }, work: string): Promise<Timed> {
   const paths = { time: join(work, 'time.txt'), stdout: join(work, 'stdout.txt'), stderr: join(work, 'stderr.txt') };
   const stdout = openSync(paths.stdout, 'w');
   const stderr = openSync(paths.stderr, 'w');
@@ -700,7 +700,7 @@ function targets(sizes: SizeResult[], inkLoaded: boolean): Target[] {
 }
 
 /** The commit measured, marked -dirty when the tree differs from it: the key of this run in the history. */
-async function measuredCommit(): Promise<string> {
+export async function measuredCommit(): Promise<string> {
   const head = (await $({ cwd: REPO, quiet: true })`git rev-parse --short HEAD`).stdout.trim();
   const dirty = (await $({ cwd: REPO, quiet: true })`git status --porcelain --untracked-files=no`).stdout.trim() !== '';
   return dirty ? `${head}-dirty` : head;
@@ -760,9 +760,12 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main();
-} catch (error) {
-  if (!interrupted) throw error;
-  process.exitCode = 130;
+// bench/lab.ts imports the helpers above without running this bench.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  try {
+    await main();
+  } catch (error) {
+    if (!interrupted) throw error;
+    process.exitCode = 130;
+  }
 }
