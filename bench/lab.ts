@@ -19,7 +19,7 @@ import { loadInventory } from '../src/inventory/load.js';
 import type { Report } from '../src/report/json.js';
 import { type BenchLab, type BenchLabRun, readHistory, recordRun, writeHistory } from './history.js';
 import { renderHistory } from './readme.js';
-import { collectMasters, ensureTools, measuredCommit, median, type Timed, timed } from './run.js';
+import { collectMasters, ensureTools, measuredCommit, summarizeRounds, type Timed, timed, writeAnsibleConfig } from './run.js';
 
 // Its own lab, beside the developers' and the tests': set before the lab's module reads it.
 process.env.KEEL_LVS_LAB ||= 'benchlab';
@@ -147,22 +147,9 @@ class LabBench {
       },
     };
     writeFileSync(this.ansibleInventory, `${JSON.stringify(ansible, null, 2)}\n`);
-    // As in bench/run.ts: pipelining, no discovery round trip, masters that outlive the run (ended after it). The
-    // connect timeout is the lab inventory's for keel: a key exchange with the emulated director takes seconds.
-    const config = [
-      '[defaults]',
-      `forks = ${this.hosts.length}`,
-      'host_key_checking = True',
-      'interpreter_python = /usr/bin/python3',
-      'retry_files_enabled = False',
-      'timeout = 60',
-      `local_tmp = ${join(work, 'ansible-tmp')}`,
-      '[ssh_connection]',
-      'pipelining = True',
-      'ssh_args = -o ControlMaster=auto -o ControlPersist=900s',
-      `control_path_dir = ${this.controlPaths}`,
-    ];
-    writeFileSync(join(work, 'ansible.cfg'), `${config.join('\n')}\n`);
+    // As in bench/run.ts, with the lab inventory's connect timeout for keel: a key exchange with the emulated
+    // director takes seconds.
+    writeAnsibleConfig(work, this.hosts.length, this.controlPaths, ['timeout = 60']);
   }
 
   /** The hosts the recipes configure: every host but the client. */
@@ -279,18 +266,7 @@ function summarize(runs: BenchLabRun[]): BenchLab['summaries'] {
   ];
   return pairs.flatMap(([tool, phase]) => {
     const mine = runs.filter((run) => run.tool === tool && run.phase === phase);
-    if (mine.length === 0) return [];
-    return [
-      {
-        tool,
-        phase,
-        runs: mine.length,
-        wallMs: median(mine.map((run) => run.wallMs)),
-        cpuMs: median(mine.map((run) => run.cpuMs)),
-        peakRssKb: Math.max(...mine.map((run) => run.peakRssKb)),
-        problems: mine.flatMap((run) => (run.problem ? [`round ${run.round + 1}: ${run.problem}`] : [])),
-      },
-    ];
+    return mine.length === 0 ? [] : [{ tool, phase, ...summarizeRounds(mine) }];
   });
 }
 

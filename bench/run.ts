@@ -166,6 +166,27 @@ export function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+/**
+ * work/ansible.cfg: Ansible's defaults except where noted: forks = N, pipelining, no compression (loopback) and
+ * masters that outlive the slowest task, so that no host reconnects within a run.
+ */
+export function writeAnsibleConfig(work: string, forks: number, controlPaths: string, defaults: string[] = []): void {
+  const config = [
+    '[defaults]',
+    `forks = ${forks}`,
+    'host_key_checking = True',
+    'interpreter_python = /usr/bin/python3',
+    'retry_files_enabled = False',
+    `local_tmp = ${join(work, 'ansible-tmp')}`,
+    ...defaults,
+    '[ssh_connection]',
+    'pipelining = True',
+    'ssh_args = -o ControlMaster=auto -o ControlPersist=900s',
+    `control_path_dir = ${controlPaths}`,
+  ];
+  writeFileSync(join(work, 'ansible.cfg'), `${config.join('\n')}\n`);
+}
+
 /** The fleet of one size, with what both tools need to reach it. */
 class Fleet {
   readonly keelInventory: string;
@@ -207,21 +228,7 @@ class Fleet {
       `marker_file=${VARS.markerFile}`,
     ];
     writeFileSync(this.ansibleInventory, `${ansible.join('\n')}\n`);
-    // Ansible's defaults except where noted: forks = N, pipelining, no compression (loopback) and masters that
-    // outlive the slowest task, so that no host reconnects within a run.
-    const config = [
-      '[defaults]',
-      `forks = ${lab.hosts.length}`,
-      'host_key_checking = True',
-      'interpreter_python = /usr/bin/python3',
-      'retry_files_enabled = False',
-      `local_tmp = ${join(work, 'ansible-tmp')}`,
-      '[ssh_connection]',
-      'pipelining = True',
-      'ssh_args = -o ControlMaster=auto -o ControlPersist=900s',
-      `control_path_dir = ${this.controlPaths}`,
-    ];
-    writeFileSync(join(work, 'ansible.cfg'), `${config.join('\n')}\n`);
+    writeAnsibleConfig(work, lab.hosts.length, this.controlPaths);
   }
 
   get size(): number {
@@ -512,6 +519,23 @@ async function runPhase(fleet: Fleet, tool: Tool, phase: Phase, round: number): 
   return run;
 }
 
+/** The rounds of one tool and phase: medians of wall time and CPU, the largest RSS, and what went wrong in which round. */
+export function summarizeRounds(rounds: { round: number; wallMs: number; cpuMs: number; peakRssKb: number; problem?: string }[]): {
+  runs: number;
+  wallMs: number;
+  cpuMs: number;
+  peakRssKb: number;
+  problems: string[];
+} {
+  return {
+    runs: rounds.length,
+    wallMs: median(rounds.map((run) => run.wallMs)),
+    cpuMs: median(rounds.map((run) => run.cpuMs)),
+    peakRssKb: Math.max(...rounds.map((run) => run.peakRssKb)),
+    problems: rounds.flatMap((run) => (run.problem ? [`round ${run.round + 1}: ${run.problem}`] : [])),
+  };
+}
+
 function summarize(runs: Run[]): Summary[] {
   const summaries: Summary[] = [];
   for (const tool of TOOLS) {
@@ -522,15 +546,11 @@ function summarize(runs: Run[]): Summary[] {
       summaries.push({
         tool,
         phase,
-        runs: mine.length,
-        wallMs: median(mine.map((run) => run.wallMs)),
-        cpuMs: median(mine.map((run) => run.cpuMs)),
-        peakRssKb: Math.max(...mine.map((run) => run.peakRssKb)),
+        ...summarizeRounds(mine),
         hostsCpuMs: median(mine.map((run) => run.hostsCpuMs)),
         ...(execs.length > 0
           ? { execsPerHost: { total: Math.max(...execs.map((e) => e.total)), read: Math.max(...execs.map((e) => e.read)) } }
           : {}),
-        problems: mine.flatMap((run) => (run.problem ? [`round ${run.round + 1}: ${run.problem}`] : [])),
       });
     }
   }
