@@ -32,6 +32,8 @@ export interface BenchLabRun {
   peakRssKb: number;
   /** What went wrong: the run failed, or the cluster did not serve or keel's check was not clean after an apply. */
   problem?: string;
+  /** keel's time on each host from its JSON report (connection, read and any changes), by host name. */
+  hostMs?: Record<string, number>;
 }
 
 /** What bench/lab.ts measured on the LVS lab: medians of the interleaved rounds, per tool and phase. */
@@ -47,6 +49,8 @@ export interface BenchLab {
   /** keel's check of the cluster ÷ `ssh true` to the same hosts (issue 20's target: ≤ 1.3). */
   checkOverSshTrue: number;
   ansibleOverKeelFirstApply?: number;
+  /** The median over the check rounds of keel's time on each host: where the check's time goes. */
+  keelCheckHostMs?: Record<string, number>;
 }
 
 /** One `npm run bench` (bench/run.ts) or `npm run bench:lab` (bench/lab.ts, with `lab` and no sizes); other fields are kept as they are. */

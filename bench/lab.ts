@@ -19,7 +19,7 @@ import { loadInventory } from '../src/inventory/load.js';
 import type { Report } from '../src/report/json.js';
 import { type BenchLab, type BenchLabRun, readHistory, recordRun, writeHistory } from './history.js';
 import { renderHistory } from './readme.js';
-import { collectMasters, ensureTools, measuredCommit, summarizeRounds, type Timed, timed, writeAnsibleConfig } from './run.js';
+import { collectMasters, ensureTools, measuredCommit, median, summarizeRounds, type Timed, timed, writeAnsibleConfig } from './run.js';
 
 // Its own lab, beside the developers' and the tests': set before the lab's module reads it.
 process.env.KEEL_LVS_LAB ||= 'benchlab';
@@ -234,9 +234,11 @@ class LabBench {
     let result: Timed;
     let problem: string | undefined;
     let cpuMs = 0;
+    let hostMs: Record<string, number> | undefined;
     if (tool === 'keel') {
       const keel = await this.keel(phase === 'check' ? 'check' : 'apply');
       result = keel.result;
+      if (keel.report !== undefined) hostMs = Object.fromEntries(keel.report.hosts.map((host) => [host.host, host.durationMs]));
       const failed = keel.report?.hosts
         .filter((host) => host.outcome !== 'ok')
         .map((host) => `${host.host}: ${host.error ?? host.outcome}`);
@@ -250,6 +252,7 @@ class LabBench {
     if (phase === 'first apply' && problem === undefined) problem = await this.problemAfterApply();
     const run: BenchLabRun = { tool, phase, round, wallMs: result.wallMs, cpuMs: result.cpuMs + cpuMs, peakRssKb: result.peakRssKb };
     if (problem !== undefined) run.problem = problem;
+    if (hostMs !== undefined) run.hostMs = hostMs;
     log(
       `  [round ${round + 1}] ${tool.padEnd(8)} ${phase.padEnd(11)} ${(run.wallMs / 1000).toFixed(2).padStart(7)} s${problem ? `  PROBLEM: ${problem}` : ''}`,
     );
@@ -318,6 +321,10 @@ async function main(): Promise<void> {
     const sshTrue = wall('ssh true', 'check')!;
     const keelApply = wall('keel', 'first apply');
     const ansibleApply = wall('ansible', 'first apply');
+    const keelChecks = runs.filter((run) => run.tool === 'keel' && run.phase === 'check');
+    const keelCheckHostMs = Object.fromEntries(
+      bench.hosts.map((name) => [name, median(keelChecks.map((run) => run.hostMs?.[name] ?? Number.NaN))]),
+    );
     const record: BenchLab = {
       hosts: bench.hosts,
       route: `ProxyCommand ${lab.proxyCommand}`,
@@ -328,6 +335,7 @@ async function main(): Promise<void> {
       summaries,
       checkOverSshTrue: keelCheck / sshTrue,
       ...(keelApply !== undefined && ansibleApply !== undefined ? { ansibleOverKeelFirstApply: ansibleApply / keelApply } : {}),
+      keelCheckHostMs,
     };
     writeHistory(
       RESULTS,
@@ -358,6 +366,11 @@ async function main(): Promise<void> {
     );
     if (record.ansibleOverKeelFirstApply !== undefined)
       console.log(`first apply from nothing: Ansible ${record.ansibleOverKeelFirstApply.toFixed(1)}× keel`);
+    console.log(
+      `keel's check per host (median, from its report): ${Object.entries(keelCheckHostMs)
+        .map(([name, ms]) => `${name} ${seconds(ms)}`)
+        .join(', ')}`,
+    );
     console.log(`load average ${loadAverageAtStart.toFixed(1)} at the start, ${record.loadAverageAtEnd.toFixed(1)} at the end`);
     console.log(`added this run to ${RESULTS}; ${renderHistory()}`);
   } finally {
