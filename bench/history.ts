@@ -22,7 +22,39 @@ export interface BenchSize {
   summaries: BenchSummary[];
 }
 
-/** One `npm run bench`, as bench/run.ts writes it (its other fields are kept as they are). */
+/** One timed run of `npm run bench:lab` on the real LVS lab. */
+export interface BenchLabRun {
+  tool: 'keel' | 'ssh true' | 'ansible';
+  phase: 'check' | 'first apply';
+  round: number;
+  wallMs: number;
+  /** user + sys of the tool and everything it started, Ansible's ssh masters included. */
+  cpuMs: number;
+  peakRssKb: number;
+  /** What went wrong: the run failed, or the cluster did not serve or keel's check was not clean after an apply. */
+  problem?: string;
+  /** keel's time on each host from its JSON report (connection, read and any changes), by host name. */
+  hostMs?: Record<string, number>;
+}
+
+/** What bench/lab.ts measured on the LVS lab: medians of the interleaved rounds, per tool and phase. */
+export interface BenchLab {
+  hosts: string[];
+  /** How every tool reached the hosts. */
+  route: string;
+  loadAverageAtStart: number;
+  loadAverageAtEnd: number;
+  rounds: { check: number; firstApply: number };
+  runs: BenchLabRun[];
+  summaries: (BenchSummary & { cpuMs: number })[];
+  /** keel's check of the cluster ÷ `ssh true` to the same hosts (issue 20's target: ≤ 1.3). */
+  checkOverSshTrue: number;
+  ansibleOverKeelFirstApply?: number;
+  /** The median over the check rounds of keel's time on each host: where the check's time goes. */
+  keelCheckHostMs?: Record<string, number>;
+}
+
+/** One `npm run bench` (bench/run.ts) or `npm run bench:lab` (bench/lab.ts, with `lab` and no sizes); other fields are kept as they are. */
 export interface BenchRun {
   startedAt: string;
   /** The day it ran (UTC) and the commit it measured, with `-dirty` when the tree had uncommitted changes. */
@@ -33,6 +65,7 @@ export interface BenchRun {
   sizes: BenchSize[];
   /** keel's start-up and a 1-host check against `ssh true` (bench/startup.ts); runs before it have none. */
   startup?: StartupFigures;
+  lab?: BenchLab;
   [key: string]: unknown;
 }
 

@@ -27,6 +27,28 @@ function latestPerSize(history: BenchHistory): { size: BenchSize; run: BenchRun 
   return [...latest.values()].sort((a, b) => a.size.hosts - b.size.hosts);
 }
 
+/** The latest `npm run bench:lab`: the real LVS lab's director VM and real servers, keel's check against `ssh true`. */
+function labRow(history: BenchHistory): string[] | undefined {
+  const run = history.runs.filter((candidate) => candidate.lab !== undefined).at(-1);
+  if (run?.lab === undefined) return undefined;
+  const { lab } = run;
+  const cell = (tool: string, phase: string): string => {
+    const summary = lab.summaries.find((s) => s.tool === tool && s.phase === phase);
+    return summary ? `${seconds(summary.wallMs)}${summary.problems.length > 0 ? ' (!)' : ''}` : '—';
+  };
+  const keelCheck = lab.summaries.find((s) => s.tool === 'keel' && s.phase === 'check');
+  return [
+    `real lab (${lab.hosts.join(', ')})`,
+    `${cell('keel', 'check')} (${lab.checkOverSshTrue.toFixed(2)}× \`ssh true\`)`,
+    '—',
+    cell('ssh true', 'check'),
+    cell('keel', 'first apply'),
+    `${cell('ansible', 'first apply')}${lab.ansibleOverKeelFirstApply !== undefined ? ` (${lab.ansibleOverKeelFirstApply.toFixed(1)}×)` : ''}`,
+    keelCheck ? `${(keelCheck.peakRssKb / 1024).toFixed(0)} MB` : '—',
+    `${run.date}, ${run.commit}, load ${lab.loadAverageAtStart.toFixed(1)} on ${run.machine.cpus} CPUs`,
+  ];
+}
+
 export function performanceTable(history: BenchHistory): string {
   const rows = latestPerSize(history).map(({ size, run }) => {
     const keelCheck = size.summaries.find((s) => s.tool === 'keel' && s.phase === 'check');
@@ -44,6 +66,8 @@ export function performanceTable(history: BenchHistory): string {
       `${run.date}, ${run.commit}, load ${size.loadAverageAtStart.toFixed(1)} on ${run.machine.cpus} CPUs`,
     ];
   });
+  const lab = labRow(history);
+  if (lab !== undefined) rows.push(lab);
   if (rows.length === 0) return '_No run recorded yet: `npm run bench` measures and fills this table._';
   const header = [
     'hosts',

@@ -147,7 +147,7 @@ function stopIfInterrupted(): void {
   if (interrupted) throw new Error('interrupted');
 }
 
-async function ensureTools(): Promise<string> {
+export async function ensureTools(): Promise<string> {
   const missing = ['/usr/bin/ansible-playbook', '/usr/bin/time'].filter((path) => !existsSync(path));
   if (missing.length > 0) {
     log(`installing Debian's ansible and time (missing: ${missing.join(', ')})`);
@@ -159,6 +159,27 @@ async function ensureTools(): Promise<string> {
     });
   }
   return (await $`ansible-playbook --version`.quiet()).stdout.split('\n')[0]!.trim();
+}
+
+/**
+ * work/ansible.cfg: Ansible's defaults except where noted: forks = N, pipelining, no compression (loopback) and
+ * masters that outlive the slowest task, so that no host reconnects within a run.
+ */
+export function writeAnsibleConfig(work: string, forks: number, controlPaths: string, defaults: string[] = []): void {
+  const config = [
+    '[defaults]',
+    `forks = ${forks}`,
+    'host_key_checking = True',
+    'interpreter_python = /usr/bin/python3',
+    'retry_files_enabled = False',
+    `local_tmp = ${join(work, 'ansible-tmp')}`,
+    ...defaults,
+    '[ssh_connection]',
+    'pipelining = True',
+    'ssh_args = -o ControlMaster=auto -o ControlPersist=900s',
+    `control_path_dir = ${controlPaths}`,
+  ];
+  writeFileSync(join(work, 'ansible.cfg'), `${config.join('\n')}\n`);
 }
 
 /** The fleet of one size, with what both tools need to reach it. */
@@ -202,21 +223,7 @@ class Fleet {
       `marker_file=${VARS.markerFile}`,
     ];
     writeFileSync(this.ansibleInventory, `${ansible.join('\n')}\n`);
-    // Ansible's defaults except where noted: forks = N, pipelining, no compression (loopback) and masters that
-    // outlive the slowest task, so that no host reconnects within a run.
-    const config = [
-      '[defaults]',
-      `forks = ${lab.hosts.length}`,
-      'host_key_checking = True',
-      'interpreter_python = /usr/bin/python3',
-      'retry_files_enabled = False',
-      `local_tmp = ${join(work, 'ansible-tmp')}`,
-      '[ssh_connection]',
-      'pipelining = True',
-      'ssh_args = -o ControlMaster=auto -o ControlPersist=900s',
-      `control_path_dir = ${this.controlPaths}`,
-    ];
-    writeFileSync(join(work, 'ansible.cfg'), `${config.join('\n')}\n`);
+    writeAnsibleConfig(work, lab.hosts.length, this.controlPaths);
   }
 
   get size(): number {
@@ -371,7 +378,7 @@ function processCommandLine(pid: string): string {
  * Ansible's ssh ControlPersist masters detach, so their CPU never reaches the rusage of ansible-playbook: count it
  * here, then end them, so that every run starts with fresh connections as keel's do.
  */
-async function collectMasters(controlPaths: string): Promise<number> {
+export async function collectMasters(controlPaths: string): Promise<number> {
   const pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
   const masters = new Set(pids.filter((pid) => processCommandLine(pid).includes(controlPaths)).map(Number));
   if (masters.size === 0) return 0;
@@ -385,7 +392,7 @@ async function collectMasters(controlPaths: string): Promise<number> {
   return cpuMs;
 }
 
-interface Timed {
+export interface Timed {
   wallMs: number;
   cpuMs: number;
   peakRssKb: number;
@@ -395,7 +402,7 @@ interface Timed {
 }
 
 /** Runs a command under GNU time, which reports the wall time, CPU and peak RSS of it and its waited-for children. */
-async function timed(command: { file: string; args: string[]; env: NodeJS.ProcessEnv }, work: string): Promise<Timed> {
+export async function timed(command: { file: string; args: string[]; env: NodeJS.ProcessEnv }, work: string): Promise<Timed> {
   const paths = { time: join(work, 'time.txt'), stdout: join(work, 'stdout.txt'), stderr: join(work, 'stderr.txt') };
   const stdout = openSync(paths.stdout, 'w');
   const stderr = openSync(paths.stderr, 'w');
@@ -507,6 +514,23 @@ async function runPhase(fleet: Fleet, tool: Tool, phase: Phase, round: number): 
   return run;
 }
 
+/** The rounds of one tool and phase: medians of wall time and CPU, the largest RSS, and what went wrong in which round. */
+export function summarizeRounds(rounds: { round: number; wallMs: number; cpuMs: number; peakRssKb: number; problem?: string }[]): {
+  runs: number;
+  wallMs: number;
+  cpuMs: number;
+  peakRssKb: number;
+  problems: string[];
+} {
+  return {
+    runs: rounds.length,
+    wallMs: median(rounds.map((run) => run.wallMs)),
+    cpuMs: median(rounds.map((run) => run.cpuMs)),
+    peakRssKb: Math.max(...rounds.map((run) => run.peakRssKb)),
+    problems: rounds.flatMap((run) => (run.problem ? [`round ${run.round + 1}: ${run.problem}`] : [])),
+  };
+}
+
 function summarize(runs: Run[]): Summary[] {
   const summaries: Summary[] = [];
   for (const tool of TOOLS) {
@@ -517,15 +541,11 @@ function summarize(runs: Run[]): Summary[] {
       summaries.push({
         tool,
         phase,
-        runs: mine.length,
-        wallMs: median(mine.map((run) => run.wallMs)),
-        cpuMs: median(mine.map((run) => run.cpuMs)),
-        peakRssKb: Math.max(...mine.map((run) => run.peakRssKb)),
+        ...summarizeRounds(mine),
         hostsCpuMs: median(mine.map((run) => run.hostsCpuMs)),
         ...(execs.length > 0
           ? { execsPerHost: { total: Math.max(...execs.map((e) => e.total)), read: Math.max(...execs.map((e) => e.read)) } }
           : {}),
-        problems: mine.flatMap((run) => (run.problem ? [`round ${run.round + 1}: ${run.problem}`] : [])),
       });
     }
   }
@@ -713,7 +733,7 @@ function targets(sizes: SizeResult[], inkLoaded: boolean): Target[] {
 }
 
 /** The commit measured, marked -dirty when the tree differs from it: the key of this run in the history. */
-async function measuredCommit(): Promise<string> {
+export async function measuredCommit(): Promise<string> {
   const head = (await $({ cwd: REPO, quiet: true })`git rev-parse --short HEAD`).stdout.trim();
   const dirty = (await $({ cwd: REPO, quiet: true })`git status --porcelain --untracked-files=no`).stdout.trim() !== '';
   return dirty ? `${head}-dirty` : head;
@@ -781,9 +801,12 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main();
-} catch (error) {
-  if (!interrupted) throw error;
-  process.exitCode = 130;
+// bench/lab.ts imports the helpers above without running this bench.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  try {
+    await main();
+  } catch (error) {
+    if (!interrupted) throw error;
+    process.exitCode = 130;
+  }
 }

@@ -6,8 +6,11 @@ import { buildOnce, cacheRoot, shortHash } from './cache.js';
 import { DEFAULT_IMAGE } from './image.js';
 import { launchDetached, type ProcessRef, waitForListener } from './system.js';
 
-/** Packages the tool itself installs on lab hosts; they are deliberately absent from the image. */
-export const DEFAULT_REPO_PACKAGES = ['ipvsadm', 'nginx', 'keepalived'];
+/**
+ * Packages the tool itself installs on lab hosts; they are deliberately absent from the image. python3-apt is what
+ * Ansible's apt module needs on a host (it installs it from here itself): the bench applies with Ansible too.
+ */
+export const DEFAULT_REPO_PACKAGES = ['ipvsadm', 'nginx', 'keepalived', 'python3-apt'];
 
 /** Bump whenever the way the repository is built changes, so cached repositories are rebuilt. */
 const APT_REPO_RECIPE_VERSION = 1;

@@ -44,6 +44,51 @@ describe('the bench history and the README table made from it', () => {
     expect(table[3]).toMatch(/^\| 200 \| 36\.0 s \| 360\.0 s \(10\.0×\) \|.*\| 2026-12-01, aaa1111, /);
   });
 
+  it('adds a row for the latest run on the real LVS lab, with its ratios', () => {
+    const labSummary = (tool: string, phase: string, wallMs: number) => ({
+      tool,
+      phase,
+      runs: 5,
+      wallMs,
+      cpuMs: 900,
+      peakRssKb: 90_000,
+      problems: [],
+    });
+    const labRun = (startedAt: string, keelCheckMs: number): BenchRun => ({
+      ...run(startedAt, 'ccc3333', []),
+      command: 'npm run bench:lab',
+      lab: {
+        hosts: ['director', 'rs1', 'rs2'],
+        route: 'ProxyCommand ip netns exec keel-benchlab nc %h %p',
+        loadAverageAtStart: 1.5,
+        loadAverageAtEnd: 1.7,
+        rounds: { check: 5, firstApply: 3 },
+        runs: [],
+        summaries: [
+          labSummary('keel', 'check', keelCheckMs),
+          labSummary('ssh true', 'check', 1000),
+          labSummary('keel', 'first apply', 30_000),
+          labSummary('ansible', 'first apply', 90_000),
+        ],
+        checkOverSshTrue: keelCheckMs / 1000,
+        ansibleOverKeelFirstApply: 3,
+      },
+    });
+    const history: BenchHistory = {
+      version: HISTORY_VERSION,
+      runs: [
+        labRun('2026-12-01T10:00:00.000Z', 2000),
+        run('2026-12-02T10:00:00.000Z', 'bbb2222', [size(3, 380)]),
+        labRun('2026-12-02T11:00:00.000Z', 1200),
+      ],
+    };
+    const table = performanceTable(history).split('\n');
+    expect(table).toHaveLength(4);
+    expect(table[3]).toBe(
+      '| real lab (director, rs1, rs2) | 1.20 s (1.20× `ssh true`) | — | 1.00 s | 30.0 s | 90.0 s (3.0×) | 88 MB | 2026-12-02, ccc3333, load 1.5 on 2 CPUs |',
+    );
+  });
+
   it("README.md's performance table is the one bench/results.json gives", () => {
     const readme = readFileSync(new URL('README.md', REPO), 'utf8');
     const history = readHistory(new URL('bench/results.json', REPO).pathname);
