@@ -3,6 +3,8 @@
  * time; the README's performance table is generated from it (`npm run bench:readme`), never typed by hand.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { ForksSweep } from './forksSweep.js';
+import type { InventoryLoadResult } from './inventoryLoad.js';
 
 export const HISTORY_VERSION = 'keel.bench-history/v1';
 
@@ -19,6 +21,8 @@ export interface BenchSize {
   hosts: number;
   loadAverageAtStart: number;
   summaries: BenchSummary[];
+  /** `--forks-sweep`: checks at each --forks, and `ssh true` with as many clients at once. */
+  forksSweep?: ForksSweep;
 }
 
 /** One `npm run bench`, as bench/run.ts writes it (its other fields are kept as they are). */
@@ -30,6 +34,8 @@ export interface BenchRun {
   command: string;
   machine: { cpus: number; [key: string]: unknown };
   sizes: BenchSize[];
+  /** keel's and Ansible's load of a generated inventory, when the run measured it. */
+  inventoryLoad?: InventoryLoadResult;
   [key: string]: unknown;
 }
 

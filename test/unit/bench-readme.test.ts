@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type BenchHistory, type BenchRun, HISTORY_VERSION, readHistory, recordRun } from '../../bench/history.js';
 import { historyPage } from '../../bench/historyPage.js';
-import { performanceTable, withPerformanceTable } from '../../bench/readme.js';
+import { inventoryLoadLine, performanceTable, withPerformanceTable } from '../../bench/readme.js';
 
 const REPO = new URL('../../', import.meta.url);
 
@@ -42,6 +42,24 @@ describe('the bench history and the README table made from it', () => {
     const table = performanceTable(history).split('\n');
     expect(table[2]).toMatch(/^\| 3 \| 0\.38 s \| 3\.80 s \(10\.0×\) \| — \|.*\| 2026-12-02, bbb2222, /);
     expect(table[3]).toMatch(/^\| 200 \| 36\.0 s \| 360\.0 s \(10\.0×\) \|.*\| 2026-12-01, aaa1111, /);
+  });
+
+  it('adds the latest inventory load under the table, and nothing when no run measured one', () => {
+    const measured = run('2026-12-02T10:00:00.000Z', 'ccc3333', [size(3, 380)]);
+    measured.inventoryLoad = {
+      hosts: 10_000,
+      groups: 17,
+      loadAverageAtStart: 1.5,
+      summaries: [
+        { tool: 'keel (INI)', runs: 3, wallMs: 1_000, cpuMs: 900, peakRssKb: 120_000, problems: [] },
+        { tool: 'ansible-inventory', runs: 1, wallMs: 12_000, cpuMs: 11_000, peakRssKb: 70_000, problems: [] },
+      ],
+    };
+    const later = run('2026-12-03T10:00:00.000Z', 'ddd4444', [size(3, 370)]);
+    expect(inventoryLoadLine({ version: HISTORY_VERSION, runs: [later] })).toBe('');
+    expect(inventoryLoadLine({ version: HISTORY_VERSION, runs: [measured, later] })).toBe(
+      '\n\nInventory load of 10000 generated hosts in 17 groups (`keel inventory list --json`): keel (INI) 1.00 s (12.0× faster); `ansible-inventory --list` 12.0 s (2026-12-02, ccc3333, load 1.5 on 2 CPUs).',
+    );
   });
 
   it("README.md's performance table is the one bench/results.json gives", () => {
