@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Timed, timed } from './timed.js';
+import { median, type Timed, timed } from './timed.js';
 
 export type InventoryTool = 'keel (INI)' | 'keel (YAML)' | 'ansible-inventory';
 
@@ -76,12 +76,6 @@ export function ansibleIni(hosts: readonly GeneratedHost[]): string {
 /** The count of groups ansibleIni writes, `all` and `ungrouped` left out. */
 function groupCount(): number {
   return ROLES.length * DATACENTERS.length + ROLES.length + DATACENTERS.length;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** What a listing must show of host `sample`: every host, and its vars merged from all, its groups and itself. */

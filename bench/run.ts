@@ -20,7 +20,7 @@ import { type ForksSweep, forksTable, parseForksList, sweepForks } from './forks
 import { readHistory, recordRun, writeHistory } from './history.js';
 import { benchmarkInventoryLoad, type InventoryLoadResult, inventoryLoadTable } from './inventoryLoad.js';
 import { renderHistory } from './readme.js';
-import { type Timed, timed } from './timed.js';
+import { median, type Timed, timed } from './timed.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const KEEL = join(REPO, 'bin/keel.js');
@@ -175,12 +175,6 @@ async function ensureTools(): Promise<string> {
     });
   }
   return (await $`ansible-playbook --version`.quiet()).stdout.split('\n')[0]!.trim();
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** The fleet of one size, with what both tools need to reach it. */

@@ -1,4 +1,4 @@
-/** Timing a command as the bench does: GNU time around it, for its wall time, CPU and peak RSS. */
+/** Timing a command as the bench does: GNU time around it, for its wall time, CPU and peak RSS; medians of rounds. */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,4 +45,10 @@ export async function timed(command: { file: string; args: string[]; env: NodeJS
     stdout: readFileSync(paths.stdout, 'utf8'),
     stderr: readFileSync(paths.stderr, 'utf8'),
   };
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
