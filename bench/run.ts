@@ -256,8 +256,7 @@ class Fleet {
   ): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
     if (tool === 'keel' || tool === 'keel+facts') {
       const mode = phase === 'check' ? 'check' : 'apply';
-      // keel's default --forks (20): the hosts share this machine's two cores, so more handshakes at once only starve
-      // each other (with --forks 200 some passed keel's 10 s connect timeout).
+      // keel's default --forks (25 per CPU, at most 200), as a user runs it; --forks-sweep measures others.
       return {
         file: process.execPath,
         args: [KEEL, mode, tool === 'keel' ? RECIPE : FACTS_RECIPE, '-i', this.keelInventory, ...extra],
