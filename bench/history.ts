@@ -3,6 +3,8 @@
  * time; the README's performance table is generated from it (`npm run bench:readme`), never typed by hand.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { ForksSweep } from './forksSweep.js';
+import type { InventoryLoadResult } from './inventoryLoad.js';
 import type { StartupFigures } from './startup.js';
 
 export const HISTORY_VERSION = 'keel.bench-history/v1';
@@ -20,6 +22,8 @@ export interface BenchSize {
   hosts: number;
   loadAverageAtStart: number;
   summaries: BenchSummary[];
+  /** `--forks-sweep`: checks at each --forks, and `ssh true` with as many clients at once. */
+  forksSweep?: ForksSweep;
 }
 
 /** One timed run of `npm run bench:lab` on the real LVS lab. */
@@ -66,6 +70,8 @@ export interface BenchRun {
   /** keel's start-up and a 1-host check against `ssh true` (bench/startup.ts); runs before it have none. */
   startup?: StartupFigures;
   lab?: BenchLab;
+  /** keel's and Ansible's load of a generated inventory, when the run measured it. */
+  inventoryLoad?: InventoryLoadResult;
   [key: string]: unknown;
 }
 

@@ -19,8 +19,8 @@ import { loadInventory } from '../src/inventory/load.js';
 import type { Report } from '../src/report/json.js';
 import { type BenchLab, type BenchLabRun, readHistory, recordRun, writeHistory } from './history.js';
 import { renderHistory } from './readme.js';
-import { collectMasters, ensureTools, measuredCommit, summarizeRounds, type Timed, timed, writeAnsibleConfig } from './run.js';
-import { median } from './startup.js';
+import { collectMasters, ensureTools, measuredCommit, summarizeRounds, writeAnsibleConfig } from './run.js';
+import { median, type Timed, timed } from './timed.js';
 
 // Its own lab, beside the developers' and the tests': set before the lab's module reads it.
 process.env.KEEL_LVS_LAB ||= 'benchlab';

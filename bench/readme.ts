@@ -86,12 +86,28 @@ export function performanceTable(history: BenchHistory): string {
   return `${table}\n\nStart-up (${measured.date}, ${measured.commit}):\n\n${lines.join('\n')}`;
 }
 
+/** The latest inventory load measured, in one line under the table; nothing when no run measured one. */
+export function inventoryLoadLine(history: BenchHistory): string {
+  const run = [...history.runs].reverse().find((candidate) => candidate.inventoryLoad !== undefined);
+  const load = run?.inventoryLoad;
+  if (run === undefined || load === undefined) return '';
+  const wall = (tool: string) => load.summaries.find((summary) => summary.tool === tool);
+  const ansible = wall('ansible-inventory');
+  const parts = load.summaries
+    .filter((summary) => summary.tool !== 'ansible-inventory')
+    .map(
+      (summary) =>
+        `${summary.tool} ${seconds(summary.wallMs)}${ansible ? ` (${(ansible.wallMs / summary.wallMs).toFixed(1)}× faster)` : ''}`,
+    );
+  return `\n\nInventory load of ${load.hosts} generated hosts in ${load.groups} groups (\`keel inventory list --json\`): ${parts.join(', ')}; \`ansible-inventory --list\` ${ansible ? seconds(ansible.wallMs) : '—'} (${run.date}, ${run.commit}, load ${load.loadAverageAtStart.toFixed(1)} on ${run.machine.cpus} CPUs).`;
+}
+
 /** The README with its table replaced; throws when the markers are missing. */
 export function withPerformanceTable(readme: string, history: BenchHistory): string {
   const start = readme.indexOf(TABLE_START);
   const end = readme.indexOf(TABLE_END);
   if (start < 0 || end < start) throw new Error(`README.md has no ${TABLE_START} … ${TABLE_END} markers`);
-  return `${readme.slice(0, start + TABLE_START.length)}\n${performanceTable(history)}\n${readme.slice(end)}`;
+  return `${readme.slice(0, start + TABLE_START.length)}\n${performanceTable(history)}${inventoryLoadLine(history)}\n${readme.slice(end)}`;
 }
 
 /** Regenerates what is drawn from the history: the README's table and bench/report.html. */

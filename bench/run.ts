@@ -7,8 +7,7 @@
  * against its known_hosts.
  * It prints a table with the keel/Ansible ratios and writes bench/results.json. See bench/README.md.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,9 +16,12 @@ import { parseArgs } from 'node:util';
 import { $ } from 'zx';
 import { type Lab, startHosts } from '../lab/hosts.js';
 import type { Report } from '../src/report/json.js';
+import { type ForksSweep, forksTable, parseForksList, sweepForks } from './forksSweep.js';
 import { readHistory, recordRun, writeHistory } from './history.js';
+import { benchmarkInventoryLoad, type InventoryLoadResult, inventoryLoadTable } from './inventoryLoad.js';
 import { renderHistory } from './readme.js';
-import { measureStartup, median, type StartupFigures, startupSummary } from './startup.js';
+import { measureStartup, type StartupFigures, startupSummary } from './startup.js';
+import { median, type Timed, timed } from './timed.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const KEEL = join(REPO, 'bin/keel.js');
@@ -29,7 +31,7 @@ const PLAYBOOK = join(REPO, 'bench/playbook.yml');
 const RESULTS = join(REPO, 'bench/results.json');
 const IMPORT_LOG_HOOK = pathToFileURL(join(REPO, 'test/support/importLog.mjs')).href;
 
-const LAB = 'bench';
+const LAB = process.env['KEEL_BENCH_LAB'] ?? 'bench';
 const VARS = { vip: '10.77.9.100', lanInterface: 'eth0', sysctlFile: '/etc/sysctl.d/60-lvs-dr.conf', markerFile: '/etc/lvs-dr-realserver' };
 const SYSCTLS: Record<string, number> = {
   'net.ipv4.conf.all.arp_ignore': 1,
@@ -42,7 +44,6 @@ const KEEL_FIRST_APPLY_CHANGES = 6;
 const ANSIBLE_FIRST_APPLY_CHANGES = 3;
 /** Hosts for the untimed probes (Ink, Ansible's round trips per host): per-host figures, the same on any fleet. */
 const PROBE_HOSTS = 3;
-const TIME_FORMAT = 'bench-time %e %U %S %M';
 const CLOCK_TICKS_PER_SECOND = 100;
 const HOST_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -57,6 +58,10 @@ interface Options {
   rounds: number;
   full: boolean;
   tools: Tool[];
+  /** --forks-sweep: the --forks (and `ssh true` clients at once) to measure at the largest size. */
+  forksSweep: number[];
+  /** Generated hosts for the inventory load; 0 skips it. */
+  inventoryHosts: number;
 }
 
 interface Run {
@@ -93,15 +98,18 @@ interface SizeResult {
   loadAverageAtStart: number;
   runs: Run[];
   summaries: Summary[];
+  forksSweep?: ForksSweep;
 }
 
 function parseOptions(): Options {
   const { values } = parseArgs({
     options: {
-      sizes: { type: 'string', default: '3,50,200' },
+      sizes: { type: 'string', default: '3,50,200,1000' },
       rounds: { type: 'string', default: '3' },
       full: { type: 'boolean', default: false },
       tools: { type: 'string', default: TOOLS.join(',') },
+      'forks-sweep': { type: 'string' },
+      'inventory-hosts': { type: 'string', default: '10000' },
     },
   });
   const tools = values.tools.split(',').map((tool) => tool.trim());
@@ -111,7 +119,16 @@ function parseOptions(): Options {
   const rounds = Number(values.rounds);
   if (sizes.some((size) => !Number.isInteger(size) || size < 1)) throw new Error('--sizes: host counts, comma-separated');
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds: a positive integer');
-  return { sizes: [...new Set(sizes)].sort((a, b) => a - b), rounds, full: values.full, tools: tools as Tool[] };
+  const inventoryHosts = Number(values['inventory-hosts']);
+  if (!Number.isInteger(inventoryHosts) || inventoryHosts < 0) throw new Error('--inventory-hosts: a number of hosts (0 skips)');
+  return {
+    sizes: [...new Set(sizes)].sort((a, b) => a - b),
+    rounds,
+    full: values.full,
+    tools: tools as Tool[],
+    forksSweep: values['forks-sweep'] === undefined ? [] : parseForksList(values['forks-sweep']),
+    inventoryHosts,
+  };
 }
 
 /** How many rounds of each phase a tool runs at a fleet size; a phase left out does not run. */
@@ -133,7 +150,7 @@ function schedule(tool: Tool, hosts: number, options: Options): Schedule {
     return { 'first apply': rounds, check: rounds, 'second apply': rounds };
   }
   if (tool === 'keel') return hosts <= 50 ? { 'first apply': 1, check: rounds, 'second apply': rounds } : { check: 1, 'second apply': 1 };
-  return tool === 'ansible' ? { check: 1 } : {};
+  return tool === 'ansible' && hosts <= 200 ? { check: 1 } : {};
 }
 
 function log(line: string): void {
@@ -234,16 +251,20 @@ class Fleet {
    * Every tool runs inside the lab's network namespace and connects straight to the hosts, as to a real fleet; the
    * lab's ProxyCommand (a netcat started in that namespace for every connection) would cost each tool as much.
    */
-  command(tool: Tool, phase: Phase, extra: string[] = []): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
-    const { file, args, env } = this.#commandOutsideTheLab(tool, phase, extra);
+  command(tool: Tool, phase: Phase, extra: string[] = [], atOnce = this.size): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
+    const { file, args, env } = this.#commandOutsideTheLab(tool, phase, extra, atOnce);
     return { file: 'ip', args: ['netns', 'exec', this.lab.netns, file, ...args], env };
   }
 
-  #commandOutsideTheLab(tool: Tool, phase: Phase, extra: string[]): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
+  #commandOutsideTheLab(
+    tool: Tool,
+    phase: Phase,
+    extra: string[],
+    atOnce: number,
+  ): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
     if (tool === 'keel' || tool === 'keel+facts') {
       const mode = phase === 'check' ? 'check' : 'apply';
-      // keel's default --forks (20): the hosts share this machine's two cores, so more handshakes at once only starve
-      // each other (with --forks 200 some passed keel's 10 s connect timeout).
+      // keel's default --forks (25 per CPU, at most 200), as a user runs it; --forks-sweep measures others.
       return {
         file: process.execPath,
         args: [KEEL, mode, tool === 'keel' ? RECIPE : FACTS_RECIPE, '-i', this.keelInventory, ...extra],
@@ -263,7 +284,7 @@ class Fleet {
       ];
       return {
         file: 'xargs',
-        args: ['-a', this.addresses, '-P', String(this.size), '-I', '{}', 'ssh', ...ssh, 'root@{}', 'true'],
+        args: ['-a', this.addresses, '-P', String(atOnce), '-I', '{}', 'ssh', ...ssh, 'root@{}', 'true'],
         env: process.env,
       };
     }
@@ -392,46 +413,6 @@ export async function collectMasters(controlPaths: string): Promise<number> {
   return cpuMs;
 }
 
-export interface Timed {
-  wallMs: number;
-  cpuMs: number;
-  peakRssKb: number;
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command under GNU time, which reports the wall time, CPU and peak RSS of it and its waited-for children. */
-export async function timed(command: { file: string; args: string[]; env: NodeJS.ProcessEnv }, work: string): Promise<Timed> {
-  const paths = { time: join(work, 'time.txt'), stdout: join(work, 'stdout.txt'), stderr: join(work, 'stderr.txt') };
-  const stdout = openSync(paths.stdout, 'w');
-  const stderr = openSync(paths.stderr, 'w');
-  const exitCode = await new Promise<number>((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', TIME_FORMAT, '-o', paths.time, command.file, ...command.args], {
-      cwd: REPO,
-      env: command.env,
-      stdio: ['ignore', stdout, stderr],
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => resolve(code ?? -1));
-  });
-  closeSync(stdout);
-  closeSync(stderr);
-  const line = readFileSync(paths.time, 'utf8')
-    .split('\n')
-    .find((candidate) => candidate.startsWith('bench-time '));
-  if (line === undefined) throw new Error(`no timing from /usr/bin/time for ${command.file} ${command.args.join(' ')}`);
-  const [wall, user, system, rss] = line.split(' ').slice(1).map(Number) as [number, number, number, number];
-  return {
-    wallMs: wall * 1000,
-    cpuMs: (user + system) * 1000,
-    peakRssKb: rss,
-    exitCode,
-    stdout: readFileSync(paths.stdout, 'utf8'),
-    stderr: readFileSync(paths.stderr, 'utf8'),
-  };
-}
-
 /** Whether a keel run did what its phase expects on every host. */
 function keelProblem(phase: Phase, result: Timed, report: Report | undefined, hosts: number): string | undefined {
   if (report === undefined) return `exit ${result.exitCode}, no JSON report: ${result.stderr.trim().slice(-300)}`;
@@ -531,6 +512,30 @@ export function summarizeRounds(rounds: { round: number; wallMs: number; cpuMs: 
   };
 }
 
+/** A no-change check with `forks` hosts at once (keel's --forks, or as many `ssh true` clients), for the sweep. */
+async function measureForks(
+  fleet: Fleet,
+  tool: 'keel' | 'ssh true',
+  forks: number,
+): Promise<{ result: Timed; hostsCpuMs: number; problem?: string }> {
+  stopIfInterrupted();
+  const jsonReport = join(fleet.work, 'report.json');
+  rmSync(jsonReport, { force: true });
+  const hostsBefore = fleet.hostsCpuMs();
+  const extra = tool === 'keel' ? ['--forks', String(forks), '--json', jsonReport] : [];
+  const result = await timed(fleet.command(tool, 'check', extra, forks), fleet.work);
+  await sleep(1000);
+  const hostsCpuMs = fleet.hostsCpuMs() - hostsBefore;
+  const report = tool === 'keel' && existsSync(jsonReport) ? (JSON.parse(readFileSync(jsonReport, 'utf8')) as Report) : undefined;
+  const problem =
+    tool === 'keel'
+      ? keelProblem('check', result, report, fleet.size)
+      : result.exitCode !== 0
+        ? `exit ${result.exitCode}: ${result.stderr.trim().slice(-300)}`
+        : undefined;
+  return { result, hostsCpuMs, ...(problem ? { problem } : {}) };
+}
+
 function summarize(runs: Run[]): Summary[] {
   const summaries: Summary[] = [];
   for (const tool of TOOLS) {
@@ -572,6 +577,10 @@ async function benchmarkSize(hosts: number, options: Options, work: string): Pro
           runs.push(await runPhase(fleet, tool, phase, round));
         }
       }
+    }
+    if (options.forksSweep.length > 0 && hosts === options.sizes.at(-1)) {
+      const sweep = await sweepForks(hosts, options.forksSweep, (tool, forks) => measureForks(fleet, tool, forks), loadavg()[0]!, log);
+      return { hosts, loadAverageAtStart, runs, summaries: summarize(runs), forksSweep: sweep };
     }
   } finally {
     await lab.down();
@@ -726,8 +735,17 @@ function targets(sizes: SizeResult[], inkLoaded: boolean): Target[] {
   result.push({
     target: `controller peak RSS under 250 MB at ${largest?.hosts ?? '?'} hosts`,
     value: `${(rss / 1024).toFixed(0)} MB`,
-    met: largest?.hosts === 200 ? rss < 250 * 1024 : null,
+    met: largest !== undefined && largest.hosts >= 200 ? rss < 250 * 1024 : null,
   });
+  const fleetCheck = largest?.summaries.find((s) => s.tool === 'keel' && s.phase === 'check');
+  const fleetFloor = largest?.summaries.find((s) => s.tool === 'ssh true' && s.phase === 'check');
+  if (largest !== undefined && largest.hosts >= 1000) {
+    result.push({
+      target: `check of ${largest.hosts} hosts within 1.1× of \`ssh true\``,
+      value: fleetCheck && fleetFloor ? `${(fleetCheck.wallMs / fleetFloor.wallMs).toFixed(2)}×` : 'not run',
+      met: fleetCheck && fleetFloor ? fleetCheck.wallMs <= 1.1 * fleetFloor.wallMs : null,
+    });
+  }
   result.push({ target: 'runs without a terminal do not load Ink', value: inkLoaded ? 'Ink loaded' : 'not loaded', met: !inkLoaded });
   return result;
 }
@@ -747,7 +765,7 @@ async function main(): Promise<void> {
     if (interrupted) process.exit(130);
     interrupted = true;
     log(
-      'interrupted: the lab comes down once the current step ends (Ctrl-C again to quit now; `npm run hosts -- down --lab bench` cleans up)',
+      'interrupted: the lab comes down once the current step ends (Ctrl-C again to quit now; `npm run hosts -- down --lab ${LAB}` cleans up)',
     );
   });
   try {
@@ -759,6 +777,19 @@ async function main(): Promise<void> {
     const startedAt = new Date().toISOString();
     const commit = await measuredCommit();
     const sizes: SizeResult[] = [];
+    const inventoryLoad: InventoryLoadResult | undefined =
+      options.inventoryHosts > 0
+        ? await benchmarkInventoryLoad({
+            hosts: options.inventoryHosts,
+            rounds: options.rounds,
+            // ansible-inventory takes about a minute for 10,000 hosts here: once, unless --full.
+            ansibleRounds: options.full ? options.rounds : 1,
+            keel: KEEL,
+            work,
+            loadAverage: loadavg()[0]!,
+            log,
+          })
+        : undefined;
     for (const hosts of options.sizes) {
       stopIfInterrupted();
       sizes.push(await benchmarkSize(hosts, options, work));
@@ -782,6 +813,7 @@ async function main(): Promise<void> {
         startup,
         sizes,
         targets: targets(sizes, inkLoaded),
+        ...(inventoryLoad ? { inventoryLoad } : {}),
       };
       writeHistory(RESULTS, recordRun(readHistory(RESULTS), results));
       if (hosts !== options.sizes.at(-1)) log(`\n${table(sizes.slice(-1), ansibleExecs)}\n`);
@@ -792,6 +824,8 @@ async function main(): Promise<void> {
         .map((line) => `  ${line}`)
         .join('\n')}`,
     );
+    for (const { forksSweep } of sizes) if (forksSweep) console.log(`\n${forksTable(forksSweep)}`);
+    if (inventoryLoad) console.log(`\n${inventoryLoadTable(inventoryLoad)}`);
     console.log('\nTargets:');
     for (const { target, value, met } of targets(sizes, inkLoaded))
       console.log(`  ${met === null ? '  -   ' : met ? 'met   ' : 'MISSED'}  ${target}: ${value}`);

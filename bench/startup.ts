@@ -5,6 +5,7 @@
  * the median of its rounds; the ratio is the median of the rounds' own ratios, so a slower moment of the machine
  * weighs on both sides of it.
  */
+import { median } from './timed.js';
 
 export interface StartupCommand {
   file: string;
@@ -30,12 +31,6 @@ export interface StartupFigures {
   /** keel's 1-host check ÷ `ssh true`, the median of the rounds' ratios. */
   checkOverSshTrue: number;
   problems: string[];
-}
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 export async function measureStartup(

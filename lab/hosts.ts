@@ -9,6 +9,7 @@ import { hostDirs, prepareHostRoot } from './hostRoot.js';
 import { APT_REPO_PORT, ensureImage } from './image.js';
 import { startLightHost, stopLightHost } from './light.js';
 import {
+  BRIDGE_MAX_PORTS,
   createHostNetwork,
   createLabNetwork,
   deleteNetns,
@@ -143,6 +144,10 @@ export async function startHosts(opts: StartHostsOptions): Promise<Lab> {
   validateName('lab', opts.lab, 24);
   for (const name of names) validateName('host', name, 32);
   if (new Set(names).size !== names.length) throw new Error('host names must be unique');
+  if (names.length >= BRIDGE_MAX_PORTS)
+    throw new Error(
+      `${names.length} hosts do not fit on a lab's bridge: a Linux bridge takes at most ${BRIDGE_MAX_PORTS} ports, one per host and one kept for a VM`,
+    );
   const subnet = parseSubnet(opts.subnet ?? DEFAULT_SUBNET);
   const addresses = planAddresses(names, subnet, opts.addresses ?? {});
 

@@ -28,12 +28,29 @@ function bridgePortName(host: string): string {
   return `vk${createHash('sha256').update(host).digest('hex').slice(0, 12)}`;
 }
 
+/**
+ * Fixed MAC addresses (locally administered), so that the lab can enter every neighbour as permanent: the kernel's
+ * neighbour table is shared by all namespaces and holds at most gc_thresh3 (1024 by default) entries that may be
+ * collected, so a lab of 1,000 hosts, with an entry on each side of every veth, would overflow it and lose hosts
+ * ("neighbor table overflow", "no route to host"). Permanent entries do not count against that limit, and they
+ * save every first packet an ARP round trip. A bridge given no address of its own would take its lowest port's.
+ */
+export const BRIDGE_MAC = '02:6b:00:00:00:01';
+
+export function hostMac(address: string): string {
+  const octets = address.split('.').map((octet) => Number(octet).toString(16).padStart(2, '0'));
+  return `02:6b:${octets.join(':')}`;
+}
+
+/** A Linux bridge takes at most this many ports (the kernel's BR_MAX_PORTS): one per host, and a VM's tap. */
+export const BRIDGE_MAX_PORTS = 1024;
+
 /** The lab namespace: a bridge holding the gateway address, and no uplink. */
 export async function createLabNetwork(lab: string, gatewayCidr: string): Promise<void> {
   const ns = labNetns(lab);
   await $`ip netns add ${ns}
     ip -n ${ns} link set lo up
-    ip -n ${ns} link add ${BRIDGE} type bridge
+    ip -n ${ns} link add ${BRIDGE} address ${BRIDGE_MAC} type bridge
     ip -n ${ns} addr add ${gatewayCidr} dev ${BRIDGE}
     ip -n ${ns} link set ${BRIDGE} up`;
 }
@@ -42,12 +59,19 @@ export async function createLabNetwork(lab: string, gatewayCidr: string): Promis
 export async function createHostNetwork(lab: string, host: string, addressCidr: string, gateway: string): Promise<void> {
   const ns = hostNetns(lab, host);
   const port = bridgePortName(host);
-  const labSide = [`link add ${port} type veth peer name ${HOST_INTERFACE} netns ${ns}`, `link set ${port} master ${BRIDGE} up`];
+  const address = addressCidr.split('/')[0]!;
+  const mac = hostMac(address);
+  const labSide = [
+    `link add ${port} type veth peer name ${HOST_INTERFACE} address ${mac} netns ${ns}`,
+    `link set ${port} master ${BRIDGE} up`,
+    `neigh replace ${address} lladdr ${mac} dev ${BRIDGE} nud permanent`,
+  ];
   const hostSide = [
     'link set lo up',
     `addr add ${addressCidr} dev ${HOST_INTERFACE}`,
     `link set ${HOST_INTERFACE} up`,
     `route add default via ${gateway}`,
+    `neigh replace ${gateway} lladdr ${BRIDGE_MAC} dev ${HOST_INTERFACE} nud permanent`,
   ];
   await $`ip netns add ${ns}
     ip -n ${labNetns(lab)} -batch - <<< ${labSide.join('\n')}

@@ -70,12 +70,13 @@ function layer(vars: Record<string, unknown> | undefined, at: Path, source: Yaml
 
 function specOf(file: string, data: InventoryFile, source: YamlSource): InventorySpec {
   const hostNames = Object.keys(data.hosts);
+  const known = new Set(hostNames);
   const problems: string[] = [];
   const groups = new Map<string, GroupSpec>();
   for (const [name, entry] of Object.entries(data.groups ?? {})) {
     if (data.hosts[name] !== undefined) problems.push(`${source.locate(['groups', name], true)}: groups.${name}: has the name of a host`);
     (entry.hosts ?? []).forEach((member, index) => {
-      if (!hostNames.includes(member))
+      if (!known.has(member))
         problems.push(
           `${source.locate(['groups', name, 'hosts', index])}: groups.${name}.hosts[${index}]: "${member}" is not a host of this inventory`,
         );
@@ -91,6 +92,7 @@ function specOf(file: string, data: InventoryFile, source: YamlSource): Inventor
       childAt: (index) => `${source.locate(['groups', name, 'children', index])}: groups.${name}.children[${index}]`,
     });
   }
+  const members = new Map([...groups.values()].map((group) => [group.name, new Set(group.hosts)]));
   for (const [host, entry] of Object.entries(data.hosts)) {
     (entry?.groups ?? []).forEach((name, index) => {
       const at = source.locate(['hosts', host, 'groups', index]);
@@ -103,7 +105,10 @@ function specOf(file: string, data: InventoryFile, source: YamlSource): Inventor
         at,
         childAt: () => at,
       };
-      if (!group.hosts.includes(host)) group.hosts.push(host);
+      const listed = members.get(name) ?? new Set<string>();
+      if (!listed.has(host)) group.hosts.push(host);
+      listed.add(host);
+      members.set(name, listed);
       groups.set(name, group);
     });
   }

@@ -2,12 +2,27 @@
  * YAML read with its positions kept: a syntax error names the offending token's file:line:col, and any value of the
  * parsed data can be located afterwards.
  */
-import { type Document, isMap, isPair, isScalar, LineCounter, parseDocument, type Tags, type Node as YamlNode } from 'yaml';
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Pair,
+  parseDocument,
+  type Tags,
+  type YAMLMap,
+  type Node as YamlNode,
+} from 'yaml';
 import { InventoryError } from './errors.js';
 
 export type Path = (string | number)[];
 
 export class YamlSource {
+  /** The pairs of each mapping by key, built on first use: yaml's own lookup scans a mapping, and an inventory locates every host. */
+  private readonly pairIndexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+
   constructor(
     readonly file: string,
     readonly document: Document,
@@ -41,17 +56,35 @@ export class YamlSource {
   }
 
   private valueOffset(path: Path): number | undefined {
-    const node = path.length === 0 ? this.document.contents : this.document.getIn(path, true);
-    return (node as YamlNode | undefined)?.range?.[0];
+    return (this.nodeAt(path) as YamlNode | undefined)?.range?.[0];
   }
 
   private keyOffset(path: Path): number | undefined {
-    const parent = path.length <= 1 ? this.document.contents : this.document.getIn(path.slice(0, -1), true);
+    const parent = this.nodeAt(path.slice(0, -1));
     if (!isMap(parent)) return this.valueOffset(path);
-    const pair = parent.items.find(
-      (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(path[path.length - 1]),
-    );
-    return (pair?.key as YamlNode | undefined)?.range?.[0];
+    return (this.pairOf(parent, path[path.length - 1]!)?.key as YamlNode | undefined)?.range?.[0];
+  }
+
+  private nodeAt(path: Path): unknown {
+    let node: unknown = this.document.contents;
+    for (const key of path) {
+      if (isMap(node)) node = this.pairOf(node, key)?.value;
+      else if (isSeq(node)) node = node.items[Number(key)];
+      else return undefined;
+    }
+    return node;
+  }
+
+  private pairOf(map: YAMLMap, key: string | number): Pair | undefined {
+    let index = this.pairIndexes.get(map);
+    if (index === undefined) {
+      index = new Map();
+      for (const item of map.items) {
+        if (isPair(item) && isScalar(item.key) && !index.has(String(item.key.value))) index.set(String(item.key.value), item);
+      }
+      this.pairIndexes.set(map, index);
+    }
+    return index.get(String(key));
   }
 }
 

@@ -128,6 +128,16 @@ hosts:
     expect(new Set(knownHosts.map((line) => line.split(' ')[2])).size).toBe(3);
   });
 
+  it('enters both ends of every veth as permanent neighbours, which the shared neighbour table does not limit', async () => {
+    const labSide = (await run('ip', ['-n', lab.netns, 'neigh', 'show', 'dev', 'br0', 'nud', 'permanent'])).stdout;
+    expect(labSide).toContain('10.77.0.11 lladdr 02:6b:0a:4d:00:0b PERMANENT');
+    expect(labSide).toContain('10.77.0.13 lladdr 02:6b:0a:4d:00:0d PERMANENT');
+    const hostSide = await lab.exec('h2', 'ip neigh show nud permanent; cat /sys/class/net/eth0/address');
+    expect(hostSide.stdout).toContain('10.77.0.1 dev eth0 lladdr 02:6b:00:00:00:01 PERMANENT');
+    expect(hostSide.stdout.trimEnd().split('\n').at(-1)).toBe('02:6b:0a:4d:00:0c');
+    expect(await ssh(lab, 'h3', 'true')).toMatchObject({ code: 0 });
+  });
+
   it('answers ssh on every host with the lab key, through the ProxyCommand only', async () => {
     for (const host of lab.hosts) {
       const result = await ssh(lab, host.name, 'hostname');
@@ -228,6 +238,13 @@ describe('teardown', () => {
     const pids = labPids('t-orphan');
     await stopLab('t-orphan');
     expect(leftovers('t-orphan', pids)).toEqual([]);
+  });
+
+  it('refuses more hosts than a lab bridge holds, before creating anything', async () => {
+    await expect(startHosts({ lab: 't-oversize', count: 1024, kind: 'light' })).rejects.toThrow(
+      "1024 hosts do not fit on a lab's bridge: a Linux bridge takes at most 1024 ports, one per host and one kept for a VM",
+    );
+    expect(existsSync(labDir('t-oversize'))).toBe(false);
   });
 
   it('startHosts replaces a stale lab of the same name', async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type BenchHistory, type BenchRun, HISTORY_VERSION, readHistory, recordRun } from '../../bench/history.js';
 import { historyPage } from '../../bench/historyPage.js';
-import { performanceTable, withPerformanceTable } from '../../bench/readme.js';
+import { inventoryLoadLine, performanceTable, withPerformanceTable } from '../../bench/readme.js';
 
 const REPO = new URL('../../', import.meta.url);
 
@@ -86,6 +86,24 @@ describe('the bench history and the README table made from it', () => {
     expect(table).toHaveLength(4);
     expect(table[3]).toBe(
       '| real lab (director, rs1, rs2) | 1.20 s (1.20× `ssh true`) | — | 1.00 s | 30.0 s | 90.0 s (3.0×) | 88 MB | 2026-12-02, ccc3333, load 1.5 on 2 CPUs |',
+    );
+  });
+
+  it('adds the latest inventory load under the table, and nothing when no run measured one', () => {
+    const measured = run('2026-12-02T10:00:00.000Z', 'ccc3333', [size(3, 380)]);
+    measured.inventoryLoad = {
+      hosts: 10_000,
+      groups: 17,
+      loadAverageAtStart: 1.5,
+      summaries: [
+        { tool: 'keel (INI)', runs: 3, wallMs: 1_000, cpuMs: 900, peakRssKb: 120_000, problems: [] },
+        { tool: 'ansible-inventory', runs: 1, wallMs: 12_000, cpuMs: 11_000, peakRssKb: 70_000, problems: [] },
+      ],
+    };
+    const later = run('2026-12-03T10:00:00.000Z', 'ddd4444', [size(3, 370)]);
+    expect(inventoryLoadLine({ version: HISTORY_VERSION, runs: [later] })).toBe('');
+    expect(inventoryLoadLine({ version: HISTORY_VERSION, runs: [measured, later] })).toBe(
+      '\n\nInventory load of 10000 generated hosts in 17 groups (`keel inventory list --json`): keel (INI) 1.00 s (12.0× faster); `ansible-inventory --list` 12.0 s (2026-12-02, ccc3333, load 1.5 on 2 CPUs).',
     );
   });
 

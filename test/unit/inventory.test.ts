@@ -51,6 +51,26 @@ describe('the inventory', () => {
     expect(names('direct?r')).toEqual(['director']);
   });
 
+  it('locates the hosts and members of a large inventory, each at its own line', () => {
+    const names = Array.from({ length: 2000 }, (_, index) => `h${index + 1}`);
+    const big = [
+      'groups:',
+      '  web:',
+      '    hosts:',
+      ...names.map((name) => `      - ${name}`),
+      '      - h9999',
+      'hosts:',
+      ...names.flatMap((name) => [`  ${name}:`, `    groups: [fleet]`, '    vars:', `      port: ${name.length}`]),
+    ].join('\n');
+    expect(() => inventoryFromText('big.yaml', big)).toThrow(
+      `big.yaml:${names.length + 4}:9: groups.web.hosts[2000]: "h9999" is not a host`,
+    );
+    const loaded = inventoryFromText('big.yaml', big.replace('      - h9999\n', ''));
+    const last = loaded.hosts.at(-1)!;
+    expect(last.groups).toEqual(['web', 'fleet']);
+    expect(last.locateVar(['port'])).toBe(`big.yaml:${names.length * 5 + 4}:13`);
+  });
+
   it('names a group member that is not a host', () => {
     expect(() => inventoryFromText('x.yaml', 'groups:\n  web:\n    hosts: [rs1, rs9]\nhosts:\n  rs1: {}\n')).toThrow(
       'x.yaml:3:18: groups.web.hosts[1]: "rs9" is not a host of this inventory',

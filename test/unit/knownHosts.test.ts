@@ -116,6 +116,28 @@ describe('verifyHostKey', () => {
     expect(verifyHostKey(plain, 'evil.lab.example.org', gamma).kind).toBe('unknown');
   });
 
+  it('finds any host of a fleet-sized file, with wildcard lines, in file order', () => {
+    const lines = [
+      `*.fleet.example.org ssh-ed25519 ${beta.toString('base64')}`,
+      ...Array.from(
+        { length: 5000 },
+        (_, index) => `h${index}.fleet.example.org,10.0.${index >> 8}.${index & 255} ssh-ed25519 ${alpha.toString('base64')}`,
+      ),
+      `H4999.FLEET.example.org ssh-rsa ${gamma.toString('base64')}`,
+    ];
+    const entries = parseKnownHosts(`${lines.join('\n')}\n`, 'fleet');
+    expect(verifyHostKey(entries, 'h4999.fleet.example.org', alpha)).toMatchObject({ kind: 'trusted', entry: { line: 5001 } });
+    expect(verifyHostKey(entries, '10.0.19.135', alpha)).toMatchObject({ kind: 'trusted', entry: { line: 5001 } });
+    expect(verifyHostKey(entries, 'h4999.fleet.example.org', beta)).toMatchObject({ kind: 'trusted', entry: { line: 1 } });
+    expect(verifyHostKey(entries, 'h4999.fleet.example.org', gamma)).toMatchObject({ kind: 'trusted', entry: { line: 5002 } });
+    const other = verifyHostKey(entries, 'h4999.fleet.example.org', delta);
+    expect(other.kind === 'other-types' && other.known.map((entry) => entry.line)).toEqual([1, 5001, 5002]);
+    const changed = Buffer.from(alpha);
+    changed.writeUInt8(changed.readUInt8(changed.length - 1) ^ 1, changed.length - 1);
+    const verdict = verifyHostKey(entries, 'h4999.fleet.example.org', changed);
+    expect(verdict.kind === 'changed' && verdict.expected.map((entry) => entry.line)).toEqual([1, 5001]);
+  });
+
   it('does not trust keys from @cert-authority lines', () => {
     expect(verifyHostKey(plain, 'x.ca.example.org', alpha).kind).toBe('unknown');
   });

@@ -89,23 +89,68 @@ interface ParsedFile {
 }
 
 const parsedFiles = new Map<string, ParsedFile>();
+const combined = new Map<string, { identities: string; entries: KnownHostEntry[] }>();
 
-/** Every connection consults known_hosts: a file is parsed again only when it changed, not once per host of a fleet. */
+/**
+ * Every connection consults known_hosts: a file is parsed again only when it changed, not once per host of a fleet,
+ * and the same files give the same array back, so that its index by host name (see entriesNaming) is built once.
+ */
 export function loadKnownHosts(files: readonly string[]): KnownHostEntry[] {
-  return files.flatMap((file) => {
+  const parsed = files.map((file) => {
     try {
       const stat = statSync(file, { bigint: true });
       const identity = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}`;
       const cached = parsedFiles.get(file);
-      if (cached?.identity === identity) return cached.entries;
-      const entries = parseKnownHosts(readFileSync(file, 'utf8'), file);
-      parsedFiles.set(file, { identity, entries });
-      return entries;
+      if (cached?.identity === identity) return cached;
+      const fresh = { identity, entries: parseKnownHosts(readFileSync(file, 'utf8'), file) };
+      parsedFiles.set(file, fresh);
+      return fresh;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { identity: 'missing', entries: [] };
       throw error;
     }
   });
+  const key = files.join('\0');
+  const identities = parsed.map((file) => file.identity).join('\0');
+  const cached = combined.get(key);
+  if (cached?.identities === identities) return cached.entries;
+  const entries = parsed.flatMap((file) => file.entries);
+  combined.set(key, { identities, entries });
+  return entries;
+}
+
+interface NameIndex {
+  /** Positions of the entries whose host field is a list of plain names, by each name lowercased. */
+  byName: Map<string, number[]>;
+  /** Positions of the entries that must be matched one by one: hashed, wildcards, negations. */
+  others: number[];
+}
+
+const nameIndexes = new WeakMap<readonly KnownHostEntry[], NameIndex>();
+
+function isPlainName(pattern: string): boolean {
+  return !pattern.startsWith('!') && !pattern.includes('*') && !pattern.includes('?');
+}
+
+/** The entries that name `name`, in file order: found by the index, since a fleet looks up every one of its hosts. */
+function entriesNaming(entries: readonly KnownHostEntry[], name: string): KnownHostEntry[] {
+  let index = nameIndexes.get(entries);
+  if (index === undefined) {
+    index = { byName: new Map(), others: [] };
+    for (const [position, { hosts }] of entries.entries()) {
+      if (hosts.kind === 'patterns' && hosts.patterns.every(isPlainName)) {
+        for (const pattern of new Set(hosts.patterns.map((p) => p.toLowerCase()))) {
+          index.byName.set(pattern, [...(index.byName.get(pattern) ?? []), position]);
+        }
+      } else index.others.push(position);
+    }
+    nameIndexes.set(entries, index);
+  }
+  const positions = [
+    ...(index.byName.get(name.toLowerCase()) ?? []),
+    ...index.others.filter((position) => entryMatches(entries[position]!, name)),
+  ];
+  return positions.sort((a, b) => a - b).map((position) => entries[position]!);
 }
 
 /** ssh's match_pattern: `*` any run of characters, `?` exactly one, the rest literally. */
@@ -143,7 +188,7 @@ export function entryMatches(entry: KnownHostEntry, name: string): boolean {
 export function verifyHostKey(entries: readonly KnownHostEntry[], name: string, key: Buffer): HostKeyVerdict {
   const revoked = entries.find((entry) => entry.marker === 'revoked' && entry.key.equals(key));
   if (revoked) return { kind: 'revoked', entry: revoked };
-  const known = entries.filter((entry) => entry.marker === undefined && entryMatches(entry, name));
+  const known = entriesNaming(entries, name).filter((entry) => entry.marker === undefined);
   const trusted = known.find((entry) => entry.key.equals(key));
   if (trusted) return { kind: 'trusted', entry: trusted };
   const type = keyTypeOf(key);
@@ -160,7 +205,11 @@ const SIGNATURE_ALGORITHMS: Record<string, string[]> = { 'ssh-rsa': ['rsa-sha2-5
  * has several keys is asked for the one we know.
  */
 export function preferredHostKeyAlgorithms(entries: readonly KnownHostEntry[], name: string): string[] {
-  const types = new Set(entries.filter((entry) => entry.marker === undefined && entryMatches(entry, name)).map((entry) => entry.keyType));
+  const types = new Set(
+    entriesNaming(entries, name)
+      .filter((entry) => entry.marker === undefined)
+      .map((entry) => entry.keyType),
+  );
   return [...types].flatMap((type) => SIGNATURE_ALGORITHMS[type] ?? [type]);
 }
 
