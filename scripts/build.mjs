@@ -2,6 +2,7 @@
 // files (typebox, ajv, yaml) took half a second, which every cron run would pay.
 
 import { renameSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
@@ -60,7 +61,8 @@ function precompiledPlugin(validators) {
         loader: 'js',
         resolveDir: root,
       }));
-      plugin.onResolve({ filter: /^keel:secret$/ }, () => ({ path: `${root}/src/shell/secret.ts` }));
+      // The same path as every other import of it resolves to, or the bundle would carry a second Secret class.
+      plugin.onResolve({ filter: /^keel:secret$/ }, () => ({ path: resolve(root, 'src/shell/secret.ts') }));
     },
   };
 }

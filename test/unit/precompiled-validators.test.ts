@@ -10,11 +10,11 @@ import { pathToFileURL } from 'node:url';
 import type { TSchema } from '@sinclair/typebox';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUILD_TIME_SCHEMAS, schemaKey } from '../../scripts/validatorSchemas.js';
-import { Secret, validate } from '../../src/index.js';
+import { type command, type file, Secret, validate } from '../../src/index.js';
 
 const REPO = join(import.meta.dirname, '../..');
 
-type Keel = { validate: typeof validate; Secret: typeof Secret };
+type Keel = { validate: typeof validate; Secret: typeof Secret; file: typeof file; command: typeof command };
 let bundled: Keel;
 
 beforeAll(async () => {
@@ -74,6 +74,14 @@ describe('validators generated at build time', () => {
     }
     // The comparison means something only if most samples are wrong somewhere.
     expect(failing).toBeGreaterThan(compared * 0.8);
+  });
+
+  it("take the bundle's own Secret where a parameter may hold one", () => {
+    // A generated validator that checked against a second copy of the Secret class would refuse every secret.
+    const secret = new bundled.Secret('s3cret');
+    expect(() => bundled.file({ path: '/etc/app/token', content: secret })).not.toThrow();
+    expect(() => bundled.command({ run: 'deploy', env: { TOKEN: secret } })).not.toThrow();
+    expect(() => bundled.file({ path: '/etc/app/token', content: new Secret('s3cret') })).toThrow(/content/);
   });
 
   it('fill in defaults as the run-time ones do', () => {
