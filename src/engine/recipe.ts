@@ -144,5 +144,9 @@ export function include<VarsSchema extends TSchema, WithFacts extends boolean>(
 
 /** Recipe vars that are open to other keys: several recipes read the same inventory vars. */
 export function Vars<Properties extends Parameters<typeof Type.Object>[0]>(properties: Properties) {
+  // Without this, a type misspelt in a recipe run untyped (undefined) crashes deep in the validator's compiler.
+  for (const [name, schema] of Object.entries(properties as Record<string, unknown>))
+    if (typeof schema !== 'object' || schema === null)
+      throw new TypeError(`Vars: ${name} is given ${String(schema)}, not a schema: is its type spelt as keel exports it?`);
   return Type.Object(properties, { additionalProperties: true });
 }

@@ -30,6 +30,13 @@ if (upstreams.length === 0) throw new Error('the upstream list is empty');
 export default recipe({ name: 'atLoad', vars: Vars({}), resources: () => [] });
 `;
 
+// A misspelt type: untyped at run time it is undefined.
+const MISSPELT_TYPE = `import { recipe, Vars } from 'keel';
+import * as keel from 'keel';
+
+export default recipe({ name: 'misspelt', vars: Vars({ vip: (keel as Record<string, never>).Ipv4Address }), resources: () => [] });
+`;
+
 const INTERPOLATING = `import { recipe, command, Vars, SecretString } from 'keel';
 
 export default recipe({
@@ -64,6 +71,7 @@ beforeAll(() => {
   project = recipeProject({
     'recipes/throwing.ts': THROWING,
     'recipes/atLoad.ts': AT_LOAD,
+    'recipes/misspelt.ts': MISSPELT_TYPE,
     'recipes/interpolating.ts': INTERPOLATING,
     'checked/textOfSecrets.ts': TEXT_OF_SECRETS,
   });
@@ -85,6 +93,14 @@ describe('a recipe that throws', () => {
   it('when it throws as it loads, too', () => {
     const result = keel(['check', 'recipes/atLoad.ts', '-i', inventory], { cwd: project, env: { KEEL_TEST_TOKEN: TOKEN } });
     expect(result.stderr).toBe('recipes/atLoad.ts:4: the upstream list is empty\n');
+    expect(result.code).toBe(1);
+  });
+
+  it('names the var whose type is not a schema, instead of crashing in the validator', () => {
+    const result = keel(['plan', 'recipes/misspelt.ts', '-i', inventory], { cwd: project, env: { KEEL_TEST_TOKEN: TOKEN } });
+    expect(result.stderr).toBe(
+      'recipes/misspelt.ts:4: Vars: vip is given undefined, not a schema: is its type spelt as keel exports it?\n',
+    );
     expect(result.code).toBe(1);
   });
 
