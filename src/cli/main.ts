@@ -1,6 +1,7 @@
 /** The `keel` command line: each command is registered from a file of its own and hands over to the engine. */
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../engine/events.js';
+import { packageVersion } from '../engine/version.js';
 import { registerAdhocCommand } from './adhoc.js';
 import { registerAuthorCommands } from './author.js';
 import { registerDoctorCommand } from './doctor.js';
@@ -10,7 +11,6 @@ import { registerInventoryCommands } from './inventory.js';
 import { registerReportCommands } from './report.js';
 import { registerRunCommands } from './run.js';
 import { registerShowCommand } from './savedPlans.js';
-import { packageVersion } from './version.js';
 
 /** Errors that mean "nothing was contacted": configuration, not hosts. */
 const CONFIG_ERRORS = new Set([

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EXIT, emptyCounts, type HostSummary, type ResourceResult, type RunSummary } from '../engine/events.js';
 import type { HostTarget } from '../engine/target.js';
+import { packageVersion } from '../engine/version.js';
 import type { Inventory } from '../inventory/load.js';
 import {
   canonicalJson,
@@ -20,7 +21,6 @@ import {
 import type { PlannedHost } from '../planner/targets.js';
 import { textReporter } from '../report/text.js';
 import { formatPath, validate } from '../schema/index.js';
-import { packageVersion } from './version.js';
 
 export interface PlanFlags {
   limit?: string;

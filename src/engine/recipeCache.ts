@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runInThisContext } from 'node:vm';
 import type { TransformOptions, TransformResult } from 'jiti';
+import { packageVersion } from './version.js';
 
 /**
  * Where transpiled recipes are kept: `$XDG_CACHE_HOME/keel/recipes`, else `~/.cache/keel/recipes`, created for
@@ -22,13 +22,6 @@ export function recipeCacheDirectory(env: NodeJS.ProcessEnv = process.env): stri
   } catch {
     return undefined;
   }
-}
-
-/** keel's version, from the package.json above this module: src/engine in a checkout, dist/ when bundled. */
-function keelVersion(): string {
-  let directory = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(directory, 'package.json')) && dirname(directory) !== directory) directory = dirname(directory);
-  return (JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /**
@@ -60,7 +53,7 @@ let versionsOfKeelAndJiti: string | undefined;
 
 function versions(): string {
   const jiti = createRequire(import.meta.url)('jiti/package.json') as { version: string };
-  versionsOfKeelAndJiti ??= `keel ${keelVersion()} jiti ${jiti.version}`;
+  versionsOfKeelAndJiti ??= `keel ${packageVersion()} jiti ${jiti.version}`;
   return versionsOfKeelAndJiti;
 }
 
