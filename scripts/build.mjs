@@ -1,8 +1,7 @@
 // Bundles src/ into dist/ with esbuild. One bundle loads in tens of milliseconds; hundreds of small module
 // files (typebox, ajv, yaml) took half a second, which every cron run would pay.
 
-import { renameSync, rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
@@ -28,12 +27,10 @@ async function standaloneValidators(staging) {
     logLevel: 'warning',
   });
   try {
-    const { BUILD_TIME_SCHEMAS, createAjv, schemaKey } = await import(pathToFileURL(generator).href);
-    const { default: standaloneCode } = await import('ajv/dist/standalone/index.js');
+    const { BUILD_TIME_SCHEMAS, schemaKey, standaloneSource } = await import(pathToFileURL(generator).href);
     const validators = new Map();
     for (const schema of BUILD_TIME_SCHEMAS) {
-      const ajv = createAjv(true);
-      validators.set(schemaKey(schema), standaloneCode(ajv, ajv.compile(schema)));
+      validators.set(schemaKey(schema), standaloneSource(schema));
     }
     return validators;
   } finally {
@@ -41,28 +38,16 @@ async function standaloneValidators(staging) {
   }
 }
 
-/** Puts the generated validators in place of src/schema/precompiled.ts, each evaluated on its first use. */
+/** Puts the generated validators' code in place of src/schema/precompiled.ts, as text to evaluate on first use. */
 function precompiledPlugin(validators) {
-  const table = [...validators.keys()].map((key) => `  ${JSON.stringify(key)}: () => require("keel:validator/${key}"),`);
+  const table = [...validators].map(([key, code]) => `  [${JSON.stringify(key)}, ${JSON.stringify(code)}],`);
   return {
     name: 'keel-precompiled-validators',
     setup(plugin) {
       plugin.onLoad({ filter: /[\\/]src[\\/]schema[\\/]precompiled\.ts$/ }, () => ({
-        contents: `export const PRECOMPILED = {\n${table.join('\n')}\n};\n`,
+        contents: `export const PRECOMPILED = new Map([\n${table.join('\n')}\n]);\n`,
         loader: 'js',
-        resolveDir: root,
       }));
-      plugin.onResolve({ filter: /^keel:validator\// }, (args) => ({
-        path: args.path.slice('keel:validator/'.length),
-        namespace: 'keel-validator',
-      }));
-      plugin.onLoad({ filter: /.*/, namespace: 'keel-validator' }, (args) => ({
-        contents: validators.get(args.path),
-        loader: 'js',
-        resolveDir: root,
-      }));
-      // The same path as every other import of it resolves to, or the bundle would carry a second Secret class.
-      plugin.onResolve({ filter: /^keel:secret$/ }, () => ({ path: resolve(root, 'src/shell/secret.ts') }));
     },
   };
 }
@@ -72,8 +57,9 @@ export async function buildKeel() {
   const staging = `dist.build-${process.pid}`;
   const retired = `${root}/dist.old-${process.pid}`;
   const validators = await standaloneValidators(staging);
-  await build({
+  const { metafile } = await build({
     absWorkingDir: root,
+    metafile: true,
     entryPoints: { index: 'src/index.ts', testing: 'src/testing.ts', 'cli/main': 'src/cli/main.ts' },
     outdir: staging,
     bundle: true,
@@ -82,6 +68,10 @@ export async function buildKeel() {
     format: 'esm',
     target: 'node20',
     sourcemap: true,
+    // Parsing is most of what loading a chunk costs, and minified code is half the text to parse. Names are kept:
+    // errors are told apart by theirs.
+    minify: true,
+    keepNames: true,
     // Loaded only when needed (ssh2, the Ink view on a terminal, recipe loading, typecheck), or with native parts.
     external: ['ssh2', 'cpu-features', 'ink', 'ink-spinner', 'react', 'react/*', 'jiti', 'esbuild', 'typescript'],
     logLevel: 'warning',
@@ -89,6 +79,8 @@ export async function buildKeel() {
     banner: { js: BANNER },
     plugins: [precompiledPlugin(validators)],
   });
+  // Which sources each chunk holds, for test/unit/startup-imports.test.ts: minified chunks no longer say.
+  writeFileSync(`${root}/${staging}/meta.json`, JSON.stringify(metafile));
   rmSync(retired, { recursive: true, force: true });
   try {
     renameSync(`${root}/dist`, retired);

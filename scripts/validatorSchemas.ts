@@ -10,7 +10,7 @@ import { SavedPlanSchema } from '../src/planner/savedPlan.js';
 import { ReportSchema } from '../src/report/json.js';
 import { Tag } from '../src/schema/values.js';
 
-export { createAjv, schemaKey } from '../src/schema/compile.js';
+export { schemaKey, standaloneSource } from '../src/schema/compile.js';
 
 function resourceSchemas(): TSchema[] {
   return Object.values(keel).flatMap((exported) => {

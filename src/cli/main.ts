@@ -1,7 +1,9 @@
 /** The `keel` command line: each command is registered from a file of its own and hands over to the engine. */
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../engine/events.js';
+import { compiledValidatorCache } from '../engine/recipeCache.js';
 import { packageVersion } from '../engine/version.js';
+import { cacheCompiledValidators } from '../schema/index.js';
 import { registerAdhocCommand } from './adhoc.js';
 import { registerAuthorCommands } from './author.js';
 import { registerDoctorCommand } from './doctor.js';
@@ -49,6 +51,7 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  cacheCompiledValidators(compiledValidatorCache());
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TransformOptions } from 'jiti';
 import { isRecipe, type Recipe } from './recipe.js';
-import { cachedTransform, importCached, recipeCacheDirectory } from './recipeCache.js';
+import { cachedTransform, importCached, keelCacheDirectory } from './recipeCache.js';
 import { recipeLocation } from './resource.js';
 
 export class RecipeLoadError extends Error {
@@ -88,7 +88,7 @@ async function importWithJiti(file: string, cache: string | undefined): Promise<
  * every class.
  */
 export async function loadRecipe(file: string): Promise<Recipe> {
-  const cache = recipeCacheDirectory();
+  const cache = keelCacheDirectory('recipes');
   let module: { default?: unknown } | undefined;
   try {
     module = cache ? await importCached(cache, resolve(file)) : undefined;

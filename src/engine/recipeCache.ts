@@ -5,16 +5,18 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runInThisContext } from 'node:vm';
 import type { TransformOptions, TransformResult } from 'jiti';
+import type { CompiledValidatorCache } from '../schema/index.js';
 import { packageVersion } from './version.js';
 
 /**
- * Where transpiled recipes are kept: `$XDG_CACHE_HOME/keel/recipes`, else `~/.cache/keel/recipes`, created for
- * this user alone. Undefined when it cannot be written (a read-only home under cron): recipes then transpile on
- * every run, which is slower and nothing else.
+ * Where keel keeps what it derives from code to save the next run the work (`recipes`: transpiled recipes,
+ * `validators`: compiled vars schemas): `$XDG_CACHE_HOME/keel/KIND`, else `~/.cache/keel/KIND`, created for this
+ * user alone. Undefined when it cannot be written (a read-only home under cron): the work is then done on every
+ * run, which is slower and nothing else.
  */
-export function recipeCacheDirectory(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function keelCacheDirectory(kind: 'recipes' | 'validators', env: NodeJS.ProcessEnv = process.env): string | undefined {
   const base = env['XDG_CACHE_HOME'] || join(env['HOME'] || homedir(), '.cache');
-  const directory = join(base, 'keel', 'recipes');
+  const directory = join(base, 'keel', kind);
   try {
     mkdirSync(directory, { recursive: true, mode: 0o700 });
     accessSync(directory, constants.W_OK);
@@ -52,38 +54,56 @@ function cacheKey(options: TransformOptions, versions: string): string {
 let versionsOfKeelAndJiti: string | undefined;
 
 function versions(): string {
-  const jiti = createRequire(import.meta.url)('jiti/package.json') as { version: string };
-  versionsOfKeelAndJiti ??= `keel ${packageVersion()} jiti ${jiti.version}`;
+  versionsOfKeelAndJiti ??= `keel ${packageVersion()} jiti ${(createRequire(import.meta.url)('jiti/package.json') as { version: string }).version}`;
   return versionsOfKeelAndJiti;
 }
 
 /**
+ * The cache entry `file`, or what `produce` makes, which is then kept there. Entries are written whole (a file
+ * renamed into place), so concurrent runs never read half of one; one that cannot be written only costs the next
+ * run the same work again.
+ */
+function readThrough(file: string, produce: () => string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    // not cached yet
+  }
+  const text = produce();
+  const partial = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(partial, text, { mode: 0o600 });
+    renameSync(partial, file);
+  } catch {
+    rmSync(partial, { force: true });
+  }
+  return text;
+}
+
+/**
+ * Keeps the validator code compiled for the schemas the build did not know (a recipe's vars) in keel's cache, by
+ * the key schema/ gives it and keel's version, for the next run to use without loading ajv. The directory is made
+ * on the first such schema; none at all compiles in memory.
+ */
+export function compiledValidatorCache(env: NodeJS.ProcessEnv = process.env): CompiledValidatorCache {
+  let directory: string | undefined | null = null;
+  return (key, compile) => {
+    if (directory === null) directory = keelCacheDirectory('validators', env);
+    if (directory === undefined) return { source: compile() };
+    const file = join(directory, `${createHash('sha256').update(`keel ${packageVersion()}\0${key}`).digest('hex').slice(0, 40)}.cjs`);
+    return { source: readThrough(file, compile), file };
+  };
+}
+
+/**
  * A jiti transform that keeps its output in `directory` by content hash, and calls `transpile` (jiti's own,
- * babel) only for code it has not seen. Entries are written whole (a file renamed into place), so concurrent runs
- * never read half of one.
+ * babel) only for code it has not seen.
  */
 export function cachedTransform(
   directory: string,
   transpile: (options: TransformOptions) => string,
 ): (options: TransformOptions) => TransformResult {
-  return (options) => {
-    const file = join(directory, `${cacheKey(options, versions())}.js`);
-    try {
-      return { code: readFileSync(file, 'utf8') };
-    } catch {
-      // not cached yet
-    }
-    const code = transpile(options);
-    const partial = `${file}.${process.pid}.tmp`;
-    try {
-      writeFileSync(partial, code, { mode: 0o600 });
-      renameSync(partial, file);
-    } catch {
-      // a cache that cannot be written only costs the next run this transpile again
-      rmSync(partial, { force: true });
-    }
-    return { code };
-  };
+  return (options) => ({ code: readThrough(join(directory, `${cacheKey(options, versions())}.js`), () => transpile(options)) });
 }
 
 /** jiti's wrapper around transpiled code, kept line for line so that a recipe's stack frames name the same lines. */

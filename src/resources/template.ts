@@ -5,9 +5,9 @@
  * declares the resource, before any host is contacted.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { type Static, type TObject, Type } from '@sinclair/typebox';
-import nunjucks from 'nunjucks';
 import { defineResource, type FieldChange, type ReadSpec, type ResourceFactory } from '../engine/resource.js';
 import { AbsolutePath, FileAttributes, StringEnum } from '../schema/index.js';
 import { Secret, type ShellCommand } from '../shell/index.js';
@@ -54,6 +54,8 @@ function mapSecrets(value: unknown, replace: (secret: Secret) => string): unknow
 
 /** Renders the template file: plain text, or a `Secret` when the output depends on one. */
 export function renderTemplate(source: string, vars: Record<string, unknown>): string | Secret {
+  // Required on the first render: a recipe without templates never loads nunjucks.
+  const nunjucks = createRequire(import.meta.url)('nunjucks') as typeof import('nunjucks');
   const path = resolve(source);
   const environment = new nunjucks.Environment(new nunjucks.FileSystemLoader(dirname(path)), {
     autoescape: false,

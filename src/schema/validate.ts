@@ -1,21 +1,42 @@
+import { createRequire } from 'node:module';
 import type { TSchema } from '@sinclair/typebox';
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
-import { createAjv, schemaKey } from './compile.js';
+import { createAjv, evaluateStandalone, schemaKey, standaloneSource } from './compile.js';
 import { PRECOMPILED } from './precompiled.js';
 
 let runtimeAjv: Ajv | undefined;
 const compiled = new WeakMap<object, ValidateFunction>();
+let validatorCache: CompiledValidatorCache | undefined;
+
+/**
+ * Where the code compiled for a schema the build did not know is kept between runs: given the schema's key
+ * (which covers ajv's version too) and how to compile it, the code, from the store or just compiled, and the file
+ * it is kept in, if any, to name its stack frames.
+ */
+export type CompiledValidatorCache = (key: string, compile: () => string) => { source: string; file?: string };
+
+/** Keeps runtime-compiled validators in `cache` from now on, so that a later run evaluates them without loading ajv. */
+export function cacheCompiledValidators(cache: CompiledValidatorCache): void {
+  validatorCache = cache;
+}
+
+function compileAtRunTime(schema: TSchema, key: string): ValidateFunction {
+  if (validatorCache) {
+    const ajvVersion = (createRequire(import.meta.url)('ajv/package.json') as { version: string }).version;
+    const { source, file } = validatorCache(`ajv ${ajvVersion}\0${key}`, () => standaloneSource(schema));
+    return evaluateStandalone(source, file ?? `keel:validator/${key}`);
+  }
+  runtimeAjv ??= createAjv();
+  return runtimeAjv.compile(schema);
+}
 
 /** A schema the build knew (inventory, resources, reports) has its validator generated already; others compile now. */
 function validatorFor(schema: TSchema): ValidateFunction {
   let validate = compiled.get(schema);
   if (!validate) {
-    const generated = PRECOMPILED[schemaKey(schema)];
-    if (generated) validate = generated();
-    else {
-      runtimeAjv ??= createAjv();
-      validate = runtimeAjv.compile(schema);
-    }
+    const key = schemaKey(schema);
+    const generated = PRECOMPILED.get(key);
+    validate = generated === undefined ? compileAtRunTime(schema, key) : evaluateStandalone(generated, `keel:validator/${key}`);
     compiled.set(schema, validate);
   }
   return validate;

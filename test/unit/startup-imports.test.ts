@@ -1,6 +1,6 @@
 /**
  * What `keel --version` and `keel --help` load: the bundle's chunks they evaluate, named by the packages bundled in
- * them (esbuild heads each bundled file with a `// …/node_modules/PACKAGE/…` comment), and every module Node resolves
+ * them (the build's esbuild metafile, dist/meta.json, lists each chunk's inputs), and every module Node resolves
  * outside the bundle. A package that starts loading here costs every run of keel; one that stops is a win to keep.
  */
 import { spawnSync } from 'node:child_process';
@@ -11,7 +11,22 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { KEEL, REPO, recipeProject } from '../support/cli.js';
 
+/** The packages bundled into each chunk, by its path under dist/. */
+function packagesByChunk(): Map<string, string[]> {
+  const meta = JSON.parse(readFileSync(join(REPO, 'dist/meta.json'), 'utf8')) as {
+    outputs: Record<string, { inputs: Record<string, unknown> }>;
+  };
+  const chunks = new Map<string, string[]>();
+  for (const [output, { inputs }] of Object.entries(meta.outputs)) {
+    const packages = Object.keys(inputs).flatMap((input) => /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1] ?? []);
+    // The build writes into a staging directory that then becomes dist/.
+    chunks.set(output.replace(/^[^/]+\//, ''), packages);
+  }
+  return chunks;
+}
+
 function packagesLoadedBy(args: string[], cwd = REPO): string[] {
+  const chunks = packagesByChunk();
   const log = join(mkdtempSync(join(tmpdir(), 'keel-imports-')), 'imports');
   const hook = pathToFileURL(join(REPO, 'test/support/importLog.mjs')).href;
   const result = spawnSync(process.execPath, ['--import', hook, KEEL, ...args], {
@@ -27,29 +42,18 @@ function packagesLoadedBy(args: string[], cwd = REPO): string[] {
     const outside = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path);
     if (outside) packages.add(outside[1]!);
     else if (path.startsWith(join(REPO, 'dist/')))
-      for (const [, name] of readFileSync(path, 'utf8').matchAll(/^\/\/ (?:\S*\/)?node_modules\/((?:@[^/]+\/)?[^/]+)\//gm))
-        packages.add(name!);
+      for (const name of chunks.get(path.slice(join(REPO, 'dist/').length)) ?? []) packages.add(name);
   }
   return [...packages].sort();
 }
 
 /** Evaluated today by every command line: the command modules import what their actions use. */
-const EAGER = [
-  '@sinclair/typebox',
-  'ajv',
-  'ajv-formats',
-  'commander',
-  'diff',
-  'fast-deep-equal',
-  'fast-uri',
-  'is-in-ci',
-  'json-schema-traverse',
-  'p-limit',
-  'yaml',
-  'yocto-queue',
-];
-/** Loaded only by the runs that use them: SSH, templates, HTML reports, the live view, recipes, typecheck. */
-const ON_DEMAND = ['ssh2', 'ssh-config', 'nunjucks', 'diff2html', 'ink', 'react', 'jiti', 'typescript'];
+const EAGER = ['@sinclair/typebox', 'commander', 'diff', 'is-in-ci', 'p-limit', 'yaml', 'yocto-queue'];
+/**
+ * Loaded only by the runs that use them: SSH, schemas the build did not know (a recipe's vars), templates, HTML
+ * reports, the live view, recipes, typecheck.
+ */
+const ON_DEMAND = ['ssh2', 'ajv', 'ssh-config', 'nunjucks', 'diff2html', 'ink', 'react', 'jiti', 'typescript'];
 
 describe('what keel loads to start', () => {
   it('--version and --help load the same few packages, and none of those a run loads on demand', () => {
