@@ -4,7 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineResource } from '../engine/resource.js';
-import { atomicWriteScript, type ShellCommand, sh } from '../shell/index.js';
+import { atomicWriteScript, printTextFile, type ShellCommand, sh } from '../shell/index.js';
 
 const KernelModuleParams = Type.Object(
   {
@@ -46,7 +46,7 @@ export const kernelModule = defineResource({
   read(params) {
     return {
       command: sh`if [ -d ${`/sys/module/${sysfsName(params.name)}`} ]; then echo loaded; else echo not-loaded; fi
-cat ${loadFile(params.name)} 2>/dev/null || true`,
+if [ -f ${loadFile(params.name)} ]; then ${printTextFile(loadFile(params.name))}; fi`,
       parse: (output) => parseKernelModuleRead(output.stdout, params.name),
     };
   },

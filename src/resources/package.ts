@@ -52,10 +52,13 @@ type PackageParamsType = Static<typeof PackageParams>;
 export interface PackageInfo {
   /** The installed version; null when not installed (including removed with its configuration files left). */
   installed: string | null;
-  /** The version an install would pick from the package lists; null when they do not know the package (apt only). */
-  candidate: string | null;
+  /**
+   * The version an install would pick from the package lists; null when they do not know the package (apt only).
+   * Left out, with `available`, when the read did not ask the lists (see `listsAsked`).
+   */
+  candidate?: string | null;
   /** Every version the package lists know (apt only). */
-  available: string[];
+  available?: string[];
 }
 
 export interface PackageState {
@@ -119,8 +122,23 @@ export function parseRpmQuery(output: string): Map<string, string> {
   return installed;
 }
 
-/** The read output: a `manager` line, then the `--installed--` section and, for apt, the `--lists--` section. */
-export function parsePackageRead(stdout: string, names: readonly string[]): PackageState {
+/**
+ * Which names the read asks apt's package lists about. `apt-cache policy` loads the whole package cache, the
+ * costliest part of a read, and only a name to install or a version to choose needs it: every name for `latest` or
+ * a version, the names dpkg does not have installed for `present`, none for `absent`.
+ */
+type ListsAsked = 'all' | 'not-installed' | 'none';
+
+function listsAsked(params: Pick<PackageParamsType, 'state' | 'version'>): ListsAsked {
+  if (params.state === 'absent') return 'none';
+  return params.state === 'latest' || params.version !== undefined ? 'all' : 'not-installed';
+}
+
+/**
+ * The read output: a `manager` line, then the `--installed--` section and, for apt, the `--lists--` section, which
+ * holds what `apt-cache policy` said of the names `asked` covers.
+ */
+export function parsePackageRead(stdout: string, names: readonly string[], asked: ListsAsked = 'all'): PackageState {
   const lines = stdout.split('\n');
   const manager = /^manager (apt|dnf|none)$/.exec(lines[0] ?? '')?.[1] as PackageState['manager'] | 'none' | undefined;
   if (manager === undefined) throw new Error(`unexpected output: ${JSON.stringify(stdout.slice(0, 80))}`);
@@ -137,11 +155,11 @@ export function parsePackageRead(stdout: string, names: readonly string[]): Pack
   const lists = manager === 'apt' ? parseAptPolicy(sections.lists!.join('\n')) : new Map();
   const packages: Record<string, PackageInfo> = {};
   for (const name of names) {
-    packages[name] = {
-      installed: installed.get(name) ?? null,
-      candidate: lists.get(name)?.candidate ?? null,
-      available: lists.get(name)?.available ?? [],
-    };
+    const version = installed.get(name) ?? null;
+    const askedOf = manager === 'apt' && (asked === 'all' || (asked === 'not-installed' && version === null));
+    packages[name] = askedOf
+      ? { installed: version, candidate: lists.get(name)?.candidate ?? null, available: lists.get(name)?.available ?? [] }
+      : { installed: version };
   }
   return { manager, packages };
 }
@@ -152,7 +170,7 @@ export function parsePackageRead(stdout: string, names: readonly string[]): Pack
  */
 function resolvePattern(pattern: string, info: PackageInfo): string {
   if (info.installed !== null && matchesVersion(pattern, info.installed)) return info.installed;
-  return info.available.find((version) => matchesVersion(pattern, version)) ?? pattern;
+  return (info.available ?? []).find((version) => matchesVersion(pattern, version)) ?? pattern;
 }
 
 /** What one package should become: a version, `present` (any version) or null (absent). */
@@ -203,18 +221,41 @@ function managerCommand(
   return new ShellCommand(`${aptGet.text} || { status=$?\n${REPORT_DPKG_LOCK_HOLDERS}\nexit $status\n}`);
 }
 
+/**
+ * dpkg's installed section, then the lists section for the names `asked` covers. Which names dpkg has installed is
+ * told with shell builtins alone, from dpkg-query's own output.
+ */
+function aptListsQuery(names: string[], asked: ListsAsked): ShellCommand {
+  const query = sh`dpkg-query -W -f ${DPKG_FORMAT} ${names} 2>/dev/null`;
+  if (asked === 'none') return sh`${query}\necho '--lists--'`;
+  if (asked === 'all') return sh`${query}\necho '--lists--'\nLC_ALL=C apt-cache policy ${names} 2>/dev/null`;
+  return sh`__keel_dpkg=$(${query}) || true
+  printf '%s\n' "$__keel_dpkg"
+  echo '--lists--'
+  __keel_installed=' '
+  while IFS='	' read -r __keel_name __keel_status __keel_version; do
+    case "$__keel_status" in *' installed') __keel_installed="$__keel_installed$__keel_name " ;; esac
+  done <<__KEEL_DPKG__
+$__keel_dpkg
+__KEEL_DPKG__
+  __keel_missing=
+  for __keel_name in ${names}; do
+    case "$__keel_installed" in *" $__keel_name "*) ;; *) __keel_missing="$__keel_missing $__keel_name" ;; esac
+  done
+  [ -z "$__keel_missing" ] || LC_ALL=C apt-cache policy $__keel_missing 2>/dev/null`;
+}
+
 export const pkg = defineResource({
   type: 'package',
   schema: PackageParams,
   key: (params) => namesOf(params).join(','),
   read(params) {
     const names = namesOf(params);
+    const asked = listsAsked(params);
     return {
       command: sh`if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
   echo 'manager apt'; echo '--installed--'
-  dpkg-query -W -f ${DPKG_FORMAT} ${names} 2>/dev/null
-  echo '--lists--'
-  LC_ALL=C apt-cache policy ${names} 2>/dev/null
+  ${aptListsQuery(names, asked)}
 elif command -v rpm >/dev/null 2>&1 && command -v dnf >/dev/null 2>&1; then
   echo 'manager dnf'; echo '--installed--'
   rpm -q --qf ${RPM_FORMAT} ${names}
@@ -222,7 +263,7 @@ else
   echo 'manager none'
 fi
 exit 0`,
-      parse: ({ stdout }) => parsePackageRead(stdout, names),
+      parse: ({ stdout }) => parsePackageRead(stdout, names, asked),
     };
   },
   diff(params, current): FieldChange[] {
@@ -250,7 +291,7 @@ exit 0`,
     const listsMissSome = changed.some((name) => {
       const info = current.packages[name]!;
       const version = versions.get(name);
-      return version === undefined ? info.candidate === null : !info.available.includes(version);
+      return version === undefined ? !info.candidate : !(info.available ?? []).includes(version);
     });
     const refresh =
       current.manager === 'apt' && listsMissSome

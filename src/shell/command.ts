@@ -53,10 +53,11 @@ export function sh(strings: TemplateStringsArray, ...values: ShellValue[]): Shel
 
 /**
  * Prints a small text file with shell builtins alone: on a host, starting `cat` costs more than reading a sysctl or a
- * config file. A missing final newline is added. The file must exist (test it first).
+ * config file. A missing final newline is added. Each line can be headed by `linePrefix`, which tells the file's
+ * lines apart from the rest of the output. The file must exist (test it first).
  */
-export function printTextFile(path: string): ShellCommand {
-  return sh`while IFS= read -r __keel_line || [ -n "$__keel_line" ]; do printf '%s\n' "$__keel_line"; done < ${path}`;
+export function printTextFile(path: string, linePrefix = ''): ShellCommand {
+  return sh`while IFS= read -r __keel_line || [ -n "$__keel_line" ]; do printf ${`${linePrefix}%s\n`} "$__keel_line"; done < ${path}`;
 }
 
 /** Joins fragments into a script that stops at the first failing line. */

@@ -7,6 +7,7 @@
  * and on stderr; the marker carries a nonce fresh for every shell.
  */
 import { randomBytes } from 'node:crypto';
+import { quote } from '../shell/index.js';
 import { TIMEOUT_EXIT_CODE } from './types.js';
 
 /** The shell's channel, as the transport that opened it sees it. */
@@ -51,11 +52,11 @@ function preamble(marker: string): string {
     `trap 'rm -rf "$__keel_s"' EXIT`,
     `__keel_bg() { ${background}; }`,
     '__keel_run() {',
-    '  rm -f "$__keel_s/t"; __keel_w=',
+    '  __keel_w=',
     '  __keel_bg sh "$__keel_s/b" </dev/null; __keel_p=$!',
-    `  if [ "$2" != 0 ]; then __keel_bg sh -c '${watchdog}' keel "$2" "$__keel_s/t" "$__keel_p" </dev/null >/dev/null 2>&1; __keel_w=$!; fi`,
+    `  if [ "$2" != 0 ]; then __keel_bg sh -c '${watchdog}' keel "$2" "$__keel_s/t$1" "$__keel_p" </dev/null >/dev/null 2>&1; __keel_w=$!; fi`,
     '  wait "$__keel_p" 2>/dev/null; __keel_rc=$?; __keel_how=',
-    `  if [ -f "$__keel_s/t" ]; then wait "$__keel_w"; __keel_how=${TIMED_OUT}`,
+    `  if [ -f "$__keel_s/t$1" ]; then wait "$__keel_w"; __keel_how=${TIMED_OUT}`,
     '  elif [ -n "$__keel_w" ]; then kill -s KILL -- "-$__keel_w" 2>/dev/null || kill -s KILL "$__keel_w" 2>/dev/null; fi',
     `  printf '\\n${marker} %s %s %s\\n' "$1" "$__keel_rc" "$__keel_how"; printf '\\n${marker} %s\\n' "$1" >&2`,
     '}',
@@ -189,7 +190,9 @@ export class ScriptShell {
     const sequence = this.#sequence;
     const seconds = timeoutMs === undefined ? '0' : (timeoutMs / 1000).toFixed(3);
     const body = script.endsWith('\n') ? script : `${script}\n`;
-    const sent = `cat >"$__keel_s/b" <<'${this.#marker}'\n${body}${this.#marker}\n__keel_run ${sequence} ${seconds}\n`;
+    // Written with the printf builtin, and each timeout flagged in a file of its own: on an emulated host, the `cat`
+    // and `rm` this would otherwise start cost more than a small script itself.
+    const sent = `__keel_b=${quote(body)}\nprintf '%s' "$__keel_b" >"$__keel_s/b"; __keel_b=\n__keel_run ${sequence} ${seconds}\n`;
     return new Promise<ScriptResult>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const done = (outcome: () => void): void => {

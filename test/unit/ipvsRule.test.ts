@@ -32,7 +32,17 @@ const lab: Params = {
 };
 
 const table = (name: string): string => fixture('ipvsadm', `${name}.captured`);
-const b64 = (text: string | null): string => (text === null ? '-' : Buffer.from(text).toString('base64'));
+/** A file field as the read prints it: `+` and each line headed by `|`, or `-` for no file. */
+const fileField = (name: string, text: string | null): string =>
+  text === null
+    ? `@${name} -`
+    : [
+        `@${name} +`,
+        ...text
+          .replace(/\n$/, '')
+          .split('\n')
+          .map((line) => `|${line}`),
+      ].join('\n');
 
 interface HostFiles {
   recorded?: string | null;
@@ -46,11 +56,11 @@ interface HostFiles {
 function readOutput(ipvsadmSn: string, files: HostFiles = {}): string {
   return [
     '@table',
-    `${ipvsadmSn}@recorded ${b64(files.recorded === undefined ? '-t 192.168.9.100:80\n' : files.recorded)}`,
+    `${ipvsadmSn}${fileField('recorded', files.recorded === undefined ? '-t 192.168.9.100:80\n' : files.recorded)}`,
     `@flavour ${files.flavour ?? 'debian'}`,
-    `@defaults ${b64(files.defaults ?? null)}`,
+    fileField('defaults', files.defaults ?? null),
     `@boot ${files.boot ? 'enabled' : 'disabled'}`,
-    `@rules ${b64(files.rules ?? null)}`,
+    fileField('rules', files.rules ?? null),
     '',
   ].join('\n');
 }
@@ -283,6 +293,29 @@ describe('ipvsRule: persistence', () => {
       readOutput(table('lab-converged'), { rules, defaults: 'AUTO=true\n', boot: true }),
     );
     expect(plan.changes.at(-1)).toBe('persisted: "outdated" → "yes"');
+  });
+
+  it('reads the files it persists to as the converged lab director printed them, and finds nothing to do', () => {
+    const state = stateOf(fixture('ipvsadm', 'read-lab-converged.captured'));
+    expect(state.recorded).toBe('-t 192.168.9.100:80');
+    expect(state.persistence.bootEnabled).toBe(true);
+    expect(state.persistence.rules).toBe(
+      '# emtpy rules file for ipvsadm\n-A -t 192.168.9.100:80 -s rr\n-a -t 192.168.9.100:80 -r 192.168.9.11:80 -g -w 1\n-a -t 192.168.9.100:80 -r 192.168.9.12:80 -g -w 1\n',
+    );
+    // Debian's own file, kept byte for byte: its blank lines and a trailing tab.
+    expect(state.persistence.defaults).toContain('AUTO="true"\n\n# daemon method');
+    expect(state.persistence.defaults).toContain('IFACE="eth0"\t\n');
+    const director = {
+      ...lab,
+      realServers: lab.realServers.map((rs) => ({ ...rs, forwarding: 'route' as const, weight: 1 })),
+      persist: true,
+    };
+    expect(planFor(director, fixture('ipvsadm', 'read-lab-converged.captured'))).toEqual({ changes: [], steps: [] });
+  });
+
+  it('keeps a persisted file whose lines look like the read’s own fields', () => {
+    const rules = '@rules -\n|-A -t 10.0.0.1:80 -s rr\n@boot enabled\n';
+    expect(stateOf(readOutput(table('lab-converged'), { rules })).persistence).toMatchObject({ rules, bootEnabled: false });
   });
 
   it('on RHEL writes /etc/sysconfig/ipvsadm and enables ipvsadm.service', () => {

@@ -47,11 +47,39 @@ describe('package: parsing dpkg-query, apt-cache policy and rpm output', () => {
     expect(parsePackageRead(fixture('package', 'rpm-mixed'), ['keel-probe', 'nginx', 'keel-epoch-probe'])).toEqual({
       manager: 'dnf',
       packages: {
-        'keel-probe': { installed: '1.20.1-14.el9', candidate: null, available: [] },
-        nginx: { installed: null, candidate: null, available: [] },
-        'keel-epoch-probe': { installed: '2:3.0-1', candidate: null, available: [] },
+        'keel-probe': { installed: '1.20.1-14.el9' },
+        nginx: { installed: null },
+        'keel-epoch-probe': { installed: '2:3.0-1' },
       },
     });
+  });
+
+  it('asks the package lists only of what an install or a version choice needs', () => {
+    const readCommand = (params: Parameters<typeof pkg>[0]): string => {
+      const instance = pkg(params);
+      return instance.definition.read(instance.params).command.text;
+    };
+    expect(readCommand({ name: ['nginx', 'ipvsadm'] })).toContain('apt-cache policy $__keel_missing');
+    for (const params of [
+      { name: 'nginx', state: 'latest' as const },
+      { name: 'nginx', version: '1.22.*' },
+    ])
+      expect(readCommand(params)).toContain('apt-cache policy nginx');
+    expect(readCommand({ name: 'nginx', state: 'absent' })).not.toContain('apt-cache');
+
+    const someInstalled = parsePackageRead(fixture('package', 'apt-present-asks-missing'), ['nginx', 'ipvsadm'], 'not-installed');
+    expect(someInstalled.packages).toEqual({
+      nginx: { installed: '1.22.1-9+deb12u9' },
+      ipvsadm: { installed: null, candidate: '1:1.31-1+b1', available: ['1:1.31-1+b1'] },
+    });
+    expect(plan({ name: ['nginx', 'ipvsadm'] }, someInstalled)).toEqual({
+      changes: [{ field: 'ipvsadm', from: null, to: '1:1.31-1+b1' }],
+      steps: [`${APT_INSTALL} -- ipvsadm${ON_FAILURE}`],
+    });
+
+    const allInstalled = parsePackageRead(fixture('package', 'apt-present-installed'), ['ipvsadm'], 'not-installed');
+    expect(allInstalled.packages).toEqual({ ipvsadm: { installed: '1:1.31-1+b1' } });
+    expect(plan({ name: 'ipvsadm' }, allInstalled).changes).toEqual([]);
   });
 
   it('refuses a host without a package manager it knows, and output it does not understand', () => {
