@@ -79,6 +79,20 @@ export async function buildKeel() {
     banner: { js: BANNER },
     plugins: [precompiledPlugin(validators)],
   });
+  // ssh2 as one file, for src/transport/ssh/ssh2Module.ts to evaluate with a code cache. Its native parts stay out.
+  await build({
+    absWorkingDir: root,
+    entryPoints: ['ssh2'],
+    outfile: `${staging}/vendor/ssh2.cjs`,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    minify: true,
+    keepNames: true,
+    external: ['cpu-features', '*.node'],
+    logLevel: 'warning',
+  });
   // Which sources each chunk holds, for test/unit/startup-imports.test.ts: minified chunks no longer say.
   writeFileSync(`${root}/${staging}/meta.json`, JSON.stringify(metafile));
   rmSync(retired, { recursive: true, force: true });

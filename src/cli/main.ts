@@ -1,9 +1,10 @@
 /** The `keel` command line: each command is registered from a file of its own and hands over to the engine. */
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../engine/events.js';
-import { compiledValidatorCache } from '../engine/recipeCache.js';
+import { compiledValidatorCache, keelCacheDirectory } from '../engine/recipeCache.js';
 import { packageVersion } from '../engine/version.js';
 import { cacheCompiledValidators } from '../schema/index.js';
+import { cacheSsh2Code } from '../transport/ssh/ssh2Module.js';
 import { registerAdhocCommand } from './adhoc.js';
 import { registerAuthorCommands } from './author.js';
 import { registerDoctorCommand } from './doctor.js';
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   cacheCompiledValidators(compiledValidatorCache());
+  cacheSsh2Code(() => keelCacheDirectory('code'));
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

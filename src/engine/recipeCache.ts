@@ -10,11 +10,12 @@ import { packageVersion } from './version.js';
 
 /**
  * Where keel keeps what it derives from code to save the next run the work (`recipes`: transpiled recipes,
- * `validators`: compiled vars schemas): `$XDG_CACHE_HOME/keel/KIND`, else `~/.cache/keel/KIND`, created for this
+ * `validators`: compiled vars schemas, `code`: V8's compiled code of ssh2): `$XDG_CACHE_HOME/keel/KIND`, else
+ * `~/.cache/keel/KIND`, created for this
  * user alone. Undefined when it cannot be written (a read-only home under cron): the work is then done on every
  * run, which is slower and nothing else.
  */
-export function keelCacheDirectory(kind: 'recipes' | 'validators', env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function keelCacheDirectory(kind: 'recipes' | 'validators' | 'code', env: NodeJS.ProcessEnv = process.env): string | undefined {
   const base = env['XDG_CACHE_HOME'] || join(env['HOME'] || homedir(), '.cache');
   const directory = join(base, 'keel', kind);
   try {

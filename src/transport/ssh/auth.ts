@@ -1,9 +1,10 @@
 // The authentication methods offered to a server: key files (named, or the default ones), ssh-agent, password.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ssh2, { type AnyAuthMethod, type AuthHandlerMiddleware } from 'ssh2';
+import type { AnyAuthMethod, AuthHandlerMiddleware } from 'ssh2';
 import { userSshDirectory } from './config.js';
 import type { Endpoint } from './endpoint.js';
+import { ssh2 } from './ssh2Module.js';
 
 const DEFAULT_IDENTITIES = ['id_ed25519', 'id_rsa', 'id_ecdsa'];
 
@@ -29,7 +30,7 @@ export function authPlan(endpoint: Endpoint): AuthPlan {
       skipped.push(`${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
       continue;
     }
-    const parsed = ssh2.utils.parseKey(data, endpoint.passphrase?.reveal());
+    const parsed = ssh2().utils.parseKey(data, endpoint.passphrase?.reveal());
     if (parsed instanceof Error) {
       const encrypted = /no passphrase/i.test(parsed.message);
       skipped.push(

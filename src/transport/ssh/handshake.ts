@@ -1,12 +1,13 @@
 // Opening an authenticated ssh2 client to an endpoint, through its proxy or jump hosts, and explaining failures.
 import type { Duplex } from 'node:stream';
-import ssh2, { type Client, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
+import type { Client, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
 import { ConnectionError } from '../types.js';
 import { authPlan } from './auth.js';
 import { type Credentials, type Endpoint, jumpEndpoint, where } from './endpoint.js';
 import { hostKeyRefusal, type KnownHostsPolicy } from './hostKeys.js';
 import { knownHostName, loadKnownHosts, preferredHostKeyAlgorithms, recordHostKey, verifyHostKey } from './knownHosts.js';
 import { forwardThrough, type ProxyProcess, startProxyCommand } from './proxy.js';
+import { ssh2 } from './ssh2Module.js';
 
 export const KEEPALIVE_INTERVAL_MS = 5_000;
 export const KEEPALIVE_COUNT_MAX = 3;
@@ -60,7 +61,7 @@ export async function openClient(endpoint: Endpoint, attempt: Attempt, depth = 0
     const jump = jumpEndpoint(endpoint, attempt.credentials);
     sock = await forwardThrough(await openClient(jump, attempt, depth + 1), endpoint, jump.alias);
   }
-  const client = new ssh2.Client();
+  const client = new (ssh2().Client)();
   attempt.opened.clients.push(client);
   await handshake(client, endpoint, sock, attempt, proxy);
   return client;
