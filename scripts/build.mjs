@@ -1,13 +1,15 @@
 // Bundles src/ into dist/ with esbuild. One bundle loads in tens of milliseconds; hundreds of small module
 // files (typebox, ajv, yaml) took half a second, which every cron run would pay.
 
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const BANNER = "import { createRequire as __keelRequire } from 'node:module'; const require = __keelRequire(import.meta.url);";
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+/** Where in dist/ the generated validators are written, one file each. */
+const VALIDATORS = 'validators';
 
 /**
  * ajv's standalone code for every schema known at build time (scripts/validatorSchemas.ts), by schema key: compiling
@@ -38,14 +40,27 @@ async function standaloneValidators(staging) {
   }
 }
 
-/** Puts the generated validators' code in place of src/schema/precompiled.ts, as text to evaluate on first use. */
-function precompiledPlugin(validators) {
-  const table = [...validators].map(([key, code]) => `  [${JSON.stringify(key)}, ${JSON.stringify(code)}],`);
+/**
+ * Writes each generated validator to VALIDATORS/KEY.cjs and puts, in place of src/schema/precompiled.ts, the list of
+ * keys and the reading of one: a run reads and evaluates only the validators it uses, and --version none at all.
+ */
+function precompiledPlugin(validators, directory) {
+  mkdirSync(directory, { recursive: true });
+  for (const [key, code] of validators) writeFileSync(`${directory}/${key}.cjs`, code);
+  const keys = JSON.stringify([...validators.keys()]);
   return {
     name: 'keel-precompiled-validators',
     setup(plugin) {
       plugin.onLoad({ filter: /[\\/]src[\\/]schema[\\/]precompiled\.ts$/ }, () => ({
-        contents: `export const PRECOMPILED = new Map([\n${table.join('\n')}\n]);\n`,
+        contents: [
+          "import { readFileSync } from 'node:fs';",
+          `const KEYS = new Set(${keys});`,
+          `const DIRECTORY = ${JSON.stringify(VALIDATORS)};`,
+          // Chunks are written at the top of dist/, beside the validators' directory.
+          'export function precompiledValidator(key) {',
+          "  return KEYS.has(key) ? readFileSync(new URL(`./${DIRECTORY}/${key}.cjs`, import.meta.url), 'utf8') : undefined;",
+          '}',
+        ].join('\n'),
         loader: 'js',
       }));
     },
@@ -77,7 +92,7 @@ export async function buildKeel() {
     logLevel: 'warning',
     // Bundled CommonJS dependencies (commander, ajv) call require() for Node built-ins.
     banner: { js: BANNER },
-    plugins: [precompiledPlugin(validators)],
+    plugins: [precompiledPlugin(validators, `${root}/${staging}/${VALIDATORS}`)],
   });
   // ssh2 as one file, for src/transport/ssh/ssh2Module.ts to evaluate with a code cache. Its native parts stay out.
   await build({

@@ -1,7 +1,9 @@
 /**
- * The standalone code of the validators the build generated, by `schemaKey`. Run from source there are none and
- * every schema compiles at run time; the build (scripts/build.mjs) puts the table of the schemas it knows
- * (scripts/validatorSchemas.ts) in this module's place. Kept as text, evaluated on first use: a run pays for
- * parsing only the validators it uses.
+ * The standalone code the build generated for a schema it knew, by `schemaKey`; undefined for any other. Run from
+ * source there is none and every schema compiles at run time; the build (scripts/build.mjs) writes one file per
+ * schema it knows (scripts/validatorSchemas.ts) and puts the reading of them in this module's place, so that a run
+ * reads and evaluates only the validators it uses.
  */
-export const PRECOMPILED: ReadonlyMap<string, string> = new Map();
+export function precompiledValidator(_key: string): string | undefined {
+  return undefined;
+}

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type { TSchema } from '@sinclair/typebox';
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { createAjv, evaluateStandalone, schemaKey, standaloneSource } from './compile.js';
-import { PRECOMPILED } from './precompiled.js';
+import { precompiledValidator } from './precompiled.js';
 
 let runtimeAjv: Ajv | undefined;
 const compiled = new WeakMap<object, ValidateFunction>();
@@ -35,7 +35,7 @@ function validatorFor(schema: TSchema): ValidateFunction {
   let validate = compiled.get(schema);
   if (!validate) {
     const key = schemaKey(schema);
-    const generated = PRECOMPILED.get(key);
+    const generated = precompiledValidator(key);
     validate = generated === undefined ? compileAtRunTime(schema, key) : evaluateStandalone(generated, `keel:validator/${key}`);
     compiled.set(schema, validate);
   }
