@@ -1,10 +1,11 @@
 /** `keel inventory validate|list|import`. */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT } from '../engine/events.js';
 import { loadRecipe } from '../engine/loadRecipe.js';
 import { checkVars, type Recipe, RecipeVarsError } from '../engine/recipe.js';
+import { packageRoot } from '../engine/version.js';
 import { type Inventory, InventoryError, loadInventory } from '../inventory/load.js';
 import { resolveSecretVars } from '../inventory/secrets.js';
 import { selectHosts } from '../inventory/select.js';
@@ -16,9 +17,8 @@ export function openInventory(file: string): Inventory {
   return inventory;
 }
 
-/** src/cli/inventory.ts and its bundle dist/cli/main.js both sit two levels under the package root. */
 function publishedSchemaPath(): string {
-  return fileURLToPath(new URL('../../inventory/schema.json', import.meta.url));
+  return join(packageRoot(), 'inventory/schema.json');
 }
 
 function shown(value: unknown): string {

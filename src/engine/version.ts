@@ -7,13 +7,22 @@ import { fileURLToPath } from 'node:url';
  * of it, tsx runs it from src/cli/, and an installed package sits under node_modules/keel/. The name is checked so
  * that a project's own package.json above an unexpected layout is never taken for keel's.
  */
-export function packageVersion(from: string = fileURLToPath(import.meta.url)): string {
+function keelManifest(from: string): { root: string; version: string } {
   for (let directory = dirname(from); ; directory = dirname(directory)) {
     const candidate = join(directory, 'package.json');
     if (existsSync(candidate)) {
       const manifest = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
-      if (manifest.name === 'keel' && typeof manifest.version === 'string') return manifest.version;
+      if (manifest.name === 'keel' && typeof manifest.version === 'string') return { root: directory, version: manifest.version };
     }
     if (dirname(directory) === directory) throw new Error(`keel's package.json is not in any directory above ${from}`);
   }
+}
+
+export function packageVersion(from: string = fileURLToPath(import.meta.url)): string {
+  return keelManifest(from).version;
+}
+
+/** The directory of keel's package, where the files it ships beside its code are (inventory/schema.json). */
+export function packageRoot(from: string = fileURLToPath(import.meta.url)): string {
+  return keelManifest(from).root;
 }

@@ -1,7 +1,7 @@
 /**
- * What `keel --version` and `keel --help` load: the bundle's chunks they evaluate, named by the packages bundled in
- * them (the build's esbuild metafile, dist/meta.json, lists each chunk's inputs), and every module Node resolves
- * outside the bundle. A package that starts loading here costs every run of keel; one that stops is a win to keep.
+ * What `keel --version`, `keel --help` and a command load: the bundle's chunks they evaluate, named by the packages
+ * bundled in them (the build's esbuild metafile, dist/meta.json, lists each chunk's inputs), and every module Node
+ * resolves outside the bundle. A package that starts loading here costs every run of keel; one that stops is a win to keep.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -47,7 +47,7 @@ function packagesLoadedBy(args: string[], cwd = REPO): string[] {
   return [...packages].sort();
 }
 
-/** Evaluated today by every command line: the command modules import what their actions use. */
+/** Evaluated by the help and by every command: the command modules import what their actions use. */
 const EAGER = ['@sinclair/typebox', 'commander', 'diff', 'is-in-ci', 'p-limit', 'yaml', 'yocto-queue'];
 /**
  * Loaded only by the runs that use them: SSH, schemas the build did not know (a recipe's vars), templates, HTML
@@ -56,12 +56,16 @@ const EAGER = ['@sinclair/typebox', 'commander', 'diff', 'is-in-ci', 'p-limit', 
 const ON_DEMAND = ['ssh2', 'ajv', 'ssh-config', 'nunjucks', 'diff2html', 'ink', 'react', 'jiti', 'typescript'];
 
 describe('what keel loads to start', () => {
-  it('--version and --help load the same few packages, and none of those a run loads on demand', () => {
-    for (const args of [['--version'], ['--help'], ['check', '--help']]) {
+  it('--help loads the same few packages as a command does, and none of those a run loads on demand', () => {
+    for (const args of [['--help'], ['check', '--help'], ['help', 'apply']]) {
       const loaded = packagesLoadedBy(args);
       expect(loaded, args.join(' ')).toEqual(EAGER);
       expect(loaded.filter((name) => ON_DEMAND.includes(name))).toEqual([]);
     }
+  });
+
+  it('--version loads no command module, and so nothing but the command-line parser', () => {
+    expect(packagesLoadedBy(['--version'])).toEqual(['commander']);
   });
 
   it('sees a package loaded on demand when a run does load it', () => {
