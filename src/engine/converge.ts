@@ -95,7 +95,7 @@ export async function convergeHost(
   try {
     const handlers =
       unprepared === undefined
-        ? [...(await runSettles(host)), ...(await runHandlers(target, transport, emit, owed, options, host.lease.acquire))]
+        ? [...(await runSettles(host)), ...(await runHandlers(host, owed))]
         : reportUnprepared(target, emit, owed, unprepared);
     for (const ref of host.owed.values()) {
       if (!handlerLeftOut(target, ref)) continue;
@@ -301,7 +301,7 @@ async function runSettles(host: Converging): Promise<HandlerResult[]> {
   let outputs: Map<string, SectionResult> | undefined;
   let failure: ResourceError | undefined;
   try {
-    outputs = await runSections(host.transport, [host.lease.acquire, ...sections], host.options.timeouts.applyMs, host.options.log);
+    outputs = await runUnderLease(host, [host.lease.acquire, ...sections]);
   } catch (error) {
     if (!(error instanceof BatchError)) throw error;
     failure = { phase: 'handler', message: error.message, exitCode: error.exitCode, stderr: error.stderr };
@@ -332,7 +332,10 @@ async function runSettles(host: Converging): Promise<HandlerResult[]> {
   });
 }
 
-/** Runs a change's sections; when the lease refuses because an earlier run on this machine died holding it, takes it over. */
+/**
+ * Runs sections that start with the lease (a change's, the settles', the handlers'); when the lease refuses because
+ * an earlier run on this machine died holding it, takes it over.
+ */
 async function runUnderLease(host: Converging, sections: Section[]): Promise<Map<string, SectionResult>> {
   const { transport, lease, options } = host;
   try {
@@ -387,14 +390,8 @@ function verify(instance: ResourceInstance, output: SectionResult | undefined): 
   };
 }
 
-async function runHandlers(
-  target: HostTarget,
-  transport: Transport,
-  emit: EventSink,
-  owed: HandlerRef[],
-  options: ConvergeOptions,
-  leaseSection: Section,
-): Promise<HandlerResult[]> {
+async function runHandlers(host: Converging, owed: HandlerRef[]): Promise<HandlerResult[]> {
+  const { target, emit, options } = host;
   if (owed.length === 0) return [];
   const order = new Map(target.resources.map((r, i) => [r.id, i]));
   const pending = [...owed].sort((a, b) => (order.get(a.resource.id) ?? 0) - (order.get(b.resource.id) ?? 0));
@@ -419,7 +416,7 @@ async function runHandlers(
   const sections = pending.map(handlerSection);
   let outputs: Map<string, { code: number; stderr: string }>;
   try {
-    outputs = await runSections(transport, [leaseSection, ...sections], options.timeouts.applyMs, options.log);
+    outputs = await runUnderLease(host, [host.lease.acquire, ...sections]);
   } catch (error) {
     if (!(error instanceof BatchError)) throw error;
     const failure = {

@@ -1,9 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type EngineEvent, exitCodeOf } from '../../src/engine/events.js';
+import { STATE_DIRECTORY } from '../../src/engine/hostLock.js';
 import { defineResource, type ResourceInstance } from '../../src/engine/resource.js';
 import { DEFAULT_TIMEOUTS, run } from '../../src/engine/run.js';
 import { Secret, sh } from '../../src/shell/index.js';
@@ -165,6 +167,25 @@ describe('handlers', () => {
     expect(second.handlers).toMatchObject([{ outcome: 'ran' }]);
     const third = await runOnce('plan', [conf, restartable], transport);
     expect(third.handlers).toEqual([]);
+  });
+});
+
+describe('the apply lease', () => {
+  it('is taken over for owed handlers alone when a run on this machine died holding it', async () => {
+    const flaky = path('flaky');
+    const service = valueFile({ path: path('svc'), value: 'on' });
+    const restartable = { ...service, definition: { ...service.definition, actions: { restart: () => [sh`test -e ${flaky}`] } } };
+    const conf = valueFile({ path: path('conf'), value: 'v2' }, { notify: { resource: restartable, action: 'restart' } });
+    expect((await runOnce('apply', [conf, restartable], transport)).handlers).toMatchObject([{ outcome: 'failed' }]);
+
+    const dead = spawnSync('true').pid;
+    const expires = Math.floor(Date.now() / 1000) + 600;
+    writeFileSync(join(STATE_DIRECTORY, 'apply.lease'), `deadbeef ${expires} ${userInfo().username}@${hostname()} pid ${dead}\n`);
+    writeFileSync(flaky, '');
+    const next = await runOnce('apply', [conf, restartable], transport);
+    expect(next.resources.map((r) => r.outcome)).toEqual(['unchanged', 'unchanged']);
+    expect(next.handlers).toMatchObject([{ id: restartable.id, outcome: 'ran' }]);
+    expect(existsSync(join(STATE_DIRECTORY, 'apply.lease'))).toBe(false);
   });
 });
 
