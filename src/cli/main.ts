@@ -1,7 +1,7 @@
 /** The `keel` command line: each command is registered from a file of its own and hands over to the engine. */
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../engine/events.js';
-import { compiledValidatorCache, keelCacheDirectory } from '../engine/recipeCache.js';
+import { compiledCodeCache, compiledValidatorCache } from '../engine/recipeCache.js';
 import { packageVersion } from '../engine/version.js';
 import { cacheCompiledValidators } from '../schema/validate.js';
 import { cacheSsh2Code } from '../transport/ssh/ssh2Module.js';
@@ -65,7 +65,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
 export async function main(argv: string[]): Promise<number> {
   const program = await buildProgram(argv);
   cacheCompiledValidators(compiledValidatorCache());
-  cacheSsh2Code(() => keelCacheDirectory('code'));
+  cacheSsh2Code(compiledCodeCache());
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -6,14 +6,14 @@ import { dirname, join } from 'node:path';
 import { runInThisContext } from 'node:vm';
 import type { TransformOptions, TransformResult } from 'jiti';
 import type { CompiledValidatorCache } from '../schema/index.js';
+import type { CompiledCodeCache } from '../transport/types.js';
 import { packageVersion } from './version.js';
 
 /**
  * Where keel keeps what it derives from code to save the next run the work (`recipes`: transpiled recipes,
  * `validators`: compiled vars schemas, `code`: V8's compiled code of ssh2): `$XDG_CACHE_HOME/keel/KIND`, else
- * `~/.cache/keel/KIND`, created for this
- * user alone. Undefined when it cannot be written (a read-only home under cron): the work is then done on every
- * run, which is slower and nothing else.
+ * `~/.cache/keel/KIND`, created for this user alone. Undefined when it cannot be written (a read-only home under
+ * cron): the work is then done on every run, which is slower and nothing else.
  */
 export function keelCacheDirectory(kind: 'recipes' | 'validators' | 'code', env: NodeJS.ProcessEnv = process.env): string | undefined {
   const base = env['XDG_CACHE_HOME'] || join(env['HOME'] || homedir(), '.cache');
@@ -71,14 +71,42 @@ function readThrough(file: string, produce: () => string): string {
     // not cached yet
   }
   const text = produce();
+  writeWhole(file, text);
+  return text;
+}
+
+/** Writes a cache entry whole: a file renamed into place. One that cannot be written is left out. */
+function writeWhole(file: string, data: string | Buffer): void {
   const partial = `${file}.${process.pid}.tmp`;
   try {
-    writeFileSync(partial, text, { mode: 0o600 });
+    writeFileSync(partial, data, { mode: 0o600 });
     renameSync(partial, file);
   } catch {
     rmSync(partial, { force: true });
   }
-  return text;
+}
+
+/** V8's compiled code of ssh2 (src/transport/ssh/ssh2Module.ts), kept under `code`; the directory is made on first use. */
+export function compiledCodeCache(env: NodeJS.ProcessEnv = process.env): CompiledCodeCache {
+  let directory: string | undefined | null = null;
+  const entry = (name: string): string | undefined => {
+    if (directory === null) directory = keelCacheDirectory('code', env);
+    return directory === undefined ? undefined : join(directory, name);
+  };
+  return {
+    read(name) {
+      const file = entry(name);
+      try {
+        return file === undefined ? undefined : readFileSync(file);
+      } catch {
+        return undefined;
+      }
+    },
+    write(name, data) {
+      const file = entry(name);
+      if (file !== undefined) writeWhole(file, data);
+    },
+  };
 }
 
 /**
