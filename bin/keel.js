@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// Runs the bundled CLI. In a source checkout (one with the build script, which the package does not ship) the
-// bundle is rebuilt first whenever src/ is newer than it, so a `git pull` never leaves a stale keel behind.
+// Runs the bundled CLI (src/cli/boot.ts). In a source checkout (one with the build script, which the package does
+// not ship) the bundle is rebuilt first whenever src/ is newer than it, so a `git pull` never leaves a stale keel.
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const bundle = `${root}/dist/cli/main.js`;
+const bundle = `${root}/dist/keel.cjs`;
 const buildScript = `${root}/scripts/build.mjs`;
 
 function newestSource(directory) {
@@ -22,6 +23,6 @@ if (existsSync(buildScript) && (!existsSync(bundle) || sourceTime() > statSync(b
   const { buildKeel } = await import('../scripts/build.mjs');
   await buildKeel();
 }
-const { main } = await import(bundle);
+const { startKeel } = createRequire(import.meta.url)(`${root}/dist/boot.cjs`);
 // Exit as soon as the work is done: sockets still saying goodbye to their servers hold nothing keel needs.
-process.exit(await main(process.argv.slice(2)));
+process.exit(await startKeel(bundle, process.argv.slice(2)));

@@ -1,7 +1,9 @@
 // Bundles src/ into dist/ with esbuild. One bundle loads in tens of milliseconds; hundreds of small module
-// files (typebox, ajv, yaml) took half a second, which every cron run would pay.
+// files (typebox, ajv, yaml) took half a second, which every cron run would pay. It is CommonJS so that it can load
+// with V8's code cache (src/cli/boot.ts).
 
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
@@ -56,7 +58,7 @@ function precompiledPlugin(validators, directory) {
           "import { readFileSync } from 'node:fs';",
           `const KEYS = new Set(${keys});`,
           `const DIRECTORY = ${JSON.stringify(VALIDATORS)};`,
-          // Chunks are written at the top of dist/, beside the validators' directory.
+          // The bundle is written at the top of dist/, beside the validators' directory.
           'export function precompiledValidator(key) {',
           "  return KEYS.has(key) ? readFileSync(new URL(`./${DIRECTORY}/${key}.cjs`, import.meta.url), 'utf8') : undefined;",
           '}',
@@ -67,49 +69,70 @@ function precompiledPlugin(validators, directory) {
   };
 }
 
+/**
+ * What the CLI bundle holds, each part evaluated only when asked for: `keel --version` evaluates the command line
+ * alone, not the library (esbuild initializes a required ES module on its first require).
+ */
+const BUNDLE_ENTRY = [
+  "exports.main = (argv) => require('./src/cli/main.ts').main(argv);",
+  "exports.library = () => require('./src/index.ts');",
+  "exports.testing = () => require('./src/testing.ts');",
+].join('\n');
+
+/** The CommonJS bundle has no import.meta: the file's URL takes its place. */
+const MODULE_URL = '__keelModuleUrl';
+const MODULE_URL_BANNER = `var ${MODULE_URL} = require('node:url').pathToFileURL(__filename).href;`;
+
+/** Loads the live view's bundle (dist/ui.js) from a file Node compiles itself, which may import() an ES module. */
+const LIVE_VIEW_LOADER = 'live-view.cjs';
+
+function liveViewPlugin() {
+  return {
+    name: 'keel-live-view',
+    setup(plugin) {
+      plugin.onLoad({ filter: /[\\/]src[\\/]cli[\\/]liveView\.ts$/ }, () => ({
+        contents: `export const loadLiveView = () => require('./${LIVE_VIEW_LOADER}')();`,
+        loader: 'js',
+      }));
+      plugin.onResolve({ filter: new RegExp(`^\\./${LIVE_VIEW_LOADER.replace('.', '\\.')}$`) }, ({ path }) => ({ path, external: true }));
+    },
+  };
+}
+
+/** dist/index.js and dist/testing.js: ES modules re-exporting the bundle's, by name, for recipes and users' code. */
+function writeFacades(directory) {
+  const bundle = createRequire(import.meta.url)(`${directory}/keel.cjs`);
+  for (const [file, part] of [
+    ['index.js', 'library'],
+    ['testing.js', 'testing'],
+  ]) {
+    const names = Object.keys(bundle[part]()).filter((name) => name !== 'default' && name !== '__esModule');
+    const text = [
+      "import { createRequire } from 'node:module';",
+      `export const { ${names.join(', ')} } = createRequire(import.meta.url)('./keel.cjs').${part}();`,
+      '',
+    ].join('\n');
+    writeFileSync(`${directory}/${file}`, text);
+  }
+}
+
+/** Code compiled through a code cache has no loader for import(), nor any import.meta: neither may reach the bundle. */
+function assertCommonJsOnly(file) {
+  const text = readFileSync(file, 'utf8');
+  const found = /(?<![.\w$])import\s*\(|\bimport\.meta\b/.exec(text);
+  if (found) throw new Error(`${file}: the bundle holds \`${found[0]}\` at offset ${found.index}, which cannot run in it`);
+}
+
 /** Builds beside dist/ and swaps it in, so a keel starting meanwhile never sees half a bundle. */
 export async function buildKeel() {
   const staging = `dist.build-${process.pid}`;
+  try {
+    await buildInto(staging);
+  } catch (error) {
+    rmSync(`${root}/${staging}`, { recursive: true, force: true });
+    throw error;
+  }
   const retired = `${root}/dist.old-${process.pid}`;
-  const validators = await standaloneValidators(staging);
-  const { metafile } = await build({
-    absWorkingDir: root,
-    metafile: true,
-    entryPoints: { index: 'src/index.ts', testing: 'src/testing.ts', 'cli/main': 'src/cli/main.ts' },
-    outdir: staging,
-    bundle: true,
-    splitting: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    sourcemap: true,
-    // Parsing is most of what loading a chunk costs, and minified code is half the text to parse. Names are kept:
-    // errors are told apart by theirs.
-    minify: true,
-    keepNames: true,
-    // Loaded only when needed (ssh2, the Ink view on a terminal, recipe loading, typecheck), or with native parts.
-    external: ['ssh2', 'cpu-features', 'ink', 'ink-spinner', 'react', 'react/*', 'jiti', 'esbuild', 'typescript'],
-    logLevel: 'warning',
-    // Bundled CommonJS dependencies (commander, ajv) call require() for Node built-ins.
-    banner: { js: BANNER },
-    plugins: [precompiledPlugin(validators, `${root}/${staging}/${VALIDATORS}`)],
-  });
-  // ssh2 as one file, for src/transport/ssh/ssh2Module.ts to evaluate with a code cache. Its native parts stay out.
-  await build({
-    absWorkingDir: root,
-    entryPoints: ['ssh2'],
-    outfile: `${staging}/vendor/ssh2.cjs`,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    minify: true,
-    keepNames: true,
-    external: ['cpu-features', '*.node'],
-    logLevel: 'warning',
-  });
-  // Which sources each chunk holds, for test/unit/startup-imports.test.ts: minified chunks no longer say.
-  writeFileSync(`${root}/${staging}/meta.json`, JSON.stringify(metafile));
   rmSync(retired, { recursive: true, force: true });
   try {
     renameSync(`${root}/dist`, retired);
@@ -118,6 +141,61 @@ export async function buildKeel() {
   }
   renameSync(`${root}/${staging}`, `${root}/dist`);
   rmSync(retired, { recursive: true, force: true });
+}
+
+async function buildInto(staging) {
+  const validators = await standaloneValidators(staging);
+  const commonJs = {
+    absWorkingDir: root,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    // Parsing is most of what loading a file costs, and minified code is half the text to parse. Names are kept:
+    // errors are told apart by theirs.
+    minify: true,
+    keepNames: true,
+    logLevel: 'warning',
+  };
+  await build({
+    ...commonJs,
+    stdin: { contents: BUNDLE_ENTRY, resolveDir: root, sourcefile: 'keel-bundle-entry.js', loader: 'js' },
+    outfile: `${staging}/keel.cjs`,
+    sourcemap: true,
+    // Loaded only when needed (ssh2, recipe loading, typecheck), or with native parts.
+    external: ['ssh2', 'cpu-features', 'jiti', 'esbuild', 'typescript'],
+    define: { 'import.meta.url': MODULE_URL },
+    banner: { js: MODULE_URL_BANNER },
+    plugins: [precompiledPlugin(validators, `${root}/${staging}/${VALIDATORS}`), liveViewPlugin()],
+  });
+  assertCommonJsOnly(`${staging}/keel.cjs`);
+  // The start-up of the CLI: small, so compiled as usual.
+  await build({
+    ...commonJs,
+    entryPoints: ['src/cli/boot.ts'],
+    outfile: `${staging}/boot.cjs`,
+    define: { 'import.meta.url': MODULE_URL },
+    banner: { js: MODULE_URL_BANNER },
+  });
+  // The live view, only on a terminal: an ES module, since Ink is one with top-level await.
+  await build({
+    ...commonJs,
+    entryPoints: { ui: 'src/ui/start.ts' },
+    outdir: staging,
+    format: 'esm',
+    sourcemap: true,
+    external: ['ink', 'ink-spinner', 'react', 'react/*'],
+    banner: { js: BANNER },
+  });
+  writeFileSync(`${root}/${staging}/${LIVE_VIEW_LOADER}`, "module.exports = () => import('./ui.js');\n");
+  // ssh2 as one file, for src/transport/ssh/ssh2Module.ts to evaluate with a code cache. Its native parts stay out.
+  await build({
+    ...commonJs,
+    entryPoints: ['ssh2'],
+    outfile: `${staging}/vendor/ssh2.cjs`,
+    external: ['cpu-features', '*.node'],
+  });
+  writeFacades(`${root}/${staging}`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await buildKeel();

@@ -15,11 +15,12 @@ export interface Floor {
   readonly mayImport: readonly string[];
 }
 
-const GROUND = ['src/shell', 'src/schema'];
+const GROUND = ['src/shell', 'src/schema', 'src/compiledCode'];
 
 export const FLOORS: readonly Floor[] = [
   { path: 'src/shell', mayImport: ['src/shell'] },
   { path: 'src/schema', mayImport: ['src/schema', 'src/shell'] },
+  { path: 'src/compiledCode', mayImport: ['src/compiledCode'] },
   { path: 'src/transport', mayImport: ['src/transport', ...GROUND] },
   { path: 'src/inventory', mayImport: ['src/inventory', ...GROUND] },
   // Facts stand on the transport alone: the engine knows only their type (recipes' `host.facts`), never how they are gathered.

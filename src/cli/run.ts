@@ -18,6 +18,7 @@ import { textReporter } from '../report/text.js';
 import type { LiveViewHandle } from '../ui/start.js';
 import { EXAMPLES, EXIT_CODES } from './help.js';
 import { openInventory } from './inventory.js';
+import { loadLiveView } from './liveView.js';
 import { acquireLocalLock } from './localLock.js';
 import { addConnectionOptions, addHostOptions, type HostFlags, localTakesOneHost, wantsLiveView, writeJsonReport } from './options.js';
 import { promptSecret } from './prompt.js';
@@ -124,7 +125,7 @@ async function runMode(mode: Mode, recipeFiles: string[], flags: RunFlags): Prom
   try {
     // Ink is imported only here: a run without a terminal never pays for loading it.
     view = live
-      ? (await import('../ui/start.js')).startLiveView({
+      ? (await loadLiveView()).startLiveView({
           stdout: process.stdout,
           colors: colorEnabled(process.env, process.stdout.isTTY === true),
           diffs: flags.diff,

@@ -68,7 +68,7 @@ export interface TypecheckResult {
 }
 
 export async function typecheck(paths: readonly string[]): Promise<TypecheckResult> {
-  const { default: ts } = await import('typescript');
+  const ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');
   const files = paths.flatMap((path) => tsFilesUnder(resolve(path)));
   const program = ts.createProgram(files, {
     strict: true,

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import type { TransformOptions } from 'jiti';
 import { isRecipe, type Recipe } from './recipe.js';
@@ -68,7 +69,7 @@ function locatingThrows(loaded: Recipe, file: string): Recipe {
  * falls back to a /tmp/jiti every user shares.
  */
 async function importWithJiti(file: string, cache: string | undefined): Promise<{ default?: unknown }> {
-  const { createJiti } = await import('jiti');
+  const { createJiti } = createRequire(import.meta.url)('jiti') as typeof import('jiti');
   let transpiler: ReturnType<typeof createJiti> | undefined;
   const transpile = (options: TransformOptions): string => {
     transpiler ??= createJiti(import.meta.url, { fsCache: false });

@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
-import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runInThisContext } from 'node:vm';
 import type { TransformOptions, TransformResult } from 'jiti';
+import type { CompiledCodeCache } from '../compiledCode/index.js';
 import type { CompiledValidatorCache } from '../schema/index.js';
-import type { CompiledCodeCache } from '../transport/types.js';
 import { packageVersion } from './version.js';
 
 /**
  * Where keel keeps what it derives from code to save the next run the work (`recipes`: transpiled recipes,
- * `validators`: compiled vars schemas, `code`: V8's compiled code of ssh2): `$XDG_CACHE_HOME/keel/KIND`, else
+ * `validators`: compiled vars schemas, `code`: V8's compiled code of keel's bundle and of ssh2): `$XDG_CACHE_HOME/keel/KIND`, else
  * `~/.cache/keel/KIND`, created for this user alone. Undefined when it cannot be written (a read-only home under
  * cron): the work is then done on every run, which is slower and nothing else.
  */
@@ -86,8 +86,10 @@ function writeWhole(file: string, data: string | Buffer): void {
   }
 }
 
-/** V8's compiled code of ssh2 (src/transport/ssh/ssh2Module.ts), kept under `code`; the directory is made on first use. */
-export function compiledCodeCache(env: NodeJS.ProcessEnv = process.env): CompiledCodeCache {
+/** V8's compiled code (src/compiledCode), kept under `code`; the directory is made on first use. */
+export function compiledCodeCache(
+  env: NodeJS.ProcessEnv = process.env,
+): CompiledCodeCache & { prune(stale: (name: string) => boolean): void } {
   let directory: string | undefined | null = null;
   const entry = (name: string): string | undefined => {
     if (directory === null) directory = keelCacheDirectory('code', env);
@@ -105,6 +107,16 @@ export function compiledCodeCache(env: NodeJS.ProcessEnv = process.env): Compile
     write(name, data) {
       const file = entry(name);
       if (file !== undefined) writeWhole(file, data);
+    },
+    /** Removes the entries `stale` names. */
+    prune(stale) {
+      const file = entry('');
+      if (file === undefined) return;
+      try {
+        for (const name of readdirSync(file)) if (stale(name)) rmSync(join(file, name), { force: true });
+      } catch {
+        // a cache that cannot be listed keeps its entries
+      }
     },
   };
 }

@@ -74,9 +74,3 @@ export class ConnectionError extends Error {
     this.name = 'ConnectionError';
   }
 }
-
-/** Where compiled code is kept between runs, by entry name: ssh2's, in keel's cache (src/engine/recipeCache.ts). */
-export interface CompiledCodeCache {
-  read(name: string): Buffer | undefined;
-  write(name: string, data: Buffer): void;
-}

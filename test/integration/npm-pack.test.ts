@@ -74,7 +74,7 @@ afterAll(() => {
 describe('the npm package', () => {
   it('ships the CLI, its bundle and the sources of its types, and nothing of the lab', () => {
     expect(packed).toContain('bin/keel.js');
-    expect(packed).toContain('dist/cli/main.js');
+    expect(packed).toContain('dist/keel.cjs');
     expect(packed).toContain('src/index.ts');
     expect(packed.filter((path) => path.startsWith('bin/'))).toEqual(['bin/keel.js']);
     expect(packed.filter((path) => /(^|\/)lab\//.test(path))).toEqual([]);

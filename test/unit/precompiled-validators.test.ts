@@ -4,7 +4,7 @@
  * bundle (dist/) as through the source, which has no generated validators and compiles each schema.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { TSchema } from '@sinclair/typebox';
@@ -51,10 +51,7 @@ function samples(schema: TSchema, secret: (text: string) => unknown): unknown[] 
 
 describe('validators generated at build time', () => {
   it('cover every build-time schema, each in a file of its own named by the key the validator looks it up by', () => {
-    const bundle = readdirSync(join(REPO, 'dist'))
-      .filter((file) => file.endsWith('.js'))
-      .map((file) => readFileSync(join(REPO, 'dist', file), 'utf8'))
-      .join('\n');
+    const bundle = readFileSync(join(REPO, 'dist/keel.cjs'), 'utf8');
     expect(BUILD_TIME_SCHEMAS.length).toBeGreaterThan(20);
     for (const schema of BUILD_TIME_SCHEMAS) {
       expect(bundle).toContain(JSON.stringify(schemaKey(schema)));

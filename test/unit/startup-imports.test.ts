@@ -1,48 +1,68 @@
 /**
- * What `keel --version`, `keel --help` and a command load: the bundle's chunks they evaluate, named by the packages
- * bundled in them (the build's esbuild metafile, dist/meta.json, lists each chunk's inputs), and every module Node
- * resolves outside the bundle. A package that starts loading here costs every run of keel; one that stops is a win to keep.
+ * What `keel --version`, `keel --help` and a command load: the packages whose code runs inside the bundle
+ * (dist/keel.cjs, where esbuild initializes each module on first use), found from V8's coverage of the run and the
+ * bundle's source map, and every module Node resolves outside the bundle. A package that starts loading here costs
+ * every run of keel; one that stops is a win to keep.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import Module, { SourceMap, type SourceMapPayload } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { KEEL, REPO, recipeProject } from '../support/cli.js';
 
-/** The packages bundled into each chunk, by its path under dist/. */
-function packagesByChunk(): Map<string, string[]> {
-  const meta = JSON.parse(readFileSync(join(REPO, 'dist/meta.json'), 'utf8')) as {
-    outputs: Record<string, { inputs: Record<string, unknown> }>;
-  };
-  const chunks = new Map<string, string[]>();
-  for (const [output, { inputs }] of Object.entries(meta.outputs)) {
-    const packages = Object.keys(inputs).flatMap((input) => /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1] ?? []);
-    // The build writes into a staging directory that then becomes dist/.
-    chunks.set(output.replace(/^[^/]+\//, ''), packages);
+const BUNDLE = join(REPO, 'dist/keel.cjs');
+
+interface ScriptCoverage {
+  url: string;
+  functions: { ranges: { startOffset: number; count: number }[] }[];
+}
+
+/** The package each function that ran in the bundle comes from, by the bundle's source map. */
+function packagesRunInBundle(coverageDirectory: string): Set<string> {
+  const scripts = readdirSync(coverageDirectory).flatMap(
+    (file) => (JSON.parse(readFileSync(join(coverageDirectory, file), 'utf8')) as { result: ScriptCoverage[] }).result,
+  );
+  const bundle = scripts.find((script) => script.url === BUNDLE || script.url === pathToFileURL(BUNDLE).href);
+  expect(bundle, 'the run evaluated dist/keel.cjs').toBeDefined();
+  const text = readFileSync(BUNDLE, 'utf8');
+  const lineStarts = [0];
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lineStarts.push(at + 1);
+  const map = new SourceMap(JSON.parse(readFileSync(`${BUNDLE}.map`, 'utf8')) as SourceMapPayload);
+  // The bundle is evaluated inside CommonJS's wrapper, which the offsets count.
+  const wrapper = Module.wrap('').indexOf('{') + 1;
+  const packages = new Set<string>();
+  for (const { ranges } of bundle!.functions) {
+    const [whole] = ranges;
+    if (!whole || whole.count === 0 || whole.startOffset < wrapper) continue;
+    const offset = whole.startOffset - wrapper;
+    let line = lineStarts.length - 1;
+    while (lineStarts[line]! > offset) line -= 1;
+    const source = (map.findEntry(line, offset - lineStarts[line]!) as { originalSource?: string }).originalSource ?? '';
+    const name = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(source)?.[1];
+    if (name) packages.add(name);
   }
-  return chunks;
+  return packages;
 }
 
 function packagesLoadedBy(args: string[], cwd = REPO): string[] {
-  const chunks = packagesByChunk();
-  const log = join(mkdtempSync(join(tmpdir(), 'keel-imports-')), 'imports');
+  const scratch = mkdtempSync(join(tmpdir(), 'keel-imports-'));
+  const log = join(scratch, 'imports');
+  const coverage = join(scratch, 'coverage');
   const hook = pathToFileURL(join(REPO, 'test/support/importLog.mjs')).href;
   const result = spawnSync(process.execPath, ['--import', hook, KEEL, ...args], {
     cwd,
-    env: { ...process.env, KEEL_IMPORT_LOG: log },
+    env: { ...process.env, KEEL_IMPORT_LOG: log, NODE_V8_COVERAGE: coverage, XDG_CACHE_HOME: join(scratch, 'cache') },
     encoding: 'utf8',
   });
   expect(result.status, result.stderr).toBe(0);
-  const packages = new Set<string>();
+  const packages = packagesRunInBundle(coverage);
   for (const url of readFileSync(log, 'utf8').trimEnd().split('\n')) {
     if (!url.startsWith('file:')) continue;
-    const path = fileURLToPath(url);
-    const outside = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path);
+    const outside = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(fileURLToPath(url));
     if (outside) packages.add(outside[1]!);
-    else if (path.startsWith(join(REPO, 'dist/')))
-      for (const name of chunks.get(path.slice(join(REPO, 'dist/').length)) ?? []) packages.add(name);
   }
   return [...packages].sort();
 }

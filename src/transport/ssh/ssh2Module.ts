@@ -4,13 +4,11 @@
  * (dist/vendor/ssh2.cjs), and it is evaluated here with V8's code cache for it, kept in keel's cache, so that a
  * later run skips compiling it. Run from source there is no such file, and ssh2 is required as usual.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Script } from 'node:vm';
 import type * as Ssh2 from 'ssh2';
-import type { CompiledCodeCache } from '../types.js';
+import { type CompiledCodeCache, evaluateCommonJs } from '../../compiledCode/index.js';
 
 type Ssh2Module = typeof Ssh2;
 
@@ -25,25 +23,12 @@ export function cacheSsh2Code(cache: CompiledCodeCache): void {
 
 function evaluateBundle(bundle: string): Ssh2Module {
   const version = (requireFromHere('ssh2/package.json') as { version: string }).version;
-  const entry = `ssh2-${version}-v8-${process.versions.v8}.bin`;
-  const cachedData = codeCache?.read(entry);
-  const script = new Script(Module.wrap(readFileSync(bundle, 'utf8')), { filename: bundle, ...(cachedData ? { cachedData } : {}) });
-  const cache = codeCache;
-  // Written once the run ends, so that it holds every function the run used.
-  if (cache && (cachedData === undefined || script.cachedDataRejected))
-    process.once('exit', () => cache.write(entry, script.createCachedData()));
-  const module = { exports: {} as Ssh2Module };
-  // Its native parts (an optional crypto binding, cpu-features) are found from where ssh2 itself is installed.
-  const requireForSsh2 = createRequire(requireFromHere.resolve('ssh2/lib/protocol/crypto.js'));
-  (script.runInThisContext() as (...args: unknown[]) => void).call(
-    module.exports,
-    module.exports,
-    requireForSsh2,
-    module,
-    bundle,
-    dirname(bundle),
-  );
-  return module.exports;
+  return evaluateCommonJs(bundle, {
+    ...(codeCache ? { cache: codeCache } : {}),
+    entry: `ssh2-${version}-v8-${process.versions.v8}.bin`,
+    // Its native parts (an optional crypto binding, cpu-features) are found from where ssh2 itself is installed.
+    requireFrom: requireFromHere.resolve('ssh2/lib/protocol/crypto.js'),
+  }) as Ssh2Module;
 }
 
 export function ssh2(): Ssh2Module {
