@@ -168,7 +168,7 @@ async function buildInto(staging) {
     banner: { js: MODULE_URL_BANNER },
     plugins: [precompiledPlugin(validators, `${root}/${staging}/${VALIDATORS}`), liveViewPlugin()],
   });
-  assertCommonJsOnly(`${staging}/keel.cjs`);
+  assertCommonJsOnly(`${root}/${staging}/keel.cjs`);
   // The start-up of the CLI: small, so compiled as usual.
   await build({
     ...commonJs,

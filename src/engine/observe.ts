@@ -7,7 +7,7 @@ import type { Transport } from '../transport/types.js';
 import type { SectionResult } from './batch.js';
 import type { EventSink, HandlerResult, ResourceResult } from './events.js';
 import { handlerRefs, owedFromListing, owedSection } from './owed.js';
-import { interpretRead, type ReadState, readSection } from './reads.js';
+import { hostRead, type ReadState } from './reads.js';
 import { type InvocationLog, runSections } from './remote.js';
 import { desiredOf, diffResource, type FieldChange, type HandlerRef, type ResourceInstance } from './resource.js';
 import { type HostTarget, scrub } from './target.js';
@@ -25,12 +25,11 @@ export interface Reader {
 export function readerFor(transport: Transport, timeoutMs: number, log?: InvocationLog): Reader {
   return {
     async read(instances, options = {}) {
-      const sections = instances.map(readSection);
+      const reads = hostRead(instances);
       const refs = options.owed ?? [];
-      if (refs.length > 0) sections.push(owedSection());
+      const sections = refs.length > 0 ? [...reads.sections, owedSection()] : reads.sections;
       const outputs = await runSections(transport, sections, timeoutMs, log);
-      const states = new Map<string, ReadState>();
-      instances.forEach((instance, index) => states.set(instance.id, interpretRead(instance, outputs.get(sections[index]!.name))));
+      const states = reads.states(outputs);
       const owedOutput: SectionResult | undefined = refs.length > 0 ? outputs.get(owedSection().name) : undefined;
       return { states, owed: owedFromListing(owedOutput?.stdout, refs) };
     },

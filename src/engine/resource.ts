@@ -32,6 +32,16 @@ export interface ReadSpec<State> {
   parse(output: ReadOutput): State | Unknowable;
 }
 
+export interface ReadTogether {
+  /** Read-only shell command. */
+  command: ShellCommand;
+  /**
+   * Pure: the command's output as each instance's own read command would have printed it, in the order of the
+   * parameters, for `read`'s own parser. Throws when the output makes no sense.
+   */
+  split(output: ReadOutput): ReadOutput[];
+}
+
 /**
  * `Field` names what diff reports and apply receives. It defaults to the keys of State, which is what the
  * generic diff (`desired`) produces; a `diff` of its own may name others, and they are inferred from it.
@@ -45,6 +55,12 @@ export interface ResourceDefinition<Schema extends TSchema, State, Field extends
   /** The second half of the id: what makes this instance unique on a host. */
   key(params: Static<Schema>): string;
   read(params: Static<Schema>): ReadSpec<State>;
+  /**
+   * One read for all of a host's instances of this type, where their own reads would each start a program there
+   * (every sysctl's `cat`). The engine uses it for the host's first read, of two instances or more; later re-reads
+   * are each instance's own.
+   */
+  readTogether?(params: readonly Static<Schema>[]): ReadTogether;
   /**
    * The fields the parameters pin down. With it, diff comes for free: every listed field whose current
    * value differs becomes a change. Supply `diff` instead for richer comparisons.

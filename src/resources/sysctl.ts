@@ -3,8 +3,8 @@
  * file under /etc/sysctl.d so it survives a reboot. The diff shows the two separately.
  */
 import { Type } from '@sinclair/typebox';
-import { defineResource, Unknowable } from '../engine/resource.js';
-import { atomicWriteScript, printTextFile, sh } from '../shell/index.js';
+import { defineResource, type ReadOutput, Unknowable } from '../engine/resource.js';
+import { atomicWriteScript, joinCommands, printTextFile, ShellCommand, sh } from '../shell/index.js';
 
 export const SysctlKey = Type.String({
   pattern: '^[a-z][a-z0-9_]*(\\.[A-Za-z0-9_][A-Za-z0-9_:@/-]*)+$',
@@ -112,6 +112,66 @@ export function parseSysctlRead(stdout: string, key: string): SysctlState | Unkn
   return { value, persisted: fileContent === null ? null : persistedValue(fileContent, key), fileContent };
 }
 
+const TOGETHER_MISSING = 'missing ';
+const TOGETHER_FILE = 'file ';
+const TOGETHER_NO_FILE = 'no-file ';
+const TOGETHER_LINE = '|';
+
+/**
+ * Several keys' reads in one: `grep -H` prints each existing key's value after its path, one program for them all,
+ * then each persistence file once, its lines marked. `paths` are the keys' /proc/sys paths, `files` their files.
+ */
+function readTogetherCommand(paths: readonly string[], files: readonly string[]): ShellCommand {
+  return joinCommands(
+    [
+      new ShellCommand('set --'),
+      ...paths.map((path) => sh`if [ -e ${path} ]; then set -- "$@" ${path}; else printf '%s\n' ${TOGETHER_MISSING + path}; fi`),
+      new ShellCommand(`if [ $# -gt 0 ]; then grep -H '' -- "$@"; fi`),
+      ...files.map(
+        (file) =>
+          sh`if [ -f ${file} ]; then printf '%s\n' ${TOGETHER_FILE + file}; ${printTextFile(file, TOGETHER_LINE)}; else printf '%s\n' ${TOGETHER_NO_FILE + file}; fi`,
+      ),
+    ],
+    '\n',
+  );
+}
+
+/** What the command of `readTogetherCommand` printed, as each key's own read would print it (`parseSysctlRead`). */
+export function splitSysctlReads(output: ReadOutput, keys: readonly { key: string; file: string }[]): ReadOutput[] {
+  const paths = [...new Set(keys.map(({ key }) => sysctlPath(key)))].sort((a, b) => b.length - a.length);
+  const values = new Map<string, string[]>();
+  const missing = new Set<string>();
+  const files = new Map<string, string[] | null>();
+  let content: string[] | undefined;
+  const lines = output.stdout.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  for (const line of lines) {
+    if (line.startsWith(TOGETHER_LINE) && content) {
+      content.push(line.slice(TOGETHER_LINE.length));
+      continue;
+    }
+    content = undefined;
+    if (line.startsWith(TOGETHER_MISSING)) missing.add(line.slice(TOGETHER_MISSING.length));
+    else if (line.startsWith(TOGETHER_FILE)) {
+      content = [];
+      files.set(line.slice(TOGETHER_FILE.length), content);
+    } else if (line.startsWith(TOGETHER_NO_FILE)) files.set(line.slice(TOGETHER_NO_FILE.length), null);
+    else {
+      const path = paths.find((known) => line.startsWith(`${known}:`));
+      if (path === undefined) throw new Error(`unexpected output: ${JSON.stringify(line.slice(0, 80))}`);
+      values.set(path, [...(values.get(path) ?? []), line.slice(path.length + 1)]);
+    }
+  }
+  return keys.map(({ key, file }) => {
+    const path = sysctlPath(key);
+    if (missing.has(path)) return { stdout: `${MISSING}\n`, stderr: output.stderr, code: 0 };
+    const lines = files.get(file);
+    if (lines === undefined) throw new Error(`${file} is missing from the output`);
+    const filePart = lines === null ? `\n${NO_FILE}\n` : `\n${FILE_MARK}\n${lines.map((line) => `${line}\n`).join('')}`;
+    return { stdout: `${LIVE}${(values.get(path) ?? []).join('\n')}\n${filePart}`, stderr: output.stderr, code: output.code };
+  });
+}
+
 export const sysctl = defineResource({
   type: 'sysctl',
   schema: SysctlParams,
@@ -124,6 +184,13 @@ export const sysctl = defineResource({
       command: sh`if [ -e ${sysctlPath(params.key)} ]; then printf '%s' ${LIVE}; cat -- ${sysctlPath(params.key)}; else echo ${MISSING}; exit 0; fi
 if [ -f ${file} ]; then printf '\n%s\n' ${FILE_MARK}; ${printTextFile(file)}; else printf '\n%s\n' ${NO_FILE}; fi`,
       parse: (output) => parseSysctlRead(output.stdout, params.key),
+    };
+  },
+  readTogether(all) {
+    const keys = all.map((params) => ({ key: params.key, file: params.file ?? DEFAULT_FILE }));
+    return {
+      command: readTogetherCommand([...new Set(keys.map(({ key }) => sysctlPath(key)))], [...new Set(keys.map(({ file }) => file))]),
+      split: (output) => splitSysctlReads(output, keys),
     };
   },
   desired(params) {

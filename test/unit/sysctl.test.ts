@@ -1,7 +1,7 @@
 /** sysctl's parser, on its read command's output captured over SSH from a lab host by test/fixtures/sysctl/capture.ts. */
 import { describe, expect, it } from 'vitest';
 import { diffResource, Unknowable } from '../../src/engine/resource.js';
-import { parseSysctlRead, type SysctlState, sysctl, withPersistedValue } from '../../src/resources/sysctl.js';
+import { parseSysctlRead, type SysctlState, splitSysctlReads, sysctl, withPersistedValue } from '../../src/resources/sysctl.js';
 import { fixture } from '../support/fixtures.js';
 
 const REAL_SERVER_FILE =
@@ -58,6 +58,46 @@ describe('sysctl: parsing the read command’s output', () => {
   it('refuses output it does not understand', () => {
     expect(() => parseSysctlRead('', 'net.ipv4.ip_forward')).toThrow(/unexpected output/);
     expect(() => parseSysctlRead('live:1\n', 'net.ipv4.ip_forward')).toThrow(/persistence file marker is missing/);
+  });
+});
+
+describe('sysctl: several keys read together', () => {
+  const LVS_FILE = '/etc/sysctl.d/60-lvs-dr.conf';
+  const DEFAULT_FILE = '/etc/sysctl.d/99-keel.conf';
+  const keys = [
+    { key: 'net.ipv4.conf.all.arp_ignore', file: LVS_FILE },
+    { key: 'net.ipv4.conf.all.arp_announce', file: LVS_FILE },
+    { key: 'net.ipv4.ip_forward', file: DEFAULT_FILE },
+    { key: 'net.ipv4.ip_local_port_range', file: LVS_FILE },
+    { key: 'net.ipv4.vs.expire_nodest_conn', file: DEFAULT_FILE },
+  ];
+  const together = { stdout: fixture('sysctl', 'together'), stderr: '', code: 0 };
+
+  it('parse to what each key’s own read of the same host parses to', () => {
+    const split = splitSysctlReads(together, keys);
+    expect(split).toHaveLength(keys.length);
+    keys.forEach(({ key }, index) => {
+      expect(parseSysctlRead(split[index]!.stdout, key), key).toEqual(parseSysctlRead(fixture('sysctl', `together-own-${index}`), key));
+    });
+    expect(parseSysctlRead(split[1]!.stdout, 'net.ipv4.conf.all.arp_announce')).toEqual({
+      value: '0',
+      persisted: '2',
+      fileContent: REAL_SERVER_FILE,
+    });
+    expect(parseSysctlRead(split[4]!.stdout, 'net.ipv4.vs.expire_nodest_conn')).toBeInstanceOf(Unknowable);
+  });
+
+  it('start one program for every key, and read each file once', () => {
+    const command = sysctl.definition.readTogether!(keys.map(({ key, file }) => ({ key, value: 1, file }))).command.text;
+    expect(command.match(/\bgrep\b/g)).toHaveLength(1);
+    expect(command).not.toMatch(/\bcat\b/);
+    expect(command.split(`< ${LVS_FILE}`)).toHaveLength(2);
+  });
+
+  it('refuse output they do not understand', () => {
+    expect(() => splitSysctlReads({ stdout: 'something else\n', stderr: '', code: 0 }, keys)).toThrow(/unexpected output/);
+    const noFiles = together.stdout.replace(/^(file|no-file) .*\n/gm, '').replace(/^\|.*\n/gm, '');
+    expect(() => splitSysctlReads({ stdout: noFiles, stderr: '', code: 0 }, keys)).toThrow(/60-lvs-dr\.conf is missing from the output/);
   });
 });
 
