@@ -39,7 +39,11 @@ export interface ScriptResult {
 const WATCHDOG_GRACE_MS = 6_000;
 const TIMED_OUT = 'timeout';
 
-function preamble(marker: string): string {
+/**
+ * `scriptFile` is where each script is written before it runs: a file private to the user (created 0600, and only if
+ * no file of that name exists), named by a nonce, so that no program (`mktemp`) has to start for it.
+ */
+function preamble(marker: string, scriptFile: string): string {
   const background = 'if command -v setsid >/dev/null 2>&1; then setsid "$@" & else "$@" & fi';
   const watchdog = [
     'sleep "$1"; : >"$2"',
@@ -48,15 +52,16 @@ function preamble(marker: string): string {
   ].join('; ');
   return [
     'umask 022',
-    '__keel_s=$(mktemp -d 2>/dev/null || mktemp -d -t keel.XXXXXX) || { echo "keel: cannot create a temporary directory" >&2; exit 125; }',
-    `trap 'rm -rf "$__keel_s"' EXIT`,
+    `__keel_s="\${TMPDIR:-/tmp}/${scriptFile}"`,
+    '(umask 077; set -C; : >"$__keel_s") 2>/dev/null || { echo "keel: cannot create $__keel_s" >&2; exit 125; }',
+    `trap 'rm -f "$__keel_s" "$__keel_s".t*' EXIT`,
     `__keel_bg() { ${background}; }`,
     '__keel_run() {',
     '  __keel_w=',
-    '  __keel_bg sh "$__keel_s/b" </dev/null; __keel_p=$!',
-    `  if [ "$2" != 0 ]; then __keel_bg sh -c '${watchdog}' keel "$2" "$__keel_s/t$1" "$__keel_p" </dev/null >/dev/null 2>&1; __keel_w=$!; fi`,
+    '  __keel_bg sh "$__keel_s" </dev/null; __keel_p=$!',
+    `  if [ "$2" != 0 ]; then __keel_bg sh -c '${watchdog}' keel "$2" "$__keel_s.t$1" "$__keel_p" </dev/null >/dev/null 2>&1; __keel_w=$!; fi`,
     '  wait "$__keel_p" 2>/dev/null; __keel_rc=$?; __keel_how=',
-    `  if [ -f "$__keel_s/t$1" ]; then wait "$__keel_w"; __keel_how=${TIMED_OUT}`,
+    `  if [ -f "$__keel_s.t$1" ]; then wait "$__keel_w"; __keel_how=${TIMED_OUT}`,
     '  elif [ -n "$__keel_w" ]; then kill -s KILL -- "-$__keel_w" 2>/dev/null || kill -s KILL "$__keel_w" 2>/dev/null; fi',
     `  printf '\\n${marker} %s %s %s\\n' "$1" "$__keel_rc" "$__keel_how"; printf '\\n${marker} %s\\n' "$1" >&2`,
     '}',
@@ -174,7 +179,8 @@ export class ScriptShell {
       },
     }).then((pipe) => {
       live = { pipe, ...output, ...(endedEarly ? { ended: endedEarly } : {}) };
-      pipe.write(Buffer.concat([this.prefix, Buffer.from(preamble(this.#marker))]));
+      const scriptFile = `keel-${randomBytes(8).toString('hex')}`;
+      pipe.write(Buffer.concat([this.prefix, Buffer.from(preamble(this.#marker, scriptFile))]));
       return live;
     });
     opened.catch(() => {
@@ -192,7 +198,7 @@ export class ScriptShell {
     const body = script.endsWith('\n') ? script : `${script}\n`;
     // Written with the printf builtin, and each timeout flagged in a file of its own: on an emulated host, the `cat`
     // and `rm` this would otherwise start cost more than a small script itself.
-    const sent = `__keel_b=${quote(body)}\nprintf '%s' "$__keel_b" >"$__keel_s/b"; __keel_b=\n__keel_run ${sequence} ${seconds}\n`;
+    const sent = `__keel_b=${quote(body)}\nprintf '%s' "$__keel_b" >|"$__keel_s"; __keel_b=\n__keel_run ${sequence} ${seconds}\n`;
     return new Promise<ScriptResult>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const done = (outcome: () => void): void => {

@@ -2,12 +2,14 @@
  * The SSH transport against a real OpenSSH sshd on loopback. HOME points at a temporary directory, so
  * ~/.ssh/config and ~/.ssh/known_hosts are the test's own.
  */
+
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectHost } from '../../src/planner/connect.js';
 import { ConnectionError, type Transport } from '../../src/transport/types.js';
@@ -97,6 +99,20 @@ describe('commands', () => {
   it('runs a script from stdin with sh -s, as the engine sends every batch', async () => {
     const result = await transport.exec('sh -s', { stdin: 'x=$(printf "%s" "a b")\necho "[$x]"\n', sudo: true });
     expect(result.stdout.toString()).toBe('[a b]\n');
+  });
+
+  it('runs each script from a file only its user may read, which is gone once the shell has ended', async () => {
+    const own = await connectHost(target(), { kind: 'ssh' });
+    const script = 'stat -c "%a %U" "$0"; printf "%s\\n" "$0"';
+    const [first, second] = [await own.runScript(script), await own.runScript(script)];
+    const [mode, path] = first.stdout.toString().trimEnd().split('\n');
+    expect(mode).toBe(`600 ${(await transport.exec('id -un')).stdout.toString().trim()}`);
+    expect(path).toMatch(/\/keel-[0-9a-f]{16}$/);
+    expect(second.stdout.toString()).toBe(first.stdout.toString());
+    await own.close();
+    const deadline = Date.now() + 5_000;
+    while ((await transport.exec(`test -e '${path}'`)).code === 0 && Date.now() < deadline) await sleep(100);
+    expect((await transport.exec(`test -e '${path}'`)).code).toBe(1);
   });
 
   it('reports a command killed by a signal as 128 + its number', async () => {
