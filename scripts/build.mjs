@@ -99,20 +99,25 @@ function liveViewPlugin() {
   };
 }
 
-/** dist/index.js and dist/testing.js: ES modules re-exporting the bundle's, by name, for recipes and users' code. */
+/**
+ * What package.json exports for 'keel' and 'keel/testing', each the bundle's own part: an ES module re-exporting it by
+ * name (dist/index.js, dist/testing.js), and a CommonJS one for require() (dist/index.cjs, dist/testing.cjs), which is
+ * how a cached recipe gets 'keel' without starting the ES module loader.
+ */
 function writeFacades(directory) {
   const bundle = createRequire(import.meta.url)(`${directory}/keel.cjs`);
-  for (const [file, part] of [
-    ['index.js', 'library'],
-    ['testing.js', 'testing'],
+  for (const [name, part] of [
+    ['index', 'library'],
+    ['testing', 'testing'],
   ]) {
-    const names = Object.keys(bundle[part]()).filter((name) => name !== 'default' && name !== '__esModule');
-    const text = [
+    const names = Object.keys(bundle[part]()).filter((exported) => exported !== 'default' && exported !== '__esModule');
+    const esm = [
       "import { createRequire } from 'node:module';",
       `export const { ${names.join(', ')} } = createRequire(import.meta.url)('./keel.cjs').${part}();`,
       '',
     ].join('\n');
-    writeFileSync(`${directory}/${file}`, text);
+    writeFileSync(`${directory}/${name}.js`, esm);
+    writeFileSync(`${directory}/${name}.cjs`, `module.exports = require('./keel.cjs').${part}();\n`);
   }
 }
 

@@ -2,8 +2,8 @@
  * How the built CLI starts (bin/keel.js). The build puts the whole of keel in one CommonJS file, dist/keel.cjs, so
  * that it loads with V8's code cache (src/compiledCode); an ES module, in Node 20, is compiled again on every run.
  * The cache is kept per build and per command: what a command compiled is what its next run needs. The bundle is
- * registered under its own path, so the 'keel' a recipe imports (dist/index.js re-exports the bundle) is the same
- * instance the CLI runs, with the same classes.
+ * registered under its own path, so the 'keel' a recipe imports or requires (dist/index.js and dist/index.cjs
+ * re-export the bundle) is the same instance the CLI runs, with the same classes.
  */
 import { statSync } from 'node:fs';
 import { type CompiledCodeCache, evaluateCommonJs } from '../compiledCode/index.js';

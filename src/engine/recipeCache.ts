@@ -177,7 +177,7 @@ export async function importCached(directory: string, file: string): Promise<{ d
   }
   const imports = [...code.matchAll(NATIVE_IMPORT)];
   if (imports.length !== [...code.matchAll(IMPORT)].length || /\brequire\s*\(|\bjitiESMResolve\b/.test(code)) return undefined;
-  // Node 20.19 on require()s an ES module: 'keel' gives the same module instance an import would.
+  // Required, 'keel' is the package's CommonJS entry: the same instance of keel an import gives, the one bundle.
   const requireFromRecipe = createRequire(file);
   const evaluate = runInThisContext(wrapped(code), { filename: file }) as (...args: unknown[]) => Promise<void>;
   const module = { exports: {} as { default?: unknown } };

@@ -5,7 +5,7 @@
  * every run of keel; one that stops is a win to keep.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import Module, { SourceMap, type SourceMapPayload } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,13 +20,19 @@ interface ScriptCoverage {
   functions: { ranges: { startOffset: number; count: number }[] }[];
 }
 
-/** The package each function that ran in the bundle comes from, by the bundle's source map. */
-function packagesRunInBundle(coverageDirectory: string): Set<string> {
+/** Every evaluation of the bundle in the run V8's coverage was kept for. */
+function bundleEvaluations(coverageDirectory: string): ScriptCoverage[] {
   const scripts = readdirSync(coverageDirectory).flatMap(
     (file) => (JSON.parse(readFileSync(join(coverageDirectory, file), 'utf8')) as { result: ScriptCoverage[] }).result,
   );
-  const bundle = scripts.find((script) => script.url === BUNDLE || script.url === pathToFileURL(BUNDLE).href);
+  return scripts.filter((script) => script.url === BUNDLE || script.url === pathToFileURL(BUNDLE).href);
+}
+
+/** The package each function that ran in the bundle comes from, by the bundle's source map. */
+function packagesRunInBundle(coverageDirectory: string): Set<string> {
+  const [bundle, ...again] = bundleEvaluations(coverageDirectory);
   expect(bundle, 'the run evaluated dist/keel.cjs').toBeDefined();
+  expect(again, 'the run evaluated dist/keel.cjs once').toEqual([]);
   const text = readFileSync(BUNDLE, 'utf8');
   const lineStarts = [0];
   for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lineStarts.push(at + 1);
@@ -47,8 +53,7 @@ function packagesRunInBundle(coverageDirectory: string): Set<string> {
   return packages;
 }
 
-function packagesLoadedBy(args: string[], cwd = REPO): string[] {
-  const scratch = mkdtempSync(join(tmpdir(), 'keel-imports-'));
+function packagesLoadedBy(args: string[], cwd = REPO, scratch = mkdtempSync(join(tmpdir(), 'keel-imports-'))): string[] {
   const log = join(scratch, 'imports');
   const coverage = join(scratch, 'coverage');
   const hook = pathToFileURL(join(REPO, 'test/support/importLog.mjs')).href;
@@ -86,6 +91,21 @@ describe('what keel loads to start', () => {
 
   it('--version loads no command module, and so nothing but the command-line parser', () => {
     expect(packagesLoadedBy(['--version'])).toEqual(['commander']);
+  });
+
+  it('evaluates the bundle once, though the recipe imports keel: compiled by jiti, and from the recipe cache', () => {
+    const project = recipeProject({
+      'site.ts':
+        "import { recipe, sysctl } from 'keel';\nexport default recipe({ name: 'site', resources: () => [sysctl({ key: 'net.ipv4.ip_forward', value: 1 })] });\n",
+      'inventory.yaml': 'hosts:\n  web:\n    address: 127.0.0.1\n',
+    });
+    const scratch = mkdtempSync(join(tmpdir(), 'keel-imports-'));
+    // packagesLoadedBy fails a run that evaluated the bundle twice.
+    expect(packagesLoadedBy(['inventory', 'validate', '-i', 'inventory.yaml', 'site.ts'], project, scratch)).toContain('jiti');
+    for (const kept of ['coverage', 'imports']) rmSync(join(scratch, kept), { recursive: true });
+    packagesLoadedBy(['inventory', 'validate', '-i', 'inventory.yaml', 'site.ts'], project, scratch);
+    // From the cache, only jiti's package.json is read, for its version in the cache key.
+    expect(readFileSync(join(scratch, 'imports'), 'utf8')).not.toMatch(/\/node_modules\/jiti\/(?!package\.json)/);
   });
 
   it('sees a package loaded on demand when a run does load it', () => {
