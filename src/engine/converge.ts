@@ -1,7 +1,7 @@
 /**
  * apply for one host: read everything once, then walk the resources in recipe order. A resource that
  * differs gets one batch holding its apply steps, its own re-read (verify) and fresh reads of every later
- * resource, so later diffs see the host as it now is. Every batch goes to the host's one long-lived shell
+ * resource (together, for a type that reads its instances together), so later diffs see the host as it now is. Every batch goes to the host's one long-lived shell
  * (`Transport.runScript`), so the whole apply takes one exec session.
  */
 
@@ -12,7 +12,7 @@ import type { EventSink, HandlerResult, ResourceError, ResourceResult } from './
 import { type ApplyLease, applyLease, deadLocalHolder } from './hostLock.js';
 import { type Assessment, assess, handlerLeftOut, readerFor } from './observe.js';
 import { clearOwed, handlerRefs, owedMarker, recordOwed } from './owed.js';
-import { interpretRead, type ReadState, readSection } from './reads.js';
+import { groupedReads, interpretRead, type ReadState, readSection } from './reads.js';
 import { BatchError, type InvocationLog, runSections, tail } from './remote.js';
 import { desiredOf, type diffResource, type HandlerRef, type ResourceInstance, type Settle } from './resource.js';
 import { type HostTarget, type StaleRead, scrub, type Timeouts } from './target.js';
@@ -250,7 +250,8 @@ async function applyOne(
 ): Promise<ChangeOutcome> {
   host.emit({ type: 'resource-start', host: host.target.name, id: instance.id, phase: 'apply' });
   const steps = [...takeSettles(host, instance.requires), ...applySections(instance, assessment.actual, assessment.changes)];
-  const sections = [host.lease.acquire, ...steps, readSection(instance), ...later.map(readSection)];
+  const laterReads = groupedReads(later);
+  const sections = [host.lease.acquire, ...steps, readSection(instance), ...laterReads.sections];
   host.leaseTaken = true;
   let outputs: Map<string, SectionResult>;
   try {
@@ -258,7 +259,7 @@ async function applyOne(
   } catch (error) {
     return invocationFailed(host, instance, assessment.actual, sections, steps, error);
   }
-  for (const other of later) host.states.set(other.id, interpretRead(other, outputs.get(readSection(other).name)));
+  for (const [id, state] of laterReads.states(outputs)) host.states.set(id, state);
   const failedStep = steps.find((step) => (outputs.get(step.name)?.code ?? 0) !== 0);
   if (failedStep) {
     const output = outputs.get(failedStep.name)!;

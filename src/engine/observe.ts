@@ -7,7 +7,7 @@ import type { Transport } from '../transport/types.js';
 import type { SectionResult } from './batch.js';
 import type { EventSink, HandlerResult, ResourceResult } from './events.js';
 import { handlerRefs, owedFromListing, owedSection } from './owed.js';
-import { hostRead, type ReadState } from './reads.js';
+import { groupedReads, type ReadState } from './reads.js';
 import { type InvocationLog, runSections } from './remote.js';
 import { desiredOf, diffResource, type FieldChange, type HandlerRef, type ResourceInstance } from './resource.js';
 import { type HostTarget, scrub } from './target.js';
@@ -25,7 +25,7 @@ export interface Reader {
 export function readerFor(transport: Transport, timeoutMs: number, log?: InvocationLog): Reader {
   return {
     async read(instances, options = {}) {
-      const reads = hostRead(instances);
+      const reads = groupedReads(instances);
       const refs = options.owed ?? [];
       const sections = refs.length > 0 ? [...reads.sections, owedSection()] : reads.sections;
       const outputs = await runSections(transport, sections, timeoutMs, log);

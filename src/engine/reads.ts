@@ -42,8 +42,8 @@ export function interpretRead(instance: ResourceInstance, output: SectionResult 
   }
 }
 
-/** A host's first read: a section per instance, but one for all the instances of a type that reads them together. */
-export interface HostRead {
+/** Reads of several resources at once: a section per instance, but one for all the instances of a type that reads them together. */
+export interface GroupedReads {
   sections: Section[];
   /** Each instance's state, by id in the order given, from the invocation's outputs. */
   states(outputs: ReadonlyMap<string, SectionResult>): Map<string, ReadState>;
@@ -55,7 +55,7 @@ interface ReadGroup {
   split(output: ReadOutput): ReadOutput[];
 }
 
-export function hostRead(instances: readonly ResourceInstance[]): HostRead {
+export function groupedReads(instances: readonly ResourceInstance[]): GroupedReads {
   const byType = new Map<AnyResourceDefinition, ResourceInstance[]>();
   for (const instance of instances) {
     if (instance.definition.readTogether) byType.set(instance.definition, [...(byType.get(instance.definition) ?? []), instance]);

@@ -57,8 +57,8 @@ export interface ResourceDefinition<Schema extends TSchema, State, Field extends
   read(params: Static<Schema>): ReadSpec<State>;
   /**
    * One read for all of a host's instances of this type, where their own reads would each start a program there
-   * (every sysctl's `cat`). The engine uses it for the host's first read, of two instances or more; later re-reads
-   * are each instance's own.
+   * (every sysctl's `cat`). The engine uses it wherever it reads two instances or more at once: the host's first
+   * read, and the re-read of the resources after a change; a change's verify is the instance's own read.
    */
   readTogether?(params: readonly Static<Schema>[]): ReadTogether;
   /**

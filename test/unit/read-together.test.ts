@@ -1,10 +1,17 @@
-/** The engine's first read of a host: one section for all the instances of a type that reads them together. */
+/** Reads of several resources at once: one section for all the instances of a type that reads them together. */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import type { SectionResult } from '../../src/engine/batch.js';
-import { hostRead } from '../../src/engine/reads.js';
+import { groupedReads } from '../../src/engine/reads.js';
 import { defineResource, type ReadOutput } from '../../src/engine/resource.js';
 import { sh } from '../../src/shell/index.js';
+import { runOnce } from '../../src/testing.js';
+import { LocalTransport } from '../../src/transport/local.js';
+import type { Transport } from '../../src/transport/types.js';
+import { valueFile } from '../support/valueFile.js';
 
 const Params = Type.Object({ name: Type.String() });
 
@@ -39,11 +46,11 @@ const alone = defineResource({
 const outputs = (entries: Record<string, string>): Map<string, SectionResult> =>
   new Map(Object.entries(entries).map(([name, stdout]) => [name, { stdout, stderr: '', code: 0 }]));
 
-describe('a host’s first read', () => {
+describe('reads of several resources at once', () => {
   const instances = [counter({ name: 'a' }), alone({ name: 'x' }), counter({ name: 'b' }), alone({ name: 'y' })];
 
   it('reads the instances of a type that reads them together in one section, the others each in their own', () => {
-    const read = hostRead(instances);
+    const read = groupedReads(instances);
     expect(read.sections.map((section) => section.name)).toEqual(['read alone[x]', 'read alone[y]', 'read together counter']);
     expect(read.sections[2]!.command.text).toBe("grep -H '' '/counters/a /counters/b'");
     const states = read.states(
@@ -59,11 +66,11 @@ describe('a host’s first read', () => {
   });
 
   it('reads a lone instance of such a type with its own read', () => {
-    expect(hostRead([counter({ name: 'a' })]).sections.map((section) => section.name)).toEqual(['read counter[a]']);
+    expect(groupedReads([counter({ name: 'a' })]).sections.map((section) => section.name)).toEqual(['read counter[a]']);
   });
 
   it('fails every instance of the group, naming the group’s command, when its output makes no sense', () => {
-    const read = hostRead(instances);
+    const read = groupedReads(instances);
     const states = read.states(outputs({ 'read alone[x]': '7\n', 'read alone[y]': '8\n', 'read together counter': '/counters/a:1\n' }));
     for (const id of ['counter[a]', 'counter[b]']) {
       expect(states.get(id)).toEqual({
@@ -81,7 +88,57 @@ describe('a host’s first read', () => {
   });
 
   it('fails the group’s instances as having produced nothing when the section never ran', () => {
-    const states = hostRead(instances).states(outputs({ 'read alone[x]': '7\n', 'read alone[y]': '8\n' }));
+    const states = groupedReads(instances).states(outputs({ 'read alone[x]': '7\n', 'read alone[y]': '8\n' }));
     expect(states.get('counter[b]')).toMatchObject({ kind: 'error', error: { message: 'the read produced no output' } });
+  });
+});
+
+/** Lines in files, each read by `cat`, or all of them by one `grep -H`. */
+const line = defineResource({
+  type: 'line',
+  schema: Type.Object({ path: Type.String(), value: Type.String() }),
+  key: (params) => params.path,
+  read: (params) => ({ command: sh`cat ${params.path}`, parse: (output: ReadOutput) => ({ value: output.stdout }) }),
+  readTogether: (all) => ({
+    command: sh`grep -H '' ${all.map((params) => params.path)}`,
+    split: (output) =>
+      all.map((params) => {
+        const found = output.stdout.split('\n').find((candidate) => candidate.startsWith(`${params.path}:`));
+        return { stdout: found === undefined ? '' : found.slice(params.path.length + 1), stderr: '', code: 0 };
+      }),
+  }),
+  desired: (params) => ({ value: params.value }),
+  apply: (params) => [sh`printf '%s' ${params.value} > ${params.path}`],
+});
+
+describe('an apply on a real shell', () => {
+  it('re-reads the later instances of such a type together after a change, and sees what the change did', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'keel-together-'));
+    const [x, y] = [join(directory, 'x'), join(directory, 'y')];
+    writeFileSync(x, 'old');
+    writeFileSync(y, 'kept');
+    const scripts: string[] = [];
+    const local = new LocalTransport('box');
+    const recording: Transport = {
+      host: local.host,
+      execCount: 0,
+      exec: (command, options) => local.exec(command, options),
+      runScript: (script, options) => {
+        scripts.push(script);
+        return local.runScript(script, options);
+      },
+      close: async () => undefined,
+    };
+    // The first resource writes the file the second reads: only a re-read after the change finds it in sync.
+    const resources = [valueFile({ path: x, value: 'new' }), line({ path: x, value: 'new' }), line({ path: y, value: 'kept' })];
+    const host = await runOnce('apply', resources, recording);
+    expect(host.resources.map((result) => result.outcome)).toEqual(['changed', 'unchanged', 'unchanged']);
+    expect(readFileSync(x, 'utf8')).toBe('new');
+    // The read, the change with its re-reads, and the release of the apply lease.
+    expect(scripts).toHaveLength(3);
+    for (const script of scripts.slice(0, 2)) {
+      expect(script.match(/grep -H ''/g)).toHaveLength(1);
+      expect(script).not.toContain(`cat '${x}'`);
+    }
   });
 });
