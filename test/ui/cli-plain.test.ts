@@ -79,7 +79,7 @@ describe('keel without a terminal', () => {
     };
     const ink = (url: string): boolean => /\/node_modules\/(ink|ink-spinner|react)\//.test(url);
     const plain = importsOf();
-    expect(plain).toContainEqual(expect.stringMatching(/\/dist\/cli\/main\.js$/));
+    expect(plain).toContainEqual(expect.stringMatching(/\/dist\/boot\.cjs$/));
     expect(plain.filter(ink)).toEqual([]);
     // The same hook does see Ink when the live view is asked for, so its silence above means something.
     expect(importsOf('--ui', 'live').filter(ink)).toContainEqual(expect.stringMatching(/\/node_modules\/ink\//));

@@ -9,10 +9,10 @@ const REPO = resolve(import.meta.dirname, '../..');
 const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 
 describe('packageVersion', () => {
-  it('reads the checkout’s version from the source, the bundle’s entry and a chunk beside it', () => {
+  it('reads the checkout’s version from the source, the bundle and the live view’s bundle beside it', () => {
     expect(packageVersion()).toBe(VERSION);
-    expect(packageVersion(join(REPO, 'dist/cli/main.js'))).toBe(VERSION);
-    expect(packageVersion(join(REPO, 'dist/chunk-ABCDEFGH.js'))).toBe(VERSION);
+    expect(packageVersion(join(REPO, 'dist/keel.cjs'))).toBe(VERSION);
+    expect(packageVersion(join(REPO, 'dist/ui.js'))).toBe(VERSION);
   });
 
   it('in an installed package takes keel’s package.json, not the project’s around it', () => {
