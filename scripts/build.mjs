@@ -162,25 +162,25 @@ async function buildInto(staging) {
     keepNames: true,
     logLevel: 'warning',
   };
+  // keel's own sources, which use import.meta.url.
+  const keelSources = { define: { 'import.meta.url': MODULE_URL }, banner: { js: MODULE_URL_BANNER } };
   await build({
     ...commonJs,
     stdin: { contents: BUNDLE_ENTRY, resolveDir: root, sourcefile: 'keel-bundle-entry.js', loader: 'js' },
+    ...keelSources,
     outfile: `${staging}/keel.cjs`,
     sourcemap: true,
     // Loaded only when needed (ssh2, recipe loading, typecheck), or with native parts.
     external: ['ssh2', 'cpu-features', 'jiti', 'esbuild', 'typescript'],
-    define: { 'import.meta.url': MODULE_URL },
-    banner: { js: MODULE_URL_BANNER },
     plugins: [precompiledPlugin(validators, `${root}/${staging}/${VALIDATORS}`), liveViewPlugin()],
   });
   assertCommonJsOnly(`${root}/${staging}/keel.cjs`);
   // The start-up of the CLI: small, so compiled as usual.
   await build({
     ...commonJs,
+    ...keelSources,
     entryPoints: ['src/cli/boot.ts'],
     outfile: `${staging}/boot.cjs`,
-    define: { 'import.meta.url': MODULE_URL },
-    banner: { js: MODULE_URL_BANNER },
   });
   // The live view, only on a terminal: an ES module, since Ink is one with top-level await.
   await build({

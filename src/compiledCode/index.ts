@@ -37,9 +37,16 @@ export function evaluateCommonJs(path: string, options: CommonJsEvaluation = {})
     process.once('exit', () => cache.write(entry, script.createCachedData()));
   const module = new Module(file);
   module.filename = file;
-  if (options.register) createRequire(file).cache[file] = module;
-  const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
-  wrapper.call(module.exports, module.exports, createRequire(options.requireFrom ?? file), module, file, dirname(file));
+  const registry = createRequire(file).cache;
+  if (options.register) registry[file] = module;
+  try {
+    const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
+    wrapper.call(module.exports, module.exports, createRequire(options.requireFrom ?? file), module, file, dirname(file));
+  } catch (error) {
+    // As Node's own loader does: a file that failed to evaluate is not left for a later require to find half-made.
+    if (options.register) delete registry[file];
+    throw error;
+  }
   module.loaded = true;
   return module.exports;
 }

@@ -32,6 +32,12 @@ describe('a CommonJS file evaluated with a code cache', () => {
     expect(evaluated.os).toBe(process.platform);
   });
 
+  it('is not left registered when it throws as it evaluates', () => {
+    const file = commonJsFile('exports.half = true; throw new Error("broken on purpose");');
+    expect(() => evaluateCommonJs(file, { register: true })).toThrow('broken on purpose');
+    expect(createRequire(import.meta.url).cache[file]).toBeUndefined();
+  });
+
   it('writes the cache once, and again only when V8 rejects what it holds', () => {
     const file = commonJsFile('module.exports = function twice(n) { return 2 * n; };');
     const entries = new Map<string, Buffer>();
