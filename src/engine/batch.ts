@@ -4,10 +4,12 @@
  * so text output, even without its trailing newline or looking like an older marker, comes back exactly, and
  * whatever a login shell or sudo prints before the script starts is told apart. Output is decoded as UTF-8:
  * bytes that are not UTF-8 come back as U+FFFD.
- * The script runs in the host's long-lived shell (src/transport/scriptShell.ts) with stdin on /dev/null.
+ * The script runs in the host's long-lived shell (src/transport/scriptShell.ts) with stdin on /dev/null, and keeps
+ * the output of sections that are not streamed in the files that shell made for it.
  */
 import { randomBytes } from 'node:crypto';
 import type { ShellCommand } from '../shell/index.js';
+import { SCRIPT_CAPTURES } from '../transport/types.js';
 
 export interface Section {
   name: string;
@@ -50,19 +52,27 @@ export interface Batch {
 
 const BEGIN = 'begin';
 
+/**
+ * The shell variable holding a path prefix fresh for each batch, under which its sections may create files of their
+ * own (`"$VAR.name"`): a change leaves a mark there for its verification read, which no later batch can see. The
+ * host's shell removes them when it ends.
+ */
+export const BATCH_FILES = '__keel_batch';
+
 export function batchScript(sections: readonly Section[]): Batch {
-  const marker = `@KEEL:${randomBytes(8).toString('hex')}`;
+  const nonce = randomBytes(8).toString('hex');
+  const marker = `@KEEL:${nonce}`;
   const capturing = sections.some((section) => !section.streamed);
   const lines = [
     'umask 022',
     `__keel_end() { printf '\\n${marker} %s %s\\n' "$1" "$2"; printf '\\n${marker} %s\\n' "$1" >&2; }`,
     ...(capturing
       ? [
-          '__keel_d=$(mktemp -d 2>/dev/null || mktemp -d -t keel.XXXXXX) || { echo "keel: cannot create a temporary directory" >&2; exit 125; }',
-          `trap 'rm -rf "$__keel_d"' EXIT`,
-          '__keel_replay() { if [ -s "$__keel_d/o" ]; then cat "$__keel_d/o"; fi; if [ -s "$__keel_d/e" ]; then cat "$__keel_d/e" >&2; fi; }',
+          `__keel_o="$0${SCRIPT_CAPTURES.stdout}"; __keel_e="$0${SCRIPT_CAPTURES.stderr}"`,
+          '__keel_replay() { if [ -s "$__keel_o" ]; then cat "$__keel_o"; fi; if [ -s "$__keel_e" ]; then cat "$__keel_e" >&2; fi; }',
         ]
-      : ['__keel_d=']),
+      : []),
+    `${BATCH_FILES}="$0.${nonce}"`,
     '__keel_chain_ok=1',
     `__keel_end ${BEGIN} 0`,
   ];
@@ -70,7 +80,7 @@ export function batchScript(sections: readonly Section[]): Batch {
     const body = `(\n${section.chained ? 'set -e\n' : ''}${section.command.text}\n)`;
     const run = section.streamed
       ? `${body} </dev/null; __keel_rc=$?; __keel_end ${index} $__keel_rc`
-      : `${body} >"$__keel_d/o" 2>"$__keel_d/e" </dev/null; __keel_rc=$?; __keel_replay; __keel_end ${index} $__keel_rc`;
+      : `${body} >|"$__keel_o" 2>|"$__keel_e" </dev/null; __keel_rc=$?; __keel_replay; __keel_end ${index} $__keel_rc`;
     const ended = `${run}${section.fatal ? '; [ $__keel_rc = 0 ] || exit $__keel_rc' : ''}`;
     lines.push(section.chained ? `if [ $__keel_chain_ok = 1 ]; then\n${ended}\n[ $__keel_rc = 0 ] || __keel_chain_ok=0\nfi` : ended);
   });

@@ -12,6 +12,7 @@
 
 import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
+import { BATCH_FILES } from '../engine/batch.js';
 import { defineResource } from '../engine/resource.js';
 import { AbsolutePath, SecretString } from '../schema/index.js';
 import { joinCommands, quote, REDACTED, Secret, ShellCommand, sh } from '../shell/index.js';
@@ -87,12 +88,13 @@ export function decide(params: { creates?: string }, guards: GuardResults): Comm
 }
 
 /**
- * Marks "ran in this invocation" in the batch's own temporary directory (`$__keel_d`, removed when the
- * invocation ends), so the verification read of a guardless command can see it and a later plan never does.
- * A batch of reads alone has no such directory (`$__keel_d` is empty): nothing ran in it.
+ * Marks "ran in this invocation" among the batch's own files, so the verification read of a guardless command can
+ * see it and a later plan never does.
  */
 function ranMarker(params: object): ShellCommand {
-  return new ShellCommand(`"$__keel_d/command-ran-${createHash('sha256').update(JSON.stringify(params)).digest('hex').slice(0, 16)}"`);
+  return new ShellCommand(
+    `"$${BATCH_FILES}.command-ran-${createHash('sha256').update(JSON.stringify(params)).digest('hex').slice(0, 16)}"`,
+  );
 }
 
 /** `sh -c RUN`, in a subshell that exports `env` first when there is one; a Secret's value shows as "[redacted]". */
@@ -118,7 +120,7 @@ export const command = defineResource({
       lines.push(sh`if [ -e ${params.creates} ] || [ -L ${params.creates} ]; then echo 'creates present'; else echo 'creates absent'; fi`);
     if (params.unless !== undefined) lines.push(sh`sh -c ${params.unless} >/dev/null 2>&1; echo "unless $?"`);
     if (params.onlyIf !== undefined) lines.push(sh`sh -c ${params.onlyIf} >/dev/null 2>&1; echo "onlyIf $?"`);
-    lines.push(sh`if [ -n "$__keel_d" ] && [ -e ${ranMarker(params)} ]; then echo 'ran-now yes'; else echo 'ran-now no'; fi`);
+    lines.push(sh`if [ -e ${ranMarker(params)} ]; then echo 'ran-now yes'; else echo 'ran-now no'; fi`);
     return {
       command: new ShellCommand(lines.map((line) => line.text).join('\n')),
       parse: ({ stdout }) => decide(params, parseCommandRead(stdout)),

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { quote } from '../shell/index.js';
-import { TIMEOUT_EXIT_CODE } from './types.js';
+import { SCRIPT_CAPTURES, TIMEOUT_EXIT_CODE } from './types.js';
 
 /** The shell's channel, as the transport that opened it sees it. */
 export interface ShellPipe {
@@ -41,28 +41,37 @@ const TIMED_OUT = 'timeout';
 
 /**
  * `scriptFile` is where each script is written before it runs: a file private to the user (created 0600, and only if
- * no file of that name exists), named by a nonce, so that no program (`mktemp`) has to start for it.
+ * no file of that name exists), named by a nonce, so that no program (`mktemp`) has to start for it. The files for
+ * a script's captured output (`SCRIPT_CAPTURES`) are made the same way, once.
  */
 function preamble(marker: string, scriptFile: string): string {
   const background = 'if command -v setsid >/dev/null 2>&1; then setsid "$@" & else "$@" & fi';
+  // A subshell of this shell, not a program: it starts `sleep` alone, and a TERM from the shell ends it and its sleep.
   const watchdog = [
-    'sleep "$1"; : >"$2"',
-    'kill -s TERM -- "-$3" 2>/dev/null || kill -s TERM "$3" 2>/dev/null',
-    'sleep 1; kill -s KILL -- "-$3" 2>/dev/null || kill -s KILL "$3" 2>/dev/null',
-  ].join('; ');
+    '__keel_watch() {',
+    `  __keel_stop=; __keel_z=; trap '__keel_stop=1; [ -z "$__keel_z" ] || kill "$__keel_z" 2>/dev/null' TERM`,
+    '  sleep "$1" & __keel_z=$!',
+    '  [ -z "$__keel_stop" ] || { kill "$__keel_z" 2>/dev/null; exit 0; }',
+    '  wait "$__keel_z"; [ -z "$__keel_stop" ] || exit 0',
+    '  : >"$2"; kill -s TERM -- "-$3" 2>/dev/null || kill -s TERM "$3" 2>/dev/null',
+    '  sleep 1; kill -s KILL -- "-$3" 2>/dev/null || kill -s KILL "$3" 2>/dev/null',
+    '}',
+  ];
+  const privateFiles = ['"$__keel_s"', ...Object.values(SCRIPT_CAPTURES).map((suffix) => `"$__keel_s${suffix}"`)];
   return [
     'umask 022',
     `__keel_s="\${TMPDIR:-/tmp}/${scriptFile}"`,
-    '(umask 077; set -C; : >"$__keel_s") 2>/dev/null || { echo "keel: cannot create $__keel_s" >&2; exit 125; }',
-    `trap 'rm -f "$__keel_s" "$__keel_s".t*' EXIT`,
+    `(umask 077; set -C; ${privateFiles.map((file) => `: >${file}`).join(' && ')}) 2>/dev/null || { echo "keel: cannot create $__keel_s" >&2; exit 125; }`,
+    `trap 'rm -f "$__keel_s" "$__keel_s".*' EXIT`,
     `__keel_bg() { ${background}; }`,
+    ...watchdog,
     '__keel_run() {',
     '  __keel_w=',
     '  __keel_bg sh "$__keel_s" </dev/null; __keel_p=$!',
-    `  if [ "$2" != 0 ]; then __keel_bg sh -c '${watchdog}' keel "$2" "$__keel_s.t$1" "$__keel_p" </dev/null >/dev/null 2>&1; __keel_w=$!; fi`,
+    '  if [ "$2" != 0 ]; then __keel_watch "$2" "$__keel_s.t$1" "$__keel_p" </dev/null >/dev/null 2>&1 & __keel_w=$!; fi',
     '  wait "$__keel_p" 2>/dev/null; __keel_rc=$?; __keel_how=',
     `  if [ -f "$__keel_s.t$1" ]; then wait "$__keel_w"; __keel_how=${TIMED_OUT}`,
-    '  elif [ -n "$__keel_w" ]; then kill -s KILL -- "-$__keel_w" 2>/dev/null || kill -s KILL "$__keel_w" 2>/dev/null; fi',
+    '  elif [ -n "$__keel_w" ]; then kill -s TERM "$__keel_w" 2>/dev/null; wait "$__keel_w"; fi',
     `  printf '\\n${marker} %s %s %s\\n' "$1" "$__keel_rc" "$__keel_how"; printf '\\n${marker} %s\\n' "$1" >&2`,
     '}',
     '',

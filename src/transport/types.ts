@@ -3,6 +3,13 @@ import type { Secret } from '../shell/index.js';
 /** The exit code of a command ended by its timeout, as coreutils' `timeout` gives. */
 export const TIMEOUT_EXIT_CODE = 124;
 
+/**
+ * A script of `runScript` runs as `sh FILE`: `"$0"` followed by one of these names a file private to the shell's user,
+ * there from the shell's start to its end, which the script may overwrite (`>|`) to keep output aside without
+ * starting a program.
+ */
+export const SCRIPT_CAPTURES = { stdout: '.out', stderr: '.err' } as const;
+
 export interface ExecOptions {
   /** Bytes written to the command's standard input, then closed. */
   stdin?: string | Buffer;

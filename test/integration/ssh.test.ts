@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectHost } from '../../src/planner/connect.js';
-import { ConnectionError, type Transport } from '../../src/transport/types.js';
+import { ConnectionError, SCRIPT_CAPTURES, type Transport } from '../../src/transport/types.js';
 import { generateKey, inventoryHost, startSshd, type TestSshd } from '../support/sshd.js';
 import { writeFileOver } from '../support/writeFile.js';
 
@@ -101,18 +101,23 @@ describe('commands', () => {
     expect(result.stdout.toString()).toBe('[a b]\n');
   });
 
-  it('runs each script from a file only its user may read, which is gone once the shell has ended', async () => {
+  it('runs each script from a file only its user may read, beside its capture files, all gone once the shell has ended', async () => {
     const own = await connectHost(target(), { kind: 'ssh' });
-    const script = 'stat -c "%a %U" "$0"; printf "%s\\n" "$0"';
+    const script = 'stat -c "%a %U %n" "$0" "$0".*; printf "%s\\n" "$0"';
     const [first, second] = [await own.runScript(script), await own.runScript(script)];
-    const [mode, path] = first.stdout.toString().trimEnd().split('\n');
-    expect(mode).toBe(`600 ${(await transport.exec('id -un')).stdout.toString().trim()}`);
+    const lines = first.stdout.toString().trimEnd().split('\n');
+    const path = lines.pop()!;
+    const user = (await transport.exec('id -un')).stdout.toString().trim();
     expect(path).toMatch(/\/keel-[0-9a-f]{16}$/);
+    expect(lines.sort()).toEqual(
+      [path, ...Object.values(SCRIPT_CAPTURES).map((suffix) => path + suffix)].sort().map((file) => `600 ${user} ${file}`),
+    );
     expect(second.stdout.toString()).toBe(first.stdout.toString());
     await own.close();
+    const left = async (): Promise<string> => (await transport.exec(`ls -d '${path}'* 2>/dev/null`)).stdout.toString();
     const deadline = Date.now() + 5_000;
-    while ((await transport.exec(`test -e '${path}'`)).code === 0 && Date.now() < deadline) await sleep(100);
-    expect((await transport.exec(`test -e '${path}'`)).code).toBe(1);
+    while ((await left()) !== '' && Date.now() < deadline) await sleep(100);
+    expect(await left()).toBe('');
   });
 
   it('reports a command killed by a signal as 128 + its number', async () => {

@@ -3,6 +3,8 @@
  * timeout nor a daemon a script starts ends that shell or holds a script's result back.
  */
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalTransport } from '../../src/transport/local.js';
 
@@ -50,6 +52,19 @@ describe('the long-lived shell', () => {
     expect(processesWith(token)).toEqual([]);
     expect((await transport.runScript('echo still here')).stdout.toString()).toBe('still here\n');
     expect(transport.execCount).toBe(1);
+  });
+
+  it('leaves no watchdog behind a script that ends before its timeout, and keeps no file once it ends', async () => {
+    transport = new LocalTransport('box');
+    const timeoutMs = 47_000 + (process.pid % 1000);
+    const results = [];
+    for (let round = 0; round < 3; round += 1) results.push(await transport.runScript('echo "$0"', { timeoutMs }));
+    expect(results.map((result) => result.code)).toEqual([0, 0, 0]);
+    expect(processesWith(`sleep ${(timeoutMs / 1000).toFixed(3)}`)).toEqual([]);
+    const scriptFile = results[0]!.stdout.toString().trim();
+    expect(readdirSync(dirname(scriptFile)).filter((name) => name.startsWith(basename(scriptFile)))).not.toEqual([]);
+    await transport.close();
+    await expect.poll(() => readdirSync(dirname(scriptFile)).filter((name) => name.startsWith(basename(scriptFile)))).toEqual([]);
   });
 
   it('does not wait for a daemon a script started', async () => {
