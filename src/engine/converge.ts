@@ -9,7 +9,7 @@ import { containsSecret, script } from '../shell/index.js';
 import type { Transport } from '../transport/types.js';
 import type { Section, SectionResult } from './batch.js';
 import type { EventSink, HandlerResult, ResourceError, ResourceResult } from './events.js';
-import { type ApplyLease, applyLease, deadLocalHolder } from './hostLock.js';
+import { type ApplyLease, applyLease, deadLocalHolder, LEASE_MARGIN_SECONDS, LEASE_RENEWAL_MS } from './hostLock.js';
 import { type Assessment, assess, handlerLeftOut, readerFor } from './observe.js';
 import { clearOwed, handlerRefs, owedMarker, recordOwed } from './owed.js';
 import { groupedReads, interpretRead, type ReadState, readSection } from './reads.js';
@@ -68,6 +68,8 @@ interface Converging {
   readonly unsettled: Map<string, { instance: ResourceInstance; settle: Settle }>;
   readonly lease: ApplyLease;
   leaseTaken: boolean;
+  /** When the last invocation that took or renewed the lease was sent, once one has succeeded. */
+  leaseRenewedAt?: number;
   /** Why every later resource is skipped, once one has failed. */
   halted?: string;
   /** `beforeChange` has run, or is running: a second change does not run it again. */
@@ -125,7 +127,7 @@ async function readHost(target: HostTarget, transport: Transport, emit: EventSin
     unsettled: new Map(),
     // Taken with the first change, renewed with every later one, dropped at the end: a run that changes
     // nothing never takes it.
-    lease: applyLease(Math.ceil(options.timeouts.applyMs / 1000) + 120),
+    lease: applyLease(Math.ceil(options.timeouts.applyMs / 1000) + LEASE_MARGIN_SECONDS),
     leaseTaken: false,
   };
 }
@@ -241,7 +243,7 @@ async function convergeResource(host: Converging, instance: ResourceInstance, la
   });
 }
 
-/** One batch: take the lease, run the apply steps, re-read this resource (verify) and every later one. */
+/** One batch: take or renew the lease when due, run the apply steps, re-read this resource (verify) and every later one. */
 async function applyOne(
   host: Converging,
   instance: ResourceInstance,
@@ -251,7 +253,7 @@ async function applyOne(
   host.emit({ type: 'resource-start', host: host.target.name, id: instance.id, phase: 'apply' });
   const steps = [...takeSettles(host, instance.requires), ...applySections(instance, assessment.actual, assessment.changes)];
   const laterReads = groupedReads(later);
-  const sections = [host.lease.acquire, ...steps, readSection(instance), ...laterReads.sections];
+  const sections = [...leaseDue(host), ...steps, readSection(instance), ...laterReads.sections];
   host.leaseTaken = true;
   let outputs: Map<string, SectionResult>;
   try {
@@ -302,7 +304,7 @@ async function runSettles(host: Converging): Promise<HandlerResult[]> {
   let outputs: Map<string, SectionResult> | undefined;
   let failure: ResourceError | undefined;
   try {
-    outputs = await runUnderLease(host, [host.lease.acquire, ...sections]);
+    outputs = await runUnderLease(host, [...leaseDue(host), ...sections]);
   } catch (error) {
     if (!(error instanceof BatchError)) throw error;
     failure = { phase: 'handler', message: error.message, exitCode: error.exitCode, stderr: error.stderr };
@@ -337,14 +339,26 @@ async function runSettles(host: Converging): Promise<HandlerResult[]> {
  * Runs sections that start with the lease (a change's, the settles', the handlers'); when the lease refuses because
  * an earlier run on this machine died holding it, takes it over.
  */
+/** The lease's section, when this invocation must take or renew it. */
+function leaseDue(host: Converging): Section[] {
+  const fresh = host.leaseRenewedAt !== undefined && Date.now() - host.leaseRenewedAt < LEASE_RENEWAL_MS;
+  return fresh ? [] : [host.lease.acquire];
+}
+
 async function runUnderLease(host: Converging, sections: Section[]): Promise<Map<string, SectionResult>> {
   const { transport, lease, options } = host;
+  const sentAt = Date.now();
+  const renews = sections[0] === lease.acquire;
   try {
-    return await runSections(transport, sections, options.timeouts.applyMs, options.log);
+    const outputs = await runSections(transport, sections, options.timeouts.applyMs, options.log);
+    if (renews) host.leaseRenewedAt = sentAt;
+    return outputs;
   } catch (error) {
     const dead = error instanceof BatchError && error.section === lease.acquire.name ? deadLocalHolder(error.stderr) : undefined;
     if (dead === undefined) throw error;
-    return runSections(transport, [lease.takeOver(dead), ...sections.slice(1)], options.timeouts.applyMs, options.log);
+    const outputs = await runSections(transport, [lease.takeOver(dead), ...sections.slice(1)], options.timeouts.applyMs, options.log);
+    host.leaseRenewedAt = sentAt;
+    return outputs;
   }
 }
 
@@ -417,7 +431,7 @@ async function runHandlers(host: Converging, owed: HandlerRef[]): Promise<Handle
   const sections = pending.map(handlerSection);
   let outputs: Map<string, { code: number; stderr: string }>;
   try {
-    outputs = await runUnderLease(host, [host.lease.acquire, ...sections]);
+    outputs = await runUnderLease(host, [...leaseDue(host), ...sections]);
   } catch (error) {
     if (!(error instanceof BatchError)) throw error;
     const failure = {

@@ -1,12 +1,13 @@
 /**
  * One controller applies to a host at a time. The host keeps a lease (/var/lib/keel/apply.lease: owner, expiry,
- * who) taken and renewed under flock at the start of every apply invocation and dropped at the end. A
+ * who) taken under flock at the start of the first apply invocation, renewed while the run goes on and dropped
+ * at the end. A
  * controller that dies leaves a lease that simply expires, so no lock ever needs clearing by hand.
  */
 
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import { ShellCommand, sh } from '../shell/index.js';
+import { ensureDirectory, ShellCommand, sh } from '../shell/index.js';
 import type { Section } from './batch.js';
 
 /**
@@ -15,6 +16,13 @@ import type { Section } from './batch.js';
  */
 export const STATE_DIRECTORY = process.env.KEEL_STATE_DIR || '/var/lib/keel';
 export const LEASE_BUSY_EXIT = 75;
+/** How much longer than one invocation's timeout a lease lasts. */
+export const LEASE_MARGIN_SECONDS = 120;
+/**
+ * A run renews its lease with an invocation sent this long after the last renewal, not with every one: each renewal
+ * starts `flock` and `date`, and an invocation sent sooner ends, timeout and all, before the lease does.
+ */
+export const LEASE_RENEWAL_MS = (LEASE_MARGIN_SECONDS * 1000) / 2;
 
 export interface ApplyLease {
   acquire: Section;
@@ -45,12 +53,12 @@ export function deadLocalHolder(stderr: string): string | undefined {
  * `body` under the host's apply lock, given how to replace the lease file with the text in `$__keel_line`. Every
  * reader of the lease holds the lock, so under it the file is rewritten in place; without flock it is renamed
  * into place. Programs are started only where a builtin cannot do: each costs a tenth of a second on an emulated
- * host, and the lease is renewed with every apply invocation.
+ * host.
  */
 function underLock(directory: string, body: (writeLease: string) => string): string {
   const lockFile = `${directory}/apply.lock`;
   return [
-    sh`[ -d ${directory} ] || mkdir -p ${directory}`.text,
+    ensureDirectory(directory).text,
     sh`__keel_lease=${`${directory}/apply.lease`}`.text,
     `if command -v flock >/dev/null 2>&1; then`,
     sh`  ( flock -w 30 9 || { echo ${`keel: could not lock ${lockFile} within 30 s`} >&2; exit ${LEASE_BUSY_EXIT}; }`.text,

@@ -3,7 +3,7 @@
  * failure loses it: recorded with the change that notifies, cleared by the handler's own invocation.
  */
 import { createHash } from 'node:crypto';
-import { type ShellCommand, sh } from '../shell/index.js';
+import { ensureDirectory, type ShellCommand, sh } from '../shell/index.js';
 import type { Section } from './batch.js';
 import { STATE_DIRECTORY } from './hostLock.js';
 import type { HandlerRef, ResourceInstance } from './resource.js';
@@ -19,7 +19,7 @@ function markerPath(ref: HandlerRef): string {
 }
 
 export function recordOwed(ref: HandlerRef): ShellCommand {
-  return sh`mkdir -p ${OWED_DIRECTORY} && printf '%s\n' ${`${ref.resource.id} ${ref.action}`} > ${markerPath(ref)}`;
+  return sh`${ensureDirectory(OWED_DIRECTORY)} && printf '%s\n' ${`${ref.resource.id} ${ref.action}`} > ${markerPath(ref)}`;
 }
 
 export function clearOwed(ref: HandlerRef): ShellCommand {

@@ -7,7 +7,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineResource, fieldChange } from '../engine/resource.js';
 import { StringEnum } from '../schema/index.js';
-import { atomicWriteScript, ShellCommand, sh } from '../shell/index.js';
+import { atomicWriteScript, ensureDirectory, ShellCommand, sh } from '../shell/index.js';
 
 const SOURCES_DIRECTORY = '/etc/apt/sources.list.d';
 const KEYRING_DIRECTORY = '/etc/apt/keyrings';
@@ -135,7 +135,7 @@ export const aptRepository = defineResource({
     if (params.state === 'absent') return [sh`rm -f -- ${sourcePath(params)} ${keyPath(params)}`];
     const source = sourcePath(params);
     return [
-      sh`mkdir -p -- ${KEYRING_DIRECTORY}`,
+      ensureDirectory(KEYRING_DIRECTORY),
       atomicWriteScript(keyPath(params), params.key!, { mode: 0o644, owner: '0', group: '0' }),
       atomicWriteScript(source, sourceText(params), { mode: 0o644, owner: '0', group: '0' }),
       // Only this source, without List-Cleanup (which would delete every other source's lists); a signature

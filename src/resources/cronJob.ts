@@ -5,7 +5,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineResource, type FieldChange, fieldChange } from '../engine/resource.js';
 import { AccountName, StringEnum } from '../schema/index.js';
-import { atomicWriteScript, printTextFile, sh } from '../shell/index.js';
+import { atomicWriteScript, ensureDirectory, printTextFile, sh } from '../shell/index.js';
 
 const FIELD = '(?:\\*|[0-9]{1,2}(?:-[0-9]{1,2})?|[A-Za-z]{3}(?:-[A-Za-z]{3})?)(?:/[0-9]{1,2})?';
 const FIELD_LIST = `${FIELD}(?:,${FIELD})*`;
@@ -94,6 +94,6 @@ export const cronJob = defineResource({
   apply(params) {
     const path = fileOf(params.name);
     if (params.state === 'absent') return [sh`rm -f -- ${path}`];
-    return [sh`mkdir -p ${CRON_DIRECTORY}`, atomicWriteScript(path, cronFile(params), { mode: 0o644, owner: 'root', group: 'root' })];
+    return [ensureDirectory(CRON_DIRECTORY), atomicWriteScript(path, cronFile(params), { mode: 0o644, owner: 'root', group: 'root' })];
   },
 });

@@ -13,7 +13,7 @@ import { Type } from '@sinclair/typebox';
 import { defineResource, type FieldChange, fieldChange, Unknowable } from '../engine/resource.js';
 import type { ValidationIssue } from '../schema/index.js';
 import { canonicalIp, IpAddress, Port, StringEnum } from '../schema/index.js';
-import { atomicWriteScript, printTextFile, type ShellCommand, sh } from '../shell/index.js';
+import { atomicWriteScript, ensureDirectory, printTextFile, type ShellCommand, sh } from '../shell/index.js';
 
 const Forwarding = StringEnum(['route', 'masq', 'tunnel']);
 
@@ -438,7 +438,7 @@ export function ipvsRuleSteps(
   const previous = current.recorded !== want.key ? current.table.find((service) => service.key === current.recorded) : undefined;
   if (previous) steps.push(...removeServers(previous.key, previous.realServers, params.drainSeconds), ipvsadm('-D', previous.key));
   if (current.recorded !== want.key)
-    steps.push(sh`mkdir -p ${RECORD_DIRECTORY}`, atomicWriteScript(`${RECORD_DIRECTORY}/${params.name}`, `${want.key}\n`));
+    steps.push(ensureDirectory(RECORD_DIRECTORY), atomicWriteScript(`${RECORD_DIRECTORY}/${params.name}`, `${want.key}\n`));
   const changed = new Set(changes.map((change) => change.field));
   const { flavour } = current.persistence;
   if (flavour !== 'other') {

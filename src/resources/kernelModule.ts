@@ -4,7 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineResource } from '../engine/resource.js';
-import { atomicWriteScript, printTextFile, type ShellCommand, sh } from '../shell/index.js';
+import { atomicWriteScript, ensureDirectory, printTextFile, type ShellCommand, sh } from '../shell/index.js';
 
 const KernelModuleParams = Type.Object(
   {
@@ -56,7 +56,7 @@ if [ -f ${loadFile(params.name)} ]; then ${printTextFile(loadFile(params.name))}
     if (changes.some((c) => c.field === 'loaded')) steps.push(sh`modprobe ${params.name}`);
     if (changes.some((c) => c.field === 'persisted')) {
       steps.push(
-        sh`mkdir -p ${MODULES_LOAD_DIRECTORY}`,
+        ensureDirectory(MODULES_LOAD_DIRECTORY),
         atomicWriteScript(
           loadFile(params.name),
           `# Written by keel (kernelModule): loaded at boot by systemd-modules-load.\n${params.name}\n`,

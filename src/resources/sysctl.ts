@@ -4,7 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineResource, type ReadOutput, Unknowable } from '../engine/resource.js';
-import { atomicWriteScript, joinCommands, printTextFile, ShellCommand, sh } from '../shell/index.js';
+import { atomicWriteScript, ensureDirectory, joinCommands, printTextFile, ShellCommand, sh } from '../shell/index.js';
 
 export const SysctlKey = Type.String({
   pattern: '^[a-z][a-z0-9_]*(\\.[A-Za-z0-9_][A-Za-z0-9_:@/-]*)+$',
@@ -204,7 +204,7 @@ if [ -f ${file} ]; then printf '\n%s\n' ${FILE_MARK}; ${printTextFile(file)}; el
     if (changes.some((c) => c.field === 'persisted')) {
       const file = params.file ?? DEFAULT_FILE;
       steps.push(
-        sh`mkdir -p ${file.replace(/\/[^/]+$/, '') || '/'}`,
+        ensureDirectory(file.replace(/\/[^/]+$/, '') || '/'),
         atomicWriteScript(file, withPersistedValue(current.fileContent, params.key, value)),
       );
     }

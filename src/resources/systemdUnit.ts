@@ -6,7 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineResource, fieldChange } from '../engine/resource.js';
 import { StringEnum } from '../schema/index.js';
-import { atomicWriteScript, sh } from '../shell/index.js';
+import { atomicWriteScript, ensureDirectory, sh } from '../shell/index.js';
 
 const UNIT_DIRECTORY = '/etc/systemd/system';
 
@@ -78,7 +78,7 @@ fi`,
   apply(params) {
     const path = unitPath(params);
     if (params.state === 'absent') return [sh`rm -f -- ${path}`];
-    const steps = params.dropIn === undefined ? [] : [sh`mkdir -p -- ${`${UNIT_DIRECTORY}/${params.name}.d`}`];
+    const steps = params.dropIn === undefined ? [] : [ensureDirectory(`${UNIT_DIRECTORY}/${params.name}.d`)];
     return [...steps, atomicWriteScript(path, params.content!, { mode: 0o644, owner: '0', group: '0' })];
   },
   settle: { name: 'daemon-reload', commands: [sh`systemctl daemon-reload`] },

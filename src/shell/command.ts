@@ -60,6 +60,11 @@ export function printTextFile(path: string, linePrefix = ''): ShellCommand {
   return sh`while IFS= read -r __keel_line || [ -n "$__keel_line" ]; do printf ${`${linePrefix}%s\n`} "$__keel_line"; done < ${path}`;
 }
 
+/** Makes a directory and its parents, starting `mkdir` only when it is not there yet. */
+export function ensureDirectory(path: string): ShellCommand {
+  return sh`[ -d ${path} ] || mkdir -p -- ${path}`;
+}
+
 /** Joins fragments into a script that stops at the first failing line. */
 export function script(lines: readonly ShellCommand[]): ShellCommand {
   return joinCommands([new ShellCommand('set -e'), ...lines], '\n');

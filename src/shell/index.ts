@@ -4,5 +4,5 @@
  */
 
 export { atomicWriteScript, type FileAttributes } from './atomicWrite.js';
-export { joinCommands, printTextFile, quote, ShellCommand, type ShellValue, script, sh } from './command.js';
+export { ensureDirectory, joinCommands, printTextFile, quote, ShellCommand, type ShellValue, script, sh } from './command.js';
 export { containsSecret, REDACTED, redact, redactDeep, Secret, SecretInterpolationError } from './secret.js';

@@ -83,8 +83,8 @@ const RECORDED_FUNCTIONS = [
 const RECORDED_SCRIPTS = ['apt-get', 'apt-cache', 'dpkg-query', 'update-rc.d'];
 
 /**
- * Shell functions defined before the batch. `cat`, `rm` and `mktemp -d` pass through when the batch itself uses
- * them on its own temporary directory; `mktemp` otherwise names a file, so an atomic write goes on to its `mv`;
+ * Shell functions defined before the batch. `cat` and `rm` pass through when the batch itself uses them on its
+ * capture files (beside its script file, `$0`); `mktemp` names a file, so an atomic write goes on to its `mv`;
  * `base64 -d` records the content it is fed.
  */
 function recorderPrelude(log: string): string {
@@ -92,10 +92,10 @@ function recorderPrelude(log: string): string {
     `__fz_log_file=${quote(log)}; export __fz_log_file; PATH=${STUB_BIN}:$PATH; export PATH`,
     `__fz_log() { printf '%s\\0' @call "$#" "$@" >> "$__fz_log_file"; }`,
     `__fz_case() { printf '%s\\0' @case "$1" >> "$__fz_log_file"; }`,
-    `__fz_ours() { for __fz_a; do case "$__fz_a" in "$__keel_d"|"$__keel_d"/*) return 0;; esac; done; return 1; }`,
+    `__fz_ours() { for __fz_a; do case "$__fz_a" in "$0".*) return 0;; esac; done; return 1; }`,
     `cat() { if __fz_ours "$@"; then command cat "$@"; else __fz_log cat "$@"; fi; }`,
     `rm() { if __fz_ours "$@"; then command rm "$@"; else __fz_log rm "$@"; fi; }`,
-    `mktemp() { if [ "$1" = -d ]; then command mktemp "$@"; else __fz_log mktemp "$@"; echo ${FUZZ_ROOT}-tmp; fi; }`,
+    `mktemp() { __fz_log mktemp "$@"; echo ${FUZZ_ROOT}-tmp; }`,
     // The first line is enough to see the content arrive, and reading more costs a system call a byte.
     `base64() { __fz_log base64 "$@"; [ "$1" = -d ] || return 0; IFS= read -r __fz_line; printf '%s\\0' @stdin "$__fz_line" >> "$__fz_log_file"; }`,
     ...RECORDED_FUNCTIONS.map((name) => `${name}() { __fz_log ${name} "$@"; }`),
@@ -716,7 +716,10 @@ describe('injection fuzz', () => {
       halves.map(async (half, index) => {
         const log = `/tmp/keel-fuzz-${index}.log`;
         const batch = batchScript(half);
-        const result = await transport.exec('sh -s', { stdin: recorderPrelude(log) + batch.script, timeoutMs: 1_500_000 });
+        // Run as the host's long-lived shell runs a script, `sh FILE`, but on a channel of its own so the halves overlap.
+        const scriptFile = `/tmp/keel-fuzz-${index}.sh`;
+        writeFileSync(join(lab.hosts[0]!.root, scriptFile), recorderPrelude(log) + batch.script);
+        const result = await transport.exec(`sh ${scriptFile}`, { timeoutMs: 1_500_000 });
         return { result, outputs: batch.parse(result.stdout, result.stderr).sections, log };
       }),
     );

@@ -52,7 +52,7 @@ describe('aptRepository: diff and apply', () => {
   it('writes key and source, then updates this source alone', () => {
     const { changes, steps } = planChange(aptRepository(LAB), parseAptRepositoryRead(fixture('aptRepository', 'absent')));
     expect(changes.map((change) => change.field)).toEqual(['source', 'key']);
-    expect(steps[0]).toBe('mkdir -p -- /etc/apt/keyrings');
+    expect(steps[0]).toBe('[ -d /etc/apt/keyrings ] || mkdir -p -- /etc/apt/keyrings');
     expect(steps[3]).toBe(
       'apt-get update -q --error-on=any -o DPkg::Lock::Timeout=60 -o Dir::Etc::sourcelist=/etc/apt/sources.list.d/keel-fixture.sources -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0 || { status=$?; rm -f -- /etc/apt/sources.list.d/keel-fixture.sources; exit $status; }',
     );

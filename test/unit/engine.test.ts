@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { type EngineEvent, exitCodeOf } from '../../src/engine/events.js';
-import { STATE_DIRECTORY } from '../../src/engine/hostLock.js';
+import { LEASE_RENEWAL_MS, STATE_DIRECTORY } from '../../src/engine/hostLock.js';
 import { defineResource, type ResourceInstance } from '../../src/engine/resource.js';
 import { DEFAULT_TIMEOUTS, run } from '../../src/engine/run.js';
 import { Secret, sh } from '../../src/shell/index.js';
@@ -186,6 +186,42 @@ describe('the apply lease', () => {
     expect(next.resources.map((r) => r.outcome)).toEqual(['unchanged', 'unchanged']);
     expect(next.handlers).toMatchObject([{ id: restartable.id, outcome: 'ran' }]);
     expect(existsSync(join(STATE_DIRECTORY, 'apply.lease'))).toBe(false);
+  });
+});
+
+describe('the apply lease, renewed', () => {
+  it('is taken with the first change, then renewed only once its renewal interval has passed', async () => {
+    const resources = ['a', 'b', 'c'].map((name) => valueFile({ path: path(name), value: 'new' }));
+    const realNow = Date.now.bind(Date);
+    let skew = 0;
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + skew);
+    const starts: string[][] = [];
+    try {
+      await run({
+        mode: 'apply',
+        recipes: ['t'],
+        forks: 1,
+        timeouts: DEFAULT_TIMEOUTS,
+        trace: 'commands',
+        emit: (event) => {
+          if (event.type === 'invocation-start') starts.push(event.sections.map((section) => section.name));
+          if (event.type === 'resource-result' && event.result.id === resources[1]!.id) skew += LEASE_RENEWAL_MS;
+        },
+        hosts: [{ name: 'box', resources, connect: async () => transport }],
+      });
+    } finally {
+      clock.mockRestore();
+    }
+    const lease = starts.map((sections) => sections.includes('take the apply lease'));
+    expect(starts.map((sections) => sections.find((name) => name.startsWith('apply ')) ?? sections[0])).toEqual([
+      `read valueFile[${path('a')}]`,
+      `apply valueFile[${path('a')}] step 1`,
+      `apply valueFile[${path('b')}] step 1`,
+      `apply valueFile[${path('c')}] step 1`,
+      'drop the apply lease',
+    ]);
+    expect(lease).toEqual([false, true, false, true, false]);
+    expect(resources.map((resource) => readFileSync(resource.params.path, 'utf8'))).toEqual(['new', 'new', 'new']);
   });
 });
 

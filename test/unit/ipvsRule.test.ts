@@ -156,7 +156,7 @@ describe('ipvsRule: the planner', () => {
       'ipvsadm -a -t 192.168.9.100:80 -r 192.168.9.11:80 -g -w 1',
       'ipvsadm -a -t 192.168.9.100:80 -r 192.168.9.12:80 -g -w 1',
     ]);
-    expect(plan.steps[3]).toBe('mkdir -p /var/lib/keel/ipvs');
+    expect(plan.steps[3]).toBe('[ -d /var/lib/keel/ipvs ] || mkdir -p -- /var/lib/keel/ipvs');
     expect(plan.steps[4]).toContain('/var/lib/keel/ipvs/web');
     expect(plan.steps).toHaveLength(5);
   });

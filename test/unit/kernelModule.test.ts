@@ -17,7 +17,7 @@ describe('kernelModule', () => {
       { field: 'persisted', from: false, to: true },
     ]);
     const steps = ipVs.definition.apply(ipVs.params, state, changes).map((step) => step.text);
-    expect(steps.slice(0, 2)).toEqual(['modprobe ip_vs', 'mkdir -p /etc/modules-load.d']);
+    expect(steps.slice(0, 2)).toEqual(['modprobe ip_vs', '[ -d /etc/modules-load.d ] || mkdir -p -- /etc/modules-load.d']);
     expect(steps[2]).toContain('/etc/modules-load.d/ip_vs.conf');
   });
 

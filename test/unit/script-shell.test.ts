@@ -60,7 +60,8 @@ describe('the long-lived shell', () => {
     const results = [];
     for (let round = 0; round < 3; round += 1) results.push(await transport.runScript('echo "$0"', { timeoutMs }));
     expect(results.map((result) => result.code)).toEqual([0, 0, 0]);
-    expect(processesWith(`sleep ${(timeoutMs / 1000).toFixed(3)}`)).toEqual([]);
+    // The watchdog's sleep is sent TERM as the script ends; it may take a moment to go.
+    await expect.poll(() => processesWith(`sleep ${(timeoutMs / 1000).toFixed(3)}`), { timeout: 2_000 }).toEqual([]);
     const scriptFile = results[0]!.stdout.toString().trim();
     expect(readdirSync(dirname(scriptFile)).filter((name) => name.startsWith(basename(scriptFile)))).not.toEqual([]);
     await transport.close();

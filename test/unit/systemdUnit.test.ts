@@ -40,7 +40,7 @@ describe('systemdUnit: diff and apply', () => {
     const dropIn = systemdUnit({ name: 'ssh.service', dropIn: '20-keel', content: '[Service]\nNice=5\n' });
     expect(dropIn.id).toBe('systemdUnit[ssh.service.d/20-keel]');
     const { steps } = planChange(dropIn, state('absent'));
-    expect(steps[0]).toBe('mkdir -p -- /etc/systemd/system/ssh.service.d');
+    expect(steps[0]).toBe('[ -d /etc/systemd/system/ssh.service.d ] || mkdir -p -- /etc/systemd/system/ssh.service.d');
     expect(steps[1]).toContain('/etc/systemd/system/ssh.service.d/20-keel.conf');
   });
 
