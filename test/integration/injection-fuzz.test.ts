@@ -41,6 +41,8 @@ import { CANARY, hostileStrings, RELATIVE_CANARY } from '../support/hostileStrin
 
 const STRINGS = 10_000;
 const FUZZ_ROOT = '/tmp/keel-fuzz';
+/** How much of each content the recorded `mv` notes: at least 40 characters of UTF-8. */
+const CONTENT_START_BYTES = 160;
 /** A template whose rendering is its one variable, so the value travels as the file's content. */
 const VALUE_TEMPLATE = join(mkdtempSync(join(tmpdir(), 'keel-fuzz-template-')), 'value.j2');
 writeFileSync(VALUE_TEMPLATE, '{{ value }}');
@@ -57,7 +59,6 @@ const RECORDED_FUNCTIONS = [
   'chmod',
   'chown',
   'chgrp',
-  'mv',
   'stat',
   'sha256sum',
   'cut',
@@ -84,10 +85,11 @@ const RECORDED_SCRIPTS = ['apt-get', 'apt-cache', 'dpkg-query', 'update-rc.d'];
 
 /**
  * Shell functions defined before the batch. `cat` and `rm` pass through when the batch itself uses them on its
- * capture files (beside its script file, `$0`); `mktemp` names a file, so an atomic write goes on to its `mv`;
- * `base64 -d` records the content it is fed.
+ * capture files (beside its script file, `$0`); `mktemp` names a file, so an atomic write goes on to its `mv`,
+ * which records the start of the content written there; `base64 -d` records the start of what it is fed.
  */
-function recorderPrelude(log: string): string {
+/** `contentFile` is where this batch's atomic writes put their content: one file for each batch run at once. */
+function recorderPrelude(log: string, contentFile: string): string {
   return [
     `__fz_log_file=${quote(log)}; export __fz_log_file; PATH=${STUB_BIN}:$PATH; export PATH`,
     `__fz_log() { printf '%s\\0' @call "$#" "$@" >> "$__fz_log_file"; }`,
@@ -95,20 +97,24 @@ function recorderPrelude(log: string): string {
     `__fz_ours() { for __fz_a; do case "$__fz_a" in "$0".*) return 0;; esac; done; return 1; }`,
     `cat() { if __fz_ours "$@"; then command cat "$@"; else __fz_log cat "$@"; fi; }`,
     `rm() { if __fz_ours "$@"; then command rm "$@"; else __fz_log rm "$@"; fi; }`,
-    `mktemp() { __fz_log mktemp "$@"; echo ${FUZZ_ROOT}-tmp; }`,
-    // The first line is enough to see the content arrive, and reading more costs a system call a byte.
-    `base64() { __fz_log base64 "$@"; [ "$1" = -d ] || return 0; IFS= read -r __fz_line; printf '%s\\0' @stdin "$__fz_line" >> "$__fz_log_file"; }`,
+    `mktemp() { __fz_log mktemp "$@"; echo ${contentFile}; }`,
+    // The start is enough to see the content arrive, and reading more costs a system call a byte. Text is written by
+    // printf, and noted by mv; content a shell string cannot hold comes through base64, which notes its first line.
+    `base64() { __fz_log base64 "$@"; [ "$1" = -d ] || return 0; IFS= read -r __fz_line; printf '%s\\0' @content "$__fz_line" >> "$__fz_log_file"; }`,
+    `mv() { __fz_log mv "$@"; for __fz_a; do [ "$__fz_a" = ${contentFile} ] && __fz_content_start; done; return 0; }`,
+    `__fz_content_start() { __fz_start=; while [ \${#__fz_start} -lt ${CONTENT_START_BYTES} ] && { IFS= read -r __fz_line || [ -n "$__fz_line" ]; }; do __fz_start="$__fz_start$__fz_line
+"; __fz_line=; done < ${contentFile}; printf '%s\\0' @content "$__fz_start" >> "$__fz_log_file"; }`,
     ...RECORDED_FUNCTIONS.map((name) => `${name}() { __fz_log ${name} "$@"; }`),
     '',
   ].join('\n');
 }
 
 interface Observation {
-  /** Every argument of every recorded call, and the first line of every content fed to `base64 -d`. */
+  /** Every argument of every recorded call, and the start of every content an atomic write moved into place. */
   seen: string[];
 }
 
-/** The recorder's log: NUL-separated `@case N`, `@call COUNT NAME ARGS…` and `@stdin LINE` records. */
+/** The recorder's log: NUL-separated `@case N`, `@call COUNT NAME ARGS…` and `@content START` records. */
 function parseLog(log: Buffer): Map<number, Observation> {
   const fields = log.toString('utf8').split('\0');
   const cases = new Map<number, Observation>();
@@ -122,7 +128,7 @@ function parseLog(log: Buffer): Map<number, Observation> {
       const count = Number(fields[index++]);
       current.seen.push(...fields.slice(index + 1, index + count));
       index += count;
-    } else if (tag === '@stdin') {
+    } else if (tag === '@content') {
       current.seen.push(fields[index++]!);
     }
   }
@@ -190,8 +196,12 @@ const aptNothing = (names: string[]): PackageState => ({
 });
 
 const framedPath = (index: number, value: string): string => `${FUZZ_ROOT}/${index}/${value}`;
-/** How the start of a file's content travels: the first line of its base64 in the write's here-document. */
-const firstBase64Line = (content: string): string => Buffer.from(content).toString('base64').slice(0, 76);
+/**
+ * The start of a file's content that must arrive: as many characters as the recorder's bytes surely hold, or, for
+ * content with a NUL (which travels base64-encoded), the first line of its base64.
+ */
+const contentStart = (content: string): string =>
+  content.includes('\0') ? Buffer.from(content).toString('base64').slice(0, 76) : content.slice(0, CONTENT_START_BYTES / 4);
 
 /** Every string parameter of every resource, with plain values for the others. */
 /** A path with its owner, group, mode and state, as file and directory take them; `also` right after the path. */
@@ -215,8 +225,8 @@ const RESOURCES: ResourceFuzz[] = [
   {
     resource: 'sysctl',
     attempts: (value, index) => [
-      { parameter: 'key', value, arrives: firstBase64Line(`${value} = 1\n`) },
-      { parameter: 'value', value, arrives: firstBase64Line(`net.ipv4.conf.lo.arp_ignore = ${value.trim().split(/\s+/).join(' ')}\n`) },
+      { parameter: 'key', value, arrives: contentStart(`${value} = 1\n`) },
+      { parameter: 'value', value, arrives: contentStart(`net.ipv4.conf.lo.arp_ignore = ${value.trim().split(/\s+/).join(' ')}\n`) },
       { parameter: 'file', value: `${framedPath(index, value)}.conf`, arrives: `${framedPath(index, value)}.conf` },
     ],
     scenarios: (accepted) => {
@@ -234,7 +244,7 @@ const RESOURCES: ResourceFuzz[] = [
   },
   {
     resource: 'file',
-    attempts: (value, index) => ownedPathAttempts(value, index, { parameter: 'content', value, arrives: firstBase64Line(value) }),
+    attempts: (value, index) => ownedPathAttempts(value, index, { parameter: 'content', value, arrives: contentStart(value) }),
     scenarios: (accepted, index) => {
       const params = ownedPathParams(accepted, `${FUZZ_ROOT}/${index}/plain`, '0600');
       const content = (accepted.get('content') as string) ?? 'plain';
@@ -249,7 +259,7 @@ const RESOURCES: ResourceFuzz[] = [
     resource: 'template',
     attempts: (value, index) => [
       { parameter: 'path', value: framedPath(index, value), arrives: framedPath(index, value) },
-      { parameter: 'vars.value', value, arrives: firstBase64Line(value) },
+      { parameter: 'vars.value', value, arrives: contentStart(value) },
     ],
     scenarios: (accepted, index) => {
       const path = (accepted.get('path') as string) ?? `${FUZZ_ROOT}/${index}/template`;
@@ -265,7 +275,7 @@ const RESOURCES: ResourceFuzz[] = [
     attempts: (value) => [
       { parameter: 'name', value: `${value}.service`, arrives: `/etc/systemd/system/${value}.service` },
       { parameter: 'dropIn', value, arrives: `/etc/systemd/system/keel-fuzz.service.d/${value}.conf` },
-      { parameter: 'content', value, arrives: firstBase64Line(value) },
+      { parameter: 'content', value, arrives: contentStart(value) },
     ],
     scenarios: (accepted) => {
       const name = (accepted.get('name') as string) ?? 'keel-fuzz.service';
@@ -469,7 +479,7 @@ const RESOURCES: ResourceFuzz[] = [
   },
   {
     resource: 'cronJob',
-    // The command and env values travel in the file's content, base64-encoded; the canary shows none of them ran.
+    // The command and env values travel in the file's content; the canary shows none of them ran.
     attempts: (value) => [
       { parameter: 'name', value, arrives: `/etc/cron.d/${value}` },
       { parameter: 'schedule', value },
@@ -493,10 +503,10 @@ const RESOURCES: ResourceFuzz[] = [
   },
   {
     resource: 'lineInFile',
-    // Line and expressions shape only the content, which travels base64-encoded; the canary shows none of them ran.
+    // Line and expressions shape only the content; the canary shows none of them ran.
     attempts: (value, index) => [
       { parameter: 'path', value: framedPath(index, value), arrives: framedPath(index, value) },
-      { parameter: 'line', value, arrives: firstBase64Line(`${value}\n`) },
+      { parameter: 'line', value, arrives: contentStart(`${value}\n`) },
       { parameter: 'regexp', value },
       { parameter: 'after', value },
       { parameter: 'state', value },
@@ -718,7 +728,7 @@ describe('injection fuzz', () => {
         const batch = batchScript(half);
         // Run as the host's long-lived shell runs a script, `sh FILE`, but on a channel of its own so the halves overlap.
         const scriptFile = `/tmp/keel-fuzz-${index}.sh`;
-        writeFileSync(join(lab.hosts[0]!.root, scriptFile), recorderPrelude(log) + batch.script);
+        writeFileSync(join(lab.hosts[0]!.root, scriptFile), recorderPrelude(log, `${FUZZ_ROOT}-content-${index}`) + batch.script);
         const result = await transport.exec(`sh ${scriptFile}`, { timeoutMs: 1_500_000 });
         return { result, outputs: batch.parse(result.stdout, result.stderr).sections, log };
       }),

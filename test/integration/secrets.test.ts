@@ -125,7 +125,7 @@ describe('secrets', () => {
       /h1: file\[\/proc\/keel-token\] failed: command exited 1; command: __keel_tmp=\$\(mktemp \/proc\/\.keel\.XXXXXX\) …/,
     );
     const blockedReport = readFileSync(join(project, 'blocked.json'), 'utf8');
-    expect(blockedReport).toContain(`(${Buffer.byteLength(API_TOKEN)} bytes, base64)`);
+    expect(blockedReport).toContain(`printf '%s' (${Buffer.byteLength(API_TOKEN)} bytes)`);
 
     const streams: Record<string, string> = {
       'apply stdout': applied.stdout,

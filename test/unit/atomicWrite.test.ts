@@ -1,11 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { atomicWriteScript } from '../../src/shell/index.js';
 
 const runScript = (text: string): void => void execFileSync('/bin/sh', ['-c', `set -e\n${text}`]);
+
+const PROGRAMS = ['mktemp', 'base64', 'stat', 'chmod', 'chown', 'mv', 'rm', 'cat'];
+/** Runs the script with each program it may start wrapped by a shell function that notes its name first. */
+function programsStarted(text: string): string[] {
+  const log = join(mkdtempSync(join(tmpdir(), 'keel-programs-')), 'log');
+  const wrappers = PROGRAMS.map((name) => `${name}() { echo ${name} >> '${log}'; command ${name} "$@"; }`).join('\n');
+  execFileSync('/bin/sh', ['-c', `${wrappers}\nset -e\n${text}`]);
+  return existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
+}
 
 describe('atomic writes', () => {
   it('write exact bytes (binary, no trailing newline) and leave no temporary file', () => {
@@ -36,5 +45,37 @@ describe('atomic writes', () => {
     expect(() => runScript(atomicWriteScript(file, 'new', { owner: 'no-such-user-keel' }).text)).toThrow();
     expect(readFileSync(file, 'utf8')).toBe('old');
     expect(readdirSync(directory)).toEqual(['conf']);
+  });
+
+  it('write text exactly through the printf builtin, however it is quoted', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'keel-write-'));
+    const text = `it's $(touch ${directory}/ran) \`and\` "quoted" \\n %s\n__KEEL_CONTENT__\né ✓ no trailing newline`;
+    const file = join(directory, 'text');
+    expect(programsStarted(atomicWriteScript(file, text).text)).toEqual(['mktemp', 'chmod', 'mv']);
+    expect(readFileSync(file, 'utf8')).toBe(text);
+    expect(readdirSync(directory)).toEqual(['text']);
+    expect(statSync(file).mode & 0o777).toBe(0o644);
+  });
+
+  it('start chmod or chown for a file they replace only when its mode or owner differs from the new one', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'keel-write-'));
+    const file = join(directory, 'private');
+    writeFileSync(file, 'old');
+    chmodSync(file, 0o600);
+    expect(programsStarted(atomicWriteScript(file, 'new').text)).toEqual(['mktemp', 'stat', 'mv']);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    chmodSync(file, 0o644);
+    expect(programsStarted(atomicWriteScript(file, 'newer').text)).toEqual(['mktemp', 'stat', 'chmod', 'mv']);
+    expect(statSync(file).mode & 0o777).toBe(0o644);
+    expect(readFileSync(file, 'utf8')).toBe('newer');
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('keep the owner of a file they replace', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'keel-write-'));
+    const file = join(directory, 'owned');
+    writeFileSync(file, 'old');
+    chownSync(file, 65534, 65534);
+    expect(programsStarted(atomicWriteScript(file, 'new').text)).toEqual(['mktemp', 'stat', 'chmod', 'chown', 'mv']);
+    expect([statSync(file).uid, statSync(file).gid, readFileSync(file, 'utf8')]).toEqual([65534, 65534, 'new']);
   });
 });
