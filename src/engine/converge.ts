@@ -125,8 +125,8 @@ async function readHost(target: HostTarget, transport: Transport, emit: EventSin
     owed: new Map(reading.owed.map((ref) => [owedMarker(ref), ref])),
     results: [],
     unsettled: new Map(),
-    // Taken with the first change, renewed with every later one, dropped at the end: a run that changes
-    // nothing never takes it.
+    // Taken with the first change, renewed by a later one once LEASE_RENEWAL_MS has passed, dropped at the end:
+    // a run that changes nothing never takes it.
     lease: applyLease(Math.ceil(options.timeouts.applyMs / 1000) + LEASE_MARGIN_SECONDS),
     leaseTaken: false,
   };
