@@ -335,16 +335,16 @@ async function runSettles(host: Converging): Promise<HandlerResult[]> {
   });
 }
 
-/**
- * Runs sections that start with the lease (a change's, the settles', the handlers'); when the lease refuses because
- * an earlier run on this machine died holding it, takes it over.
- */
 /** The lease's section, when this invocation must take or renew it. */
 function leaseDue(host: Converging): Section[] {
   const fresh = host.leaseRenewedAt !== undefined && Date.now() - host.leaseRenewedAt < LEASE_RENEWAL_MS;
   return fresh ? [] : [host.lease.acquire];
 }
 
+/**
+ * Runs a change's sections, the settles' or the handlers', which start with the lease when it is due; when the lease
+ * refuses because an earlier run on this machine died holding it, takes it over.
+ */
 async function runUnderLease(host: Converging, sections: Section[]): Promise<Map<string, SectionResult>> {
   const { transport, lease, options } = host;
   const sentAt = Date.now();

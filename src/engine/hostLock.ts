@@ -1,8 +1,7 @@
 /**
  * One controller applies to a host at a time. The host keeps a lease (/var/lib/keel/apply.lease: owner, expiry,
  * who) taken under flock at the start of the first apply invocation, renewed while the run goes on and dropped
- * at the end. A
- * controller that dies leaves a lease that simply expires, so no lock ever needs clearing by hand.
+ * at the end. A controller that dies leaves a lease that simply expires, so no lock ever needs clearing by hand.
  */
 
 import { randomBytes } from 'node:crypto';
