@@ -47,11 +47,12 @@ const TIMED_OUT = 'timeout';
 function preamble(marker: string, scriptFile: string): string {
   const background = 'if command -v setsid >/dev/null 2>&1; then setsid "$@" & else "$@" & fi';
   // A subshell of this shell, not a program: it starts `sleep` alone, and a TERM from the shell ends it and its sleep.
+  // The sleep gets KILL: a TERM that reached it between fork and exec would go to the handler it inherited, and be lost.
   const watchdog = [
     '__keel_watch() {',
-    `  __keel_stop=; __keel_z=; trap '__keel_stop=1; [ -z "$__keel_z" ] || kill "$__keel_z" 2>/dev/null' TERM`,
+    `  __keel_stop=; __keel_z=; trap '__keel_stop=1; [ -z "$__keel_z" ] || kill -s KILL "$__keel_z" 2>/dev/null' TERM`,
     '  sleep "$1" & __keel_z=$!',
-    '  [ -z "$__keel_stop" ] || { kill "$__keel_z" 2>/dev/null; exit 0; }',
+    '  [ -z "$__keel_stop" ] || { kill -s KILL "$__keel_z" 2>/dev/null; exit 0; }',
     '  wait "$__keel_z"; [ -z "$__keel_stop" ] || exit 0',
     '  : >"$2"; kill -s TERM -- "-$3" 2>/dev/null || kill -s TERM "$3" 2>/dev/null',
     '  sleep 1; kill -s KILL -- "-$3" 2>/dev/null || kill -s KILL "$3" 2>/dev/null',
