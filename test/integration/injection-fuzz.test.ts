@@ -85,10 +85,12 @@ const RECORDED_SCRIPTS = ['apt-get', 'apt-cache', 'dpkg-query', 'update-rc.d'];
 
 /**
  * Shell functions defined before the batch. `cat` and `rm` pass through when the batch itself uses them on its
- * capture files (beside its script file, `$0`); `mktemp` names a file, so an atomic write goes on to its `mv`,
- * which records the start of the content written there; `base64 -d` records the start of what it is fed.
+ * capture files (beside its script file, `$0`). An atomic write creates its temporary file beside a target whose
+ * directory need not exist here: `umask`, which it calls first in the subshell that creates the file, points that
+ * subshell's `$__keel_tmp` to a file of the fuzz's own, and `mv` records the start of the content written there.
+ * `base64 -d` records the start of what it is fed.
  */
-/** `contentFile` is where this batch's atomic writes put their content: one file for each batch run at once. */
+/** `contentFile` starts the names of the files where this batch's atomic writes put their content: one per batch run at once. */
 function recorderPrelude(log: string, contentFile: string): string {
   return [
     `__fz_log_file=${quote(log)}; export __fz_log_file; PATH=${STUB_BIN}:$PATH; export PATH`,
@@ -97,13 +99,13 @@ function recorderPrelude(log: string, contentFile: string): string {
     `__fz_ours() { for __fz_a; do case "$__fz_a" in "$0".*) return 0;; esac; done; return 1; }`,
     `cat() { if __fz_ours "$@"; then command cat "$@"; else __fz_log cat "$@"; fi; }`,
     `rm() { if __fz_ours "$@"; then command rm "$@"; else __fz_log rm "$@"; fi; }`,
-    `mktemp() { __fz_log mktemp "$@"; echo ${contentFile}; }`,
+    `umask() { command umask "$@"; case $__keel_tmp in */.keel.*) __keel_tmp=${contentFile}-\${__keel_tmp##*/};; esac; }`,
     // The start is enough to see the content arrive, and reading more costs a system call a byte. Text is written by
     // printf, and noted by mv; content a shell string cannot hold comes through base64, which notes its first line.
     `base64() { __fz_log base64 "$@"; [ "$1" = -d ] || return 0; IFS= read -r __fz_line; printf '%s\\0' @content "$__fz_line" >> "$__fz_log_file"; }`,
-    `mv() { __fz_log mv "$@"; for __fz_a; do [ "$__fz_a" = ${contentFile} ] && __fz_content_start; done; return 0; }`,
-    `__fz_content_start() { __fz_start=; while [ \${#__fz_start} -lt ${CONTENT_START_BYTES} ] && { IFS= read -r __fz_line || [ -n "$__fz_line" ]; }; do __fz_start="$__fz_start$__fz_line
-"; __fz_line=; done < ${contentFile}; printf '%s\\0' @content "$__fz_start" >> "$__fz_log_file"; }`,
+    `mv() { __fz_log mv "$@"; for __fz_a; do case $__fz_a in */.keel.*) __fz_content_start ${contentFile}-"\${__fz_a##*/}";; esac; done; return 0; }`,
+    `__fz_content_start() { [ -f "$1" ] || return 0; __fz_start=; while [ \${#__fz_start} -lt ${CONTENT_START_BYTES} ] && { IFS= read -r __fz_line || [ -n "$__fz_line" ]; }; do __fz_start="$__fz_start$__fz_line
+"; __fz_line=; done < "$1"; printf '%s\\0' @content "$__fz_start" >> "$__fz_log_file"; }`,
     ...RECORDED_FUNCTIONS.map((name) => `${name}() { __fz_log ${name} "$@"; }`),
     '',
   ].join('\n');

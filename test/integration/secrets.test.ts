@@ -122,7 +122,7 @@ describe('secrets', () => {
     const failed = keel(['apply', 'recipes/blocked.ts', '-i', inventoryFile, '--json', 'blocked.json'], { cwd: project, env: ENV });
     expect(failed.code).toBe(4);
     expect(failed.stdout).toMatch(
-      /h1: file\[\/proc\/keel-token\] failed: command exited 1; command: __keel_tmp=\$\(mktemp \/proc\/\.keel\.XXXXXX\) …/,
+      /h1: file\[\/proc\/keel-token\] failed: command exited 1; command: __keel_tmp=\/proc\/\.keel\.[0-9a-f]{12} …/,
     );
     const blockedReport = readFileSync(join(project, 'blocked.json'), 'utf8');
     expect(blockedReport).toContain(`printf '%s' (${Buffer.byteLength(API_TOKEN)} bytes)`);

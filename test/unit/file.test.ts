@@ -157,8 +157,12 @@ describe('file: apply', () => {
 
   it('rewrites content atomically and keeps the current owner and mode it does not manage', () => {
     const [write] = plan({ path: '/srv/site.conf', content: 'new\n' }, state('regular')).steps;
-    expect(write).toContain('mktemp /srv/.keel.XXXXXX');
-    expect(write).toContain('chmod 0640 "$__keel_tmp" && chown -- 1:4 "$__keel_tmp"');
+    expect(write).toMatch(/^__keel_tmp=\/srv\/\.keel\.[0-9a-f]{12}$/m);
+    expect(write).toContain('( umask 137; set -C; exec >"$__keel_tmp";');
+    expect(write).toContain(
+      '{ [ ! -e /srv/site.conf ] || { [ -O /srv/site.conf ] && [ -G /srv/site.conf ] && [ ! -g /srv ]; } || chown "$(stat -L -c %u:%g -- /srv/site.conf)" "$__keel_tmp"; }',
+    );
+    expect(write).not.toContain('chmod');
     expect(write).toContain('mv -f -- "$__keel_tmp" /srv/site.conf');
   });
 
