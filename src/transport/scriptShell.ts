@@ -2,8 +2,8 @@
  * One long-lived `sh` per host, fed script after script on one stdin, so that every script of a run shares one
  * exec session. Each script is written to a file and run by a shell of its own, in a session of its own (setsid)
  * with stdin on /dev/null: it cannot read the scripts after it, its `exit` ends only itself, and its timeout kills
- * its process group and nothing else, sent by a watchdog on the host (SIGTERM, then SIGKILL), so the shell lives
- * on for the next script. After each script the shell prints an end marker with the script's exit code, on stdout
+ * its process group and nothing else: the controller keeps the time, and a watchdog on the host sends the signals
+ * (SIGTERM, then SIGKILL), so the shell lives on for the next script. After each script the shell prints an end marker with the script's exit code, on stdout
  * and on stderr; the marker carries a nonce fresh for every shell.
  */
 import { randomBytes } from 'node:crypto';
@@ -46,21 +46,21 @@ const TIMED_OUT = 'timeout';
  */
 function preamble(marker: string, scriptFile: string): string {
   const background = 'if command -v setsid >/dev/null 2>&1; then setsid "$@" & else "$@" & fi';
-  // A subshell of this shell, not a program: it starts `sleep` alone, and a TERM from the shell ends it and its sleep.
-  // The sleep gets KILL: a TERM that reached it between fork and exec would go to the handler it inherited, and be lost.
+  // A subshell of this shell, not a program, that keeps the time with no timer of its own: it waits on the shell's
+  // stdin (fd 3), where the controller writes a line once the script's time is up. The shell reads nothing there
+  // while a script runs, and ends the watchdog (TERM) before it prints the end marker, so the line the next script
+  // starts with can never reach it; a shell whose stdin closes lets the script finish.
   const watchdog = [
     '__keel_watch() {',
-    `  __keel_stop=; __keel_z=; trap '__keel_stop=1; [ -z "$__keel_z" ] || kill -s KILL "$__keel_z" 2>/dev/null' TERM`,
-    '  sleep "$1" & __keel_z=$!',
-    '  [ -z "$__keel_stop" ] || { kill -s KILL "$__keel_z" 2>/dev/null; exit 0; }',
-    '  wait "$__keel_z"; [ -z "$__keel_stop" ] || exit 0',
-    '  : >"$2"; kill -s TERM -- "-$3" 2>/dev/null || kill -s TERM "$3" 2>/dev/null',
-    '  sleep 1; kill -s KILL -- "-$3" 2>/dev/null || kill -s KILL "$3" 2>/dev/null',
+    '  IFS= read -r __keel_word <&3 || exit 0',
+    '  : >"$1"; kill -s TERM -- "-$2" 2>/dev/null || kill -s TERM "$2" 2>/dev/null',
+    '  sleep 1; kill -s KILL -- "-$2" 2>/dev/null || kill -s KILL "$2" 2>/dev/null',
     '}',
   ];
   const privateFiles = ['"$__keel_s"', ...Object.values(SCRIPT_CAPTURES).map((suffix) => `"$__keel_s${suffix}"`)];
   return [
     'umask 022',
+    'exec 3<&0',
     `__keel_s="\${TMPDIR:-/tmp}/${scriptFile}"`,
     `(umask 077; set -C; ${privateFiles.map((file) => `: >${file}`).join(' && ')}) 2>/dev/null || { echo "keel: cannot create $__keel_s" >&2; exit 125; }`,
     `trap 'rm -f "$__keel_s" "$__keel_s".*' EXIT`,
@@ -68,8 +68,8 @@ function preamble(marker: string, scriptFile: string): string {
     ...watchdog,
     '__keel_run() {',
     '  __keel_w=',
-    '  __keel_bg sh "$__keel_s" </dev/null; __keel_p=$!',
-    '  if [ "$2" != 0 ]; then __keel_watch "$2" "$__keel_s.t$1" "$__keel_p" </dev/null >/dev/null 2>&1 & __keel_w=$!; fi',
+    '  __keel_bg sh "$__keel_s" </dev/null 3<&-; __keel_p=$!',
+    '  if [ "$2" = watched ]; then __keel_watch "$__keel_s.t$1" "$__keel_p" </dev/null >/dev/null 2>&1 & __keel_w=$!; fi',
     '  wait "$__keel_p" 2>/dev/null; __keel_rc=$?; __keel_how=',
     `  if [ -f "$__keel_s.t$1" ]; then wait "$__keel_w"; __keel_how=${TIMED_OUT}`,
     '  elif [ -n "$__keel_w" ]; then kill -s TERM "$__keel_w" 2>/dev/null; wait "$__keel_w"; fi',
@@ -204,15 +204,14 @@ export class ScriptShell {
     const live = await this.#shell;
     this.#sequence += 1;
     const sequence = this.#sequence;
-    const seconds = timeoutMs === undefined ? '0' : (timeoutMs / 1000).toFixed(3);
     const body = script.endsWith('\n') ? script : `${script}\n`;
     // Written with the printf builtin, and each timeout flagged in a file of its own: on an emulated host, the `cat`
     // and `rm` this would otherwise start cost more than a small script itself.
-    const sent = `__keel_b=${quote(body)}\nprintf '%s' "$__keel_b" >|"$__keel_s"; __keel_b=\n__keel_run ${sequence} ${seconds}\n`;
+    const sent = `__keel_b=${quote(body)}\nprintf '%s' "$__keel_b" >|"$__keel_s"; __keel_b=\n__keel_run ${sequence} ${timeoutMs === undefined ? 'unwatched' : 'watched'}\n`;
     return new Promise<ScriptResult>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+      const timers: NodeJS.Timeout[] = [];
       const done = (outcome: () => void): void => {
-        if (timer) clearTimeout(timer);
+        for (const timer of timers) clearTimeout(timer);
         outcome();
       };
       live.running = {
@@ -222,18 +221,21 @@ export class ScriptShell {
         reject: (error) => done(() => reject(error)),
       };
       if (timeoutMs !== undefined) {
+        timers.push(setTimeout(() => live.pipe.write(Buffer.from('\n')), timeoutMs));
         // The host's watchdog did not answer: the shell is given up, and the next script starts another.
-        timer = setTimeout(() => {
-          const running = live.running;
-          live.running = undefined;
-          this.#shell = undefined;
-          live.pipe.destroy();
-          running?.resolve({
-            stdout: live.stdout.all(),
-            stderr: Buffer.concat([live.stderr.all(), timedOutNote(timeoutMs)]),
-            code: TIMEOUT_EXIT_CODE,
-          });
-        }, timeoutMs + WATCHDOG_GRACE_MS);
+        timers.push(
+          setTimeout(() => {
+            const running = live.running;
+            live.running = undefined;
+            this.#shell = undefined;
+            live.pipe.destroy();
+            running?.resolve({
+              stdout: live.stdout.all(),
+              stderr: Buffer.concat([live.stderr.all(), timedOutNote(timeoutMs)]),
+              code: TIMEOUT_EXIT_CODE,
+            });
+          }, timeoutMs + WATCHDOG_GRACE_MS),
+        );
       }
       if (live.ended) return live.running.resolve({ stdout: live.stdout.all(), stderr: live.stderr.all(), code: live.ended.code ?? 1 });
       live.pipe.write(Buffer.from(sent));
