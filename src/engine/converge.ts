@@ -59,8 +59,14 @@ interface Converging {
   readonly transport: Transport;
   readonly emit: EventSink;
   readonly options: ConvergeOptions;
-  /** Each resource's latest read: a change re-reads every resource after it. */
+  /**
+   * Each resource's latest read. A change re-reads the resources after it only up to the next one out of sync, so a
+   * read can predate the host's latest change; such a resource is read again before it is assessed.
+   */
   readonly states: Map<string, ReadState>;
+  /** How many changes had been sent when each resource's latest read was taken; `changesSent` how many are now. */
+  readonly readAfter: Map<string, number>;
+  changesSent: number;
   /** Handlers owed, by marker: those the host still owes from earlier runs, and those this run's changes notify. */
   readonly owed: Map<string, HandlerRef>;
   readonly results: ResourceResult[];
@@ -122,6 +128,8 @@ async function readHost(target: HostTarget, transport: Transport, emit: EventSin
     emit,
     options,
     states: new Map(reading.states),
+    readAfter: new Map(target.resources.map((instance) => [instance.id, 0])),
+    changesSent: 0,
     owed: new Map(reading.owed.map((ref) => [owedMarker(ref), ref])),
     results: [],
     unsettled: new Map(),
@@ -208,6 +216,7 @@ async function convergeResource(host: Converging, instance: ResourceInstance, la
     const message = host.halted ?? 'interrupted before this resource started';
     return record(host, { ...base, outcome: 'skipped', changes: [], actual: null, error: { phase: 'apply', message }, durationMs: 0 });
   }
+  if (host.readAfter.get(instance.id)! < host.changesSent) await reread(host, instance, later);
   const assessment = assess(instance, host.states.get(instance.id)!, []);
   if (assessment.outcome === 'failed')
     return fail(host, { ...base, ...assessment, durationMs: Date.now() - started }, failedEarlier(instance));
@@ -243,7 +252,10 @@ async function convergeResource(host: Converging, instance: ResourceInstance, la
   });
 }
 
-/** One batch: take or renew the lease when due, run the apply steps, re-read this resource (verify) and every later one. */
+/**
+ * One batch: take or renew the lease when due, run the apply steps, re-read this resource (verify) and the later ones
+ * up to the next out of sync. The last change of a run that owes no settle or handler drops the lease in it too.
+ */
 async function applyOne(
   host: Converging,
   instance: ResourceInstance,
@@ -252,16 +264,25 @@ async function applyOne(
 ): Promise<ChangeOutcome> {
   host.emit({ type: 'resource-start', host: host.target.name, id: instance.id, phase: 'apply' });
   const steps = [...takeSettles(host, instance.requires), ...applySections(instance, assessment.actual, assessment.changes)];
-  const laterReads = groupedReads(later);
-  const sections = [...leaseDue(host), ...steps, readSection(instance), ...laterReads.sections];
+  const laterReads = groupedReads(upToNextOutOfSync(host, later));
+  const endsTheRun = later.length === 0 && !owesAfterChanging(host, instance);
+  const sections = [
+    ...leaseDue(host),
+    ...steps,
+    readSection(instance),
+    ...laterReads.sections,
+    ...(endsTheRun ? [host.lease.release] : []),
+  ];
   host.leaseTaken = true;
+  host.changesSent += 1;
   let outputs: Map<string, SectionResult>;
   try {
     outputs = await runUnderLease(host, sections);
   } catch (error) {
     return invocationFailed(host, instance, assessment.actual, sections, steps, error);
   }
-  for (const [id, state] of laterReads.states(outputs)) host.states.set(id, state);
+  if (endsTheRun && outputs.get(host.lease.release.name)?.code === 0) host.leaseTaken = false;
+  for (const [id, state] of laterReads.states(outputs)) noteRead(host, id, state);
   const failedStep = steps.find((step) => (outputs.get(step.name)?.code ?? 0) !== 0);
   if (failedStep) {
     const output = outputs.get(failedStep.name)!;
@@ -279,6 +300,36 @@ async function applyOne(
     };
   }
   return verify(instance, outputs.get(readSection(instance).name));
+}
+
+/** `later` up to the first resource its latest read shows out of sync (or not known), that one included. */
+function upToNextOutOfSync(host: Converging, later: readonly ResourceInstance[]): readonly ResourceInstance[] {
+  const next = later.findIndex((instance) => assess(instance, host.states.get(instance.id)!, []).outcome !== 'unchanged');
+  return next < 0 ? later : later.slice(0, next + 1);
+}
+
+function noteRead(host: Converging, id: string, state: ReadState): void {
+  host.states.set(id, state);
+  host.readAfter.set(id, host.changesSent);
+}
+
+/** Reads `instance`, whose latest read came before a change, again, with the resources after it up to the next out of sync. */
+async function reread(host: Converging, instance: ResourceInstance, later: readonly ResourceInstance[]): Promise<void> {
+  const { transport, options } = host;
+  try {
+    const reading = await readerFor(transport, options.timeouts.readMs, options.log).read([instance, ...upToNextOutOfSync(host, later)]);
+    for (const [id, state] of reading.states) noteRead(host, id, state);
+  } catch (error) {
+    const message = `cannot read it again after the changes before it: ${(error as Error).message}`;
+    if (!(error instanceof BatchError)) host.connectionError = message;
+    noteRead(host, instance.id, { kind: 'error', error: { phase: 'read', message } });
+  }
+}
+
+/** Whether a settle or a handler is owed once `instance` has changed: those run after it, under the lease. */
+function owesAfterChanging(host: Converging, instance: ResourceInstance): boolean {
+  if (instance.definition.settle || instance.notify.length > 0 || host.unsettled.size > 0) return true;
+  return [...host.owed.values()].some((ref) => !handlerLeftOut(host.target, ref));
 }
 
 function settleSection({ instance, settle }: { instance: ResourceInstance; settle: Settle }): Section {

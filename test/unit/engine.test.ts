@@ -189,6 +189,38 @@ describe('the apply lease', () => {
   });
 });
 
+describe('the apply lease, dropped', () => {
+  const batchesOf = async (resources: ResourceInstance[]): Promise<string[][]> => {
+    const starts: string[][] = [];
+    await run({
+      mode: 'apply',
+      recipes: ['t'],
+      forks: 1,
+      timeouts: DEFAULT_TIMEOUTS,
+      trace: 'commands',
+      emit: (event) => {
+        if (event.type === 'invocation-start') starts.push(event.sections.map((section) => section.name));
+      },
+      hosts: [{ name: 'box', resources, connect: async () => transport }],
+    });
+    return starts;
+  };
+
+  it('goes with the last change when nothing runs after it, and after the handlers when one is owed', async () => {
+    const alone = await batchesOf([valueFile({ path: path('last-a'), value: 'x' }), valueFile({ path: path('last-b'), value: 'y' })]);
+    expect(alone.map((sections) => sections.includes('drop the apply lease'))).toEqual([false, false, true]);
+    expect(alone.at(-1)!.indexOf('drop the apply lease')).toBe(alone.at(-1)!.length - 1);
+    expect(existsSync(join(STATE_DIRECTORY, 'apply.lease'))).toBe(false);
+
+    const service = valueFile({ path: path('last-svc'), value: 'on' });
+    const owing = await batchesOf([valueFile({ path: path('last-conf'), value: 'v2' }, { notify: service.on('restart') }), service]);
+    expect(owing.at(-1)).toEqual(['drop the apply lease']);
+    expect(owing.at(-2)).toEqual([`handler valueFile[${path('last-svc')}] restart`]);
+    expect(owing.slice(0, -1).flat()).not.toContain('drop the apply lease');
+    expect(existsSync(join(STATE_DIRECTORY, 'apply.lease'))).toBe(false);
+  });
+});
+
 describe('the apply lease, renewed', () => {
   it('is taken with the first change, then renewed only once its renewal interval has passed', async () => {
     const resources = ['a', 'b', 'c'].map((name) => valueFile({ path: path(name), value: 'new' }));
@@ -218,9 +250,9 @@ describe('the apply lease, renewed', () => {
       `apply valueFile[${path('a')}] step 1`,
       `apply valueFile[${path('b')}] step 1`,
       `apply valueFile[${path('c')}] step 1`,
-      'drop the apply lease',
     ]);
-    expect(lease).toEqual([false, true, false, true, false]);
+    expect(lease).toEqual([false, true, false, true]);
+    expect(starts.map((sections) => sections.includes('drop the apply lease'))).toEqual([false, false, false, true]);
     expect(resources.map((resource) => readFileSync(resource.params.path, 'utf8'))).toEqual(['new', 'new', 'new']);
   });
 });
@@ -293,19 +325,18 @@ describe('a traced run (-v, -vv)', () => {
     return events.filter((event) => event.type === 'invocation-start' || event.type === 'invocation-end');
   };
 
-  it('tells of every invocation: the read, then the change with its re-read, then the lease dropped', async () => {
+  it('tells of every invocation: the read, then the change with its re-read and, as nothing follows it, the lease dropped', async () => {
     const events = await traced('commands');
     const starts = events.flatMap((event) => (event.type === 'invocation-start' ? [event.sections.map((section) => section.name)] : []));
     expect(starts).toEqual([
       [`read valueFile[${path('a')}]`],
-      ['take the apply lease', `apply valueFile[${path('a')}] step 1`, `read valueFile[${path('a')}]`],
-      ['drop the apply lease'],
+      ['take the apply lease', `apply valueFile[${path('a')}] step 1`, `read valueFile[${path('a')}]`, 'drop the apply lease'],
     ]);
     const firstStart = events[0]!;
     expect(firstStart.type === 'invocation-start' && firstStart.sections[0]!.command).toBe(
       `cat ${path('a')} 2>/dev/null || printf '%s' '<absent>'`,
     );
-    expect(events.filter((event) => event.type === 'invocation-end')).toHaveLength(3);
+    expect(events.filter((event) => event.type === 'invocation-end')).toHaveLength(2);
     expect(events.every((event) => event.type !== 'invocation-end' || (event.code === 0 && event.outputs === undefined))).toBe(true);
   });
 

@@ -112,26 +112,33 @@ const line = defineResource({
 });
 
 describe('an apply on a real shell', () => {
+  const recorded = (): { transport: Transport; scripts: string[] } => {
+    const scripts: string[] = [];
+    const local = new LocalTransport('box');
+    return {
+      scripts,
+      transport: {
+        host: local.host,
+        execCount: 0,
+        exec: (command, options) => local.exec(command, options),
+        runScript: (script, options) => {
+          scripts.push(script);
+          return local.runScript(script, options);
+        },
+        close: async () => undefined,
+      },
+    };
+  };
+
   it('re-reads the later instances of such a type together after a change, and sees what the change did', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'keel-together-'));
     const [x, y] = [join(directory, 'x'), join(directory, 'y')];
     writeFileSync(x, 'old');
     writeFileSync(y, 'kept');
-    const scripts: string[] = [];
-    const local = new LocalTransport('box');
-    const recording: Transport = {
-      host: local.host,
-      execCount: 0,
-      exec: (command, options) => local.exec(command, options),
-      runScript: (script, options) => {
-        scripts.push(script);
-        return local.runScript(script, options);
-      },
-      close: async () => undefined,
-    };
-    // The first resource writes the file the second reads: only a re-read after the change finds it in sync.
-    const resources = [valueFile({ path: x, value: 'new' }), line({ path: x, value: 'new' }), line({ path: y, value: 'kept' })];
-    const host = await runOnce('apply', resources, recording);
+    const { transport, scripts } = recorded();
+    // The first resource writes the file the last reads: only a re-read after the change finds it in sync.
+    const resources = [valueFile({ path: x, value: 'new' }), line({ path: y, value: 'kept' }), line({ path: x, value: 'new' })];
+    const host = await runOnce('apply', resources, transport);
     expect(host.resources.map((result) => result.outcome)).toEqual(['changed', 'unchanged', 'unchanged']);
     expect(readFileSync(x, 'utf8')).toBe('new');
     // The read, the change with its re-reads, and the release of the apply lease.
@@ -140,5 +147,34 @@ describe('an apply on a real shell', () => {
       expect(script.match(/grep -H ''/g)).toHaveLength(1);
       expect(script).not.toContain(`cat '${x}'`);
     }
+  });
+
+  it('re-reads after a change only up to the next resource out of sync, and reads the rest before it assesses them', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'keel-together-'));
+    const [x, y, z] = [join(directory, 'x'), join(directory, 'y'), join(directory, 'z')];
+    writeFileSync(x, 'old');
+    writeFileSync(y, 'kept');
+    writeFileSync(z, 'old');
+    const { transport, scripts } = recorded();
+    // The change to x puts the next resource in sync, so the two after it were read before that change: read again.
+    const resources = [
+      valueFile({ path: x, value: 'new' }),
+      line({ path: x, value: 'new' }),
+      line({ path: y, value: 'kept' }),
+      valueFile({ path: z, value: 'new' }),
+    ];
+    const host = await runOnce('apply', resources, transport);
+    expect(host.resources.map((result) => result.outcome)).toEqual(['changed', 'unchanged', 'unchanged', 'changed']);
+    expect([readFileSync(x, 'utf8'), readFileSync(z, 'utf8')]).toEqual(['new', 'new']);
+    expect(scripts).toHaveLength(4);
+    const [, change, reread, last] = scripts;
+    expect([change, reread, last].map((script) => script!.includes(`cat '${y}'`) || script!.includes(`cat ${y}`))).toEqual([
+      false,
+      true,
+      false,
+    ]);
+    expect(reread).not.toContain(`new > ${z}`);
+    expect(last).toContain(`printf '%s' new > ${z}`);
+    expect(last).toContain('apply.lease');
   });
 });
