@@ -189,23 +189,25 @@ describe('the apply lease', () => {
   });
 });
 
-describe('the apply lease, dropped', () => {
-  const batchesOf = async (resources: ResourceInstance[]): Promise<string[][]> => {
-    const starts: string[][] = [];
-    await run({
-      mode: 'apply',
-      recipes: ['t'],
-      forks: 1,
-      timeouts: DEFAULT_TIMEOUTS,
-      trace: 'commands',
-      emit: (event) => {
-        if (event.type === 'invocation-start') starts.push(event.sections.map((section) => section.name));
-      },
-      hosts: [{ name: 'box', resources, connect: async () => transport }],
-    });
-    return starts;
-  };
+/** Applies `resources` to one host and gives the names of each invocation's sections, in the order sent. */
+async function batchesOf(resources: ResourceInstance[], seen: (event: EngineEvent) => void = () => undefined): Promise<string[][]> {
+  const starts: string[][] = [];
+  await run({
+    mode: 'apply',
+    recipes: ['t'],
+    forks: 1,
+    timeouts: DEFAULT_TIMEOUTS,
+    trace: 'commands',
+    emit: (event) => {
+      if (event.type === 'invocation-start') starts.push(event.sections.map((section) => section.name));
+      seen(event);
+    },
+    hosts: [{ name: 'box', resources, connect: async () => transport }],
+  });
+  return starts;
+}
 
+describe('the apply lease, dropped', () => {
   it('goes with the last change when nothing runs after it, and after the handlers when one is owed', async () => {
     const alone = await batchesOf([valueFile({ path: path('last-a'), value: 'x' }), valueFile({ path: path('last-b'), value: 'y' })]);
     expect(alone.map((sections) => sections.includes('drop the apply lease'))).toEqual([false, false, true]);
@@ -227,19 +229,10 @@ describe('the apply lease, renewed', () => {
     const realNow = Date.now.bind(Date);
     let skew = 0;
     const clock = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + skew);
-    const starts: string[][] = [];
+    let starts: string[][];
     try {
-      await run({
-        mode: 'apply',
-        recipes: ['t'],
-        forks: 1,
-        timeouts: DEFAULT_TIMEOUTS,
-        trace: 'commands',
-        emit: (event) => {
-          if (event.type === 'invocation-start') starts.push(event.sections.map((section) => section.name));
-          if (event.type === 'resource-result' && event.result.id === resources[1]!.id) skew += LEASE_RENEWAL_MS;
-        },
-        hosts: [{ name: 'box', resources, connect: async () => transport }],
+      starts = await batchesOf(resources, (event) => {
+        if (event.type === 'resource-result' && event.result.id === resources[1]!.id) skew += LEASE_RENEWAL_MS;
       });
     } finally {
       clock.mockRestore();
