@@ -3,8 +3,8 @@
  * exec session. Each script is written to a file and run by a shell of its own, in a session of its own (setsid)
  * with stdin on /dev/null: it cannot read the scripts after it, its `exit` ends only itself, and its timeout kills
  * its process group and nothing else: the controller keeps the time, and a watchdog on the host sends the signals
- * (SIGTERM, then SIGKILL), so the shell lives on for the next script. After each script the shell prints an end marker with the script's exit code, on stdout
- * and on stderr; the marker carries a nonce fresh for every shell.
+ * (SIGTERM, then SIGKILL), so the shell lives on for the next script. After each script the shell prints an end
+ * marker with the script's exit code, on stdout and on stderr; the marker carries a nonce fresh for every shell.
  */
 import { randomBytes } from 'node:crypto';
 import { quote } from '../shell/index.js';
