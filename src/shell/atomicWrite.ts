@@ -60,11 +60,12 @@ export function atomicWriteScript(path: string, content: Buffer | string, option
       ? `{ [ -z "$2" ] || { ${ownedByShell}; } || chown "$2" "$__keel_tmp"; }`
       : `{ [ ! -e ${target} ] || { ${ownedByShell}; } || chown "$(stat -L -c %u:%g -- ${target})" "$__keel_tmp"; }`;
   const finish = [...chmod, chown, `mv -f -- "$__keel_tmp" ${target}`].join(' && ');
-  // `command` writes the content to stdout, from `heredoc` when given: the temporary file, once it is created.
+  // `command` writes the content to stdout, from `heredoc` when given: the temporary file, once it is created. A shell
+  // that does not end at a failed `exec` redirection, as POSIX says it must, would otherwise print the content.
   const create = (command: string, heredoc?: string): string =>
     [
       temporary,
-      `if ${current}${umask.set}( umask ${umask.value}; set -C; exec >"$__keel_tmp"; ${command} || { rm -f -- "$__keel_tmp"; exit 1; }`,
+      `if ${current}${umask.set}( umask ${umask.value}; set -C; exec >"$__keel_tmp" || exit 1; ${command} || { rm -f -- "$__keel_tmp"; exit 1; }`,
       ...(heredoc === undefined ? [] : [heredoc, '__KEEL_CONTENT__']),
       `); then ${finish} || { rm -f -- "$__keel_tmp"; false; }; else false; fi`,
     ].join('\n');

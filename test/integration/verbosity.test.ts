@@ -64,7 +64,7 @@ describe('-v over SSH', () => {
     expect(write).toEqual([
       'h1:   apply file[/etc/keel-token] step 1',
       expect.stringMatching(/^h1: {5}\$ __keel_tmp=\/etc\/\.keel\.[0-9a-f]{12}$/),
-      `h1:     > if ( umask 177; set -C; exec >"$__keel_tmp"; printf '%s' (${SECRET.length + 1} bytes) || { rm -f -- "$__keel_tmp"; exit 1; }`,
+      `h1:     > if ( umask 177; set -C; exec >"$__keel_tmp" || exit 1; printf '%s' (${SECRET.length + 1} bytes) || { rm -f -- "$__keel_tmp"; exit 1; }`,
       `h1:     > ); then { [ ! -e /etc/keel-token ] || { [ -O /etc/keel-token ] && [ -G /etc/keel-token ] && [ ! -g /etc ]; } || chown "$(stat -L -c %u:%g -- /etc/keel-token)" "$__keel_tmp"; } && mv -f -- "$__keel_tmp" /etc/keel-token || { rm -f -- "$__keel_tmp"; false; }; else false; fi`,
     ]);
     expect(lines).toContainEqual(expect.stringMatching(/^h1: invocation 1 returned in \d+ ms: exit 0$/));

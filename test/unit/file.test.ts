@@ -158,7 +158,7 @@ describe('file: apply', () => {
   it('rewrites content atomically and keeps the current owner and mode it does not manage', () => {
     const [write] = plan({ path: '/srv/site.conf', content: 'new\n' }, state('regular')).steps;
     expect(write).toMatch(/^__keel_tmp=\/srv\/\.keel\.[0-9a-f]{12}$/m);
-    expect(write).toContain('( umask 137; set -C; exec >"$__keel_tmp";');
+    expect(write).toContain('( umask 137; set -C; exec >"$__keel_tmp" || exit 1;');
     expect(write).toContain(
       '{ [ ! -e /srv/site.conf ] || { [ -O /srv/site.conf ] && [ -G /srv/site.conf ] && [ ! -g /srv ]; } || chown "$(stat -L -c %u:%g -- /srv/site.conf)" "$__keel_tmp"; }',
     );
