@@ -97,7 +97,7 @@ export async function convergeHost(
   if (stale.length > 0) return { resources: refuseStale(host, stale), handlers: [] };
   for (const [index, instance] of target.resources.entries()) await convergeResource(host, instance, target.resources.slice(index + 1));
   if (host.connectionError !== undefined) return { resources: host.results, handlers: [], connectionError: host.connectionError };
-  const owed = [...host.owed.values()].filter((ref) => !handlerLeftOut(target, ref));
+  const owed = handlersToRun(host);
   const unprepared = owed.length > 0 && host.halted === undefined ? await prepare(host) : undefined;
   if (owed.length > 0) host.leaseTaken = true;
   try {
@@ -326,10 +326,16 @@ async function reread(host: Converging, instance: ResourceInstance, later: reado
   }
 }
 
+/** The handlers owed that this run runs at the end: not those of resources it leaves out. */
+function handlersToRun(host: Converging): HandlerRef[] {
+  return [...host.owed.values()].filter((ref) => !handlerLeftOut(host.target, ref));
+}
+
 /** Whether a settle or a handler is owed once `instance` has changed: those run after it, under the lease. */
 function owesAfterChanging(host: Converging, instance: ResourceInstance): boolean {
-  if (instance.definition.settle || instance.notify.length > 0 || host.unsettled.size > 0) return true;
-  return [...host.owed.values()].some((ref) => !handlerLeftOut(host.target, ref));
+  return (
+    instance.definition.settle !== undefined || instance.notify.length > 0 || host.unsettled.size > 0 || handlersToRun(host).length > 0
+  );
 }
 
 function settleSection({ instance, settle }: { instance: ResourceInstance; settle: Settle }): Section {

@@ -215,11 +215,11 @@ fi`,
       const steps: ShellCommand[] = current.parentExists ? [] : [sh`mkdir -p -- ${posix.dirname(path)}`];
       const mode = params.mode ?? current.mode ?? '0644';
       // Neither managed: the write keeps the file's own owner, and starts `chown` only when it is not the shell's.
-      const owned = params.owner !== undefined || params.group !== undefined;
+      const ownershipManaged = params.owner !== undefined || params.group !== undefined;
       steps.push(
         atomicWriteScript(path, contentText(params) ?? '', {
           mode: Number.parseInt(mode, 8),
-          ...(owned ? { owner: params.owner ?? current.uid?.toString(), group: params.group ?? current.gid?.toString() } : {}),
+          ...(ownershipManaged ? { owner: params.owner ?? current.uid?.toString(), group: params.group ?? current.gid?.toString() } : {}),
         }),
       );
       return steps;

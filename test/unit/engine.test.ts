@@ -11,7 +11,7 @@ import { DEFAULT_TIMEOUTS, run } from '../../src/engine/run.js';
 import { Secret, sh } from '../../src/shell/index.js';
 import { runOnce } from '../../src/testing.js';
 import { LocalTransport } from '../../src/transport/local.js';
-import type { Transport } from '../../src/transport/types.js';
+import { recording } from '../support/recordingTransport.js';
 import { valueFile } from '../support/valueFile.js';
 
 let directory: string;
@@ -22,27 +22,6 @@ beforeEach(() => {
   directory = mkdtempSync(join(tmpdir(), 'keel-engine-'));
   transport = new LocalTransport('box');
 });
-
-/** A transport that records every command, and refuses any that is not a batch of reads once frozen. */
-function recording(inner: Transport): Transport & { scripts: string[] } {
-  const scripts: string[] = [];
-  return {
-    host: inner.host,
-    scripts,
-    get execCount() {
-      return inner.execCount;
-    },
-    exec: (command, options) => {
-      scripts.push(String(options?.stdin ?? command));
-      return inner.exec(command, options);
-    },
-    runScript: (script, options) => {
-      scripts.push(script);
-      return inner.runScript(script, options);
-    },
-    close: async () => undefined,
-  };
-}
 
 describe('plan and check', () => {
   it('read every resource of a host in one invocation and change nothing', async () => {

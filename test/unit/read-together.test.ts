@@ -10,7 +10,7 @@ import { defineResource, type ReadOutput } from '../../src/engine/resource.js';
 import { sh } from '../../src/shell/index.js';
 import { runOnce } from '../../src/testing.js';
 import { LocalTransport } from '../../src/transport/local.js';
-import type { Transport } from '../../src/transport/types.js';
+import { recording } from '../support/recordingTransport.js';
 import { valueFile } from '../support/valueFile.js';
 
 const Params = Type.Object({ name: Type.String() });
@@ -112,30 +112,13 @@ const line = defineResource({
 });
 
 describe('an apply on a real shell', () => {
-  const recorded = (): { transport: Transport; scripts: string[] } => {
-    const scripts: string[] = [];
-    const local = new LocalTransport('box');
-    return {
-      scripts,
-      transport: {
-        host: local.host,
-        execCount: 0,
-        exec: (command, options) => local.exec(command, options),
-        runScript: (script, options) => {
-          scripts.push(script);
-          return local.runScript(script, options);
-        },
-        close: async () => undefined,
-      },
-    };
-  };
-
   it('re-reads the later instances of such a type together after a change, and sees what the change did', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'keel-together-'));
     const [x, y] = [join(directory, 'x'), join(directory, 'y')];
     writeFileSync(x, 'old');
     writeFileSync(y, 'kept');
-    const { transport, scripts } = recorded();
+    const transport = recording(new LocalTransport('box'));
+    const { scripts } = transport;
     // The first resource writes the file the last reads: only a re-read after the change finds it in sync.
     const resources = [valueFile({ path: x, value: 'new' }), line({ path: y, value: 'kept' }), line({ path: x, value: 'new' })];
     const host = await runOnce('apply', resources, transport);
@@ -155,7 +138,8 @@ describe('an apply on a real shell', () => {
     writeFileSync(x, 'old');
     writeFileSync(y, 'kept');
     writeFileSync(z, 'old');
-    const { transport, scripts } = recorded();
+    const transport = recording(new LocalTransport('box'));
+    const { scripts } = transport;
     // The change to x puts the next resource in sync, so the two after it were read before that change: read again.
     const resources = [
       valueFile({ path: x, value: 'new' }),
